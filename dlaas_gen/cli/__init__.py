@@ -1,0 +1,15 @@
+"""The ``dlaas-gen`` command line: a thin typer layer over the library.
+
+Each command lives in its own module of this package and registers itself on `app`; a command
+parses options, calls one library function, prints through `dlaas_gen.report`, and returns an
+exit code. No YAML, Jinja or validation logic lives here.
+"""
+
+from __future__ import annotations
+
+from dlaas_gen.cli._common import app, main
+
+# Command modules register themselves on import (one line per command module).
+from dlaas_gen.cli import render as _render  # noqa: F401,E402
+
+__all__ = ["app", "main"]

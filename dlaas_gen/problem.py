@@ -1,0 +1,45 @@
+"""The `Problem` record every check produces.
+
+Why: checks yield data; formatting and exit codes are decided in one place (report.py, cli.py),
+as yamllint does with its LintProblem.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One finding, located in a file.
+
+    Attributes:
+        path: file the finding is about (as given, usually relative).
+        line: 1-based line, 0 when unknown.
+        col: 1-based column, 0 when unknown.
+        level: ``error`` or ``warning``.
+        rule: short rule id, e.g. ``site-schema`` or ``profile-default``.
+        message: one line for a human.
+    """
+
+    path: str
+    line: int = 0
+    col: int = 0
+    level: str = field(default=ERROR, compare=False)
+    rule: str = ""
+    message: str = ""
+
+    @property
+    def is_error(self) -> bool:
+        """True when the problem must fail the run."""
+        return self.level == ERROR
+
+    def format(self) -> str:
+        """Return ``path:line:col: level: message [rule]`` on one line."""
+        where = self.path
+        if self.line:
+            where += f":{self.line}:{self.col or 1}"
+        return f"{where}: {self.level}: {self.message} [{self.rule}]"

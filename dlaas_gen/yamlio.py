@@ -40,7 +40,7 @@ def make_roundtrip() -> YAML:
 
 def _make_dumper() -> YAML:
     yaml = YAML(typ="rt")
-    yaml.indent(mapping=2, sequence=2, offset=0)
+    yaml.indent(mapping=2, sequence=4, offset=2)
     yaml.width = 4096
     yaml.default_flow_style = False
     yaml.explicit_start = False

@@ -1,0 +1,107 @@
+"""Building blocks shared by every section of a site file.
+
+Why: every secret is a reference (Secret name + key), images are pinned, quantities are
+checked, and unknown keys are errors everywhere; defining those once keeps the sections small.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from dlaas_gen.names import ConfigKey, DnsSubdomain
+
+QUANTITY = re.compile(r"^([0-9]+(\.[0-9]+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
+DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$")
+TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
+
+
+class StrictModel(BaseModel):
+    """Base of every site-file model: unknown keys are errors, instances are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _check_quantity(value: str | int | float) -> str:
+    text = str(value)
+    if not QUANTITY.match(text):
+        raise ValueError(f"{text!r} is not a Kubernetes quantity (e.g. 500m, 2, 1Gi, 512M)")
+    return text
+
+
+def _check_duration(value: str) -> str:
+    if not DURATION.match(value):
+        raise ValueError(f"{value!r} is not a Go duration (e.g. 30s, 5m, 1h)")
+    return value
+
+
+def _check_abs_path(value: str) -> str:
+    if not value.startswith("/") or "/../" in value + "/" or "\x00" in value:
+        raise ValueError(f"{value!r} must be an absolute path without '..'")
+    return value
+
+
+def _check_https_url(value: str) -> str:
+    if not re.match(r"^https://[^\s/]+(/\S*)?$", value):
+        raise ValueError(f"{value!r} must be an https:// URL")
+    return value
+
+
+Quantity = Annotated[str | int | float, AfterValidator(_check_quantity)]
+Duration = Annotated[str, AfterValidator(_check_duration)]
+AbsPath = Annotated[str, AfterValidator(_check_abs_path)]
+HttpsUrl = Annotated[str, AfterValidator(_check_https_url)]
+
+
+class SecretRef(StrictModel):
+    """A key of a Kubernetes Secret that ops create; the value never appears in git."""
+
+    name: DnsSubdomain = Field(description="Name of the Secret (in the namespace that uses it).")
+    key: ConfigKey = Field(description="Key inside the Secret.")
+
+
+def _check_tag(tag: str) -> str:
+    if tag == "latest":
+        raise ValueError("image tag 'latest' is not pinned; use a version tag or a digest")
+    if not (TAG.match(tag) or DIGEST.match(tag)):
+        raise ValueError(f"{tag!r} is not a valid image tag or sha256 digest")
+    return tag
+
+
+ImageTag = Annotated[str, AfterValidator(_check_tag)]
+
+
+class Image(StrictModel):
+    """A container image pinned to a tag or a digest (never `latest`)."""
+
+    name: str = Field(
+        description="Image repository, e.g. `quay.io/jupyter/scipy-notebook`.",
+        pattern=r"^[a-z0-9]([a-z0-9._/:-]*[a-z0-9])?$",
+    )
+    tag: ImageTag = Field(description="Tag (not `latest`) or digest `sha256:...`.")
+
+    def ref(self) -> str:
+        """Return `name:tag` or `name@sha256:...`."""
+        sep = "@" if self.tag.startswith("sha256:") else ":"
+        return f"{self.name}{sep}{self.tag}"
+
+
+class Toleration(StrictModel):
+    """A core/v1 Toleration."""
+
+    key: str | None = Field(default=None, description="Taint key to tolerate.")
+    operator: Literal["Equal", "Exists"] = Field(default="Equal", description="Match operator.")
+    value: str | None = Field(default=None, description="Taint value (with `Equal`).")
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = Field(
+        default=None, description="Taint effect; empty matches all."
+    )
+
+
+class Resources(StrictModel):
+    """A limit and a guarantee (request) for CPU or memory."""
+
+    limit: Quantity | None = Field(default=None, description="Upper bound.")
+    guarantee: Quantity | None = Field(default=None, description="Amount reserved (request).")

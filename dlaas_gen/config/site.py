@@ -1,0 +1,199 @@
+"""`SiteConfig`: the typed form of one ``sites/<site>.yaml``.
+
+Why: the site's name is its file name (no second name inside the file), so it is passed in by
+the loader through the validation context rather than read from the document.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator
+
+from dlaas_gen.config.base import (
+    AbsPath,
+    Duration,
+    HttpsUrl,
+    Image,
+    Quantity,
+    Resources,
+    SecretRef,
+    StrictModel,
+    Toleration,
+)
+from dlaas_gen.names import DnsLabel, DnsSubdomain
+
+SEMVER = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$")
+
+
+class OwnGitRepository(StrictModel):
+    """A GitRepository owned by this site (instead of the one `flux bootstrap` made)."""
+
+    name: DnsSubdomain = Field(description="Name of the GitRepository object.")
+    url: str = Field(
+        description="Repository URL (`ssh://git@...` or `https://...`).",
+        pattern=r"^(ssh://|https://)\S+$",
+    )
+    branch: str = Field(default="main", description="Branch Flux follows.")
+    secret_ref: str | None = Field(
+        default=None, description="Secret with the Git credentials (in `flux-system`)."
+    )
+    interval: Duration = Field(default="1m", description="How often Flux fetches the repository.")
+
+
+class GitOpsConfig(StrictModel):
+    """How Flux reaches this repository and applies the site."""
+
+    source: str | OwnGitRepository = Field(
+        default="flux-system",
+        description=(
+            "The GitRepository in `flux-system` that holds this repository: the name of an "
+            "existing one (default `flux-system`, made by `flux bootstrap`) or the site's own."
+        ),
+    )
+    namespace: DnsLabel = Field(
+        default="flux-system", description="Namespace of the Flux Kustomizations and sources."
+    )
+    interval: Duration = Field(default="10m", description="Kustomization reconcile interval.")
+    retry_interval: Duration = Field(default="2m", description="Retry interval after a failure.")
+    timeout: Duration = Field(default="5m", description="Timeout of apply and health checks.")
+    prune: bool = Field(default=True, description="Delete objects removed from the tree.")
+    path_prefix: str = Field(
+        default="./rendered",
+        description="Repository path of the rendered folder, as Flux sees it (starts with `./`).",
+        pattern=r"^\./[A-Za-z0-9._/-]*$",
+    )
+
+
+class ChartConfig(StrictModel):
+    """The zero-to-jupyterhub Helm chart and release."""
+
+    repo_url: HttpsUrl = Field(
+        default="https://hub.jupyter.org/helm-chart/", description="Helm repository URL."
+    )
+    repo_name: DnsLabel = Field(default="jupyterhub", description="Name of the HelmRepository.")
+    version: str = Field(default="4.4.0", description="Exact chart version (pinned).")
+    release_name: DnsLabel = Field(default="jhub", description="Helm release name.")
+    interval: Duration = Field(default="10m", description="HelmRelease/HelmRepository interval.")
+    timeout: Duration = Field(default="10m", description="Helm install/upgrade timeout.")
+
+    @field_validator("version")
+    @classmethod
+    def _check_version(cls, value: str) -> str:
+        if not SEMVER.match(value):
+            raise ValueError(f"{value!r} is not an exact chart version (e.g. 4.4.0)")
+        return value
+
+
+class IngressConfig(StrictModel):
+    """Ingress to the hub's proxy, with TLS."""
+
+    host: DnsSubdomain = Field(description="Public host name of the hub.")
+    class_name: str = Field(default="nginx", description="IngressClass name.")
+    tls_secret: DnsSubdomain = Field(description="Secret holding (or receiving) the TLS cert.")
+    cluster_issuer: str | None = Field(
+        default=None, description="cert-manager ClusterIssuer (adds the annotation)."
+    )
+
+
+class SqliteDb(StrictModel):
+    """The chart's default: SQLite on a PVC."""
+
+    type: Literal["sqlite-pvc"] = "sqlite-pvc"
+    capacity: Quantity = Field(default="1Gi", description="Size of the hub's PVC.")
+    storage_class: str | None = Field(default=None, description="StorageClass of the hub PVC.")
+
+
+class ExternalDb(StrictModel):
+    """An external database (e.g. PostgreSQL) whose URL is in a Secret."""
+
+    type: Literal["external"] = "external"
+    dialect: Literal["postgres", "mysql", "other"] = Field(
+        default="postgres", description="z2jh `hub.db.type` of the external database."
+    )
+    url: SecretRef = Field(description="Secret key with the SQLAlchemy URL (`hub.db.url`).")
+
+
+class HubConfig(StrictModel):
+    """The hub pod."""
+
+    db: Annotated[SqliteDb | ExternalDb, Field(discriminator="type")] = Field(
+        default_factory=SqliteDb, description="Hub database."
+    )
+
+
+class SingleUserConfig(StrictModel):
+    """Defaults of every user's server."""
+
+    image: Image = Field(description="Default single-user image.")
+    default_url: str = Field(default="/lab", description="Page opened after spawn.")
+    start_timeout: int = Field(default=300, ge=30, le=7200, description="Spawn timeout (s).")
+    cpu: Resources = Field(default_factory=Resources, description="CPU limit/guarantee.")
+    memory: Resources = Field(
+        default_factory=lambda: Resources(limit="2G", guarantee="1G"),
+        description="Memory limit/guarantee.",
+    )
+    node_selector: dict[str, str] = Field(default_factory=dict, description="Node selector.")
+    tolerations: list[Toleration] = Field(default_factory=list, description="Tolerations.")
+
+
+class DynamicStorage(StrictModel):
+    """One PVC per user, created by KubeSpawner."""
+
+    type: Literal["dynamic"] = "dynamic"
+    capacity: Quantity = Field(default="10Gi", description="Size of each user's PVC.")
+    storage_class: str | None = Field(default=None, description="StorageClass of user PVCs.")
+
+
+class StaticStorage(StrictModel):
+    """One shared RWX PVC, each user in a sub-folder."""
+
+    type: Literal["static"] = "static"
+    pvc_name: DnsSubdomain = Field(description="Existing RWX PVC in the hub namespace.")
+    sub_path: str = Field(default="{username}", description="Per-user folder in the share.")
+    slug_scheme: Literal["safe", "escape"] | None = Field(
+        default=None,
+        description=(
+            "How KubeSpawner turns `{username}` into a path. KubeSpawner 7 (chart 4.x) uses "
+            "`safe`; shares filled by an older chart use `escape`. Unset: `safe` with a warning."
+        ),
+    )
+
+
+class ProfileConfig(StrictModel):
+    """One entry of the server options page (a software environment)."""
+
+    slug: DnsLabel = Field(description="Stable id of the profile.")
+    display_name: str = Field(min_length=1, description="Title shown to users.")
+    description: str = Field(default="", description="One-line description.")
+    default: bool = Field(default=False, description="Preselected profile (at most one).")
+    image: Image | None = Field(default=None, description="Image override.")
+    cpu: Resources | None = Field(default=None, description="CPU override.")
+    memory: Resources | None = Field(default=None, description="Memory override.")
+
+
+class SiteConfig(StrictModel):
+    """A whole site: everything `dlaas-gen render` needs to write `rendered/<site>/`."""
+
+    kubernetes_version: str = Field(
+        default="1.33",
+        description="Target Kubernetes minor version for validation.",
+        pattern=r"^1\.[0-9]{2}$",
+    )
+    gitops: GitOpsConfig = Field(default_factory=GitOpsConfig, description="Flux sync.")
+    namespace: DnsLabel = Field(default="jhub", description="Namespace of the hub.")
+    chart: ChartConfig = Field(default_factory=ChartConfig, description="z2jh chart.")
+    ingress: IngressConfig | None = Field(default=None, description="Ingress with TLS.")
+    hub: HubConfig = Field(default_factory=HubConfig, description="Hub settings.")
+    singleuser: SingleUserConfig = Field(description="Single-user server defaults.")
+    storage: Annotated[DynamicStorage | StaticStorage, Field(discriminator="type")] = Field(
+        default_factory=DynamicStorage, description="Home directories."
+    )
+    profiles: list[ProfileConfig] = Field(
+        default_factory=list, description="Environments offered at spawn."
+    )
+    extra_values: dict[str, Any] = Field(
+        default_factory=dict,
+        description="z2jh values merged last over the generated inline values (escape hatch).",
+    )

@@ -1,0 +1,56 @@
+"""Small derivations shared by component context builders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dlaas_gen.config.base import Resources
+
+MANAGED_BY = "dlaas-gen"
+SITE_LABEL = "dlaas-gen.io/site"
+
+
+def common_labels(site: str, component: str) -> dict[str, str]:
+    """Labels put on every rendered object."""
+    return {
+        "app.kubernetes.io/managed-by": MANAGED_BY,
+        "app.kubernetes.io/part-of": "dlaas",
+        "app.kubernetes.io/component": component,
+        SITE_LABEL: site,
+    }
+
+
+def cpu_number(value: str | int | float | None) -> float | int | None:
+    """Turn a CPU quantity (``500m``, ``2``) into the number z2jh and KubeSpawner take."""
+    if value is None:
+        return None
+    text = str(value)
+    if text.endswith("m"):
+        number = float(text[:-1]) / 1000
+    else:
+        number = float(text)
+    return int(number) if number.is_integer() else number
+
+
+def resources_values(cpu: Resources | None, memory: Resources | None) -> dict[str, Any]:
+    """z2jh ``singleuser.cpu`` / ``singleuser.memory`` blocks (unset parts omitted)."""
+    out: dict[str, Any] = {}
+    if cpu is not None:
+        block = {k: cpu_number(v) for k, v in (("limit", cpu.limit), ("guarantee", cpu.guarantee))}
+        block = {k: v for k, v in block.items() if v is not None}
+        if block:
+            out["cpu"] = block
+    if memory is not None:
+        block = {
+            k: str(v) for k, v in (("limit", memory.limit), ("guarantee", memory.guarantee)) if v
+        }
+        if block:
+            out["memory"] = block
+    return out
+
+
+def secret_ref_entry(
+    namespace: str, secret: str, key: str, target: str, purpose: str
+) -> dict[str, str]:
+    """A row of ``dlaas-gen secrets``."""
+    return {"namespace": namespace, "name": secret, "key": key, "used_for": purpose, "target": target}

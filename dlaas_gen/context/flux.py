@@ -1,0 +1,73 @@
+"""Context of the ``flux/`` folder: the site's Flux Kustomizations (and its own source)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dlaas_gen.config import SiteConfig
+from dlaas_gen.context.common import common_labels
+from dlaas_gen.context.model import FLUX_FOLDER, FOLDER_ORDER, ObjectSpec, SiteContext
+
+
+def source_name(site: SiteConfig) -> str:
+    """Name of the GitRepository the Kustomizations read."""
+    source = site.gitops.source
+    return source if isinstance(source, str) else source.name
+
+
+def add_flux(ctx: SiteContext, site_name: str, site: SiteConfig) -> None:
+    """Add one Flux Kustomization per applied folder in use, chained with ``dependsOn``.
+
+    Why: ``infrastructure`` (DaemonSets, caches) is applied with ``wait: true`` and ``apps``
+    depends on it, so the hub only rolls out once the FUSE mounts it needs are ready.
+    """
+    gitops = site.gitops
+    labels = common_labels(site_name, "flux")
+    used = [f for f in FOLDER_ORDER if any(o.folder == f for o in ctx.objects)]
+    previous: str | None = None
+    for folder in used:
+        name = f"{site_name}-{folder}"
+        spec: dict[str, Any] = {
+            "name": name,
+            "namespace": gitops.namespace,
+            "labels": labels,
+            "interval": gitops.interval,
+            "retry_interval": gitops.retry_interval,
+            "timeout": gitops.timeout,
+            "path": f"{gitops.path_prefix.rstrip('/')}/{site_name}/{folder}",
+            "prune": gitops.prune,
+            "wait": True,
+            "source_name": source_name(site),
+            "depends_on": [previous] if previous else [],
+        }
+        ctx.add(ObjectSpec("flux/kustomization.yaml.j2", FLUX_FOLDER, "Kustomization", name, spec))
+        previous = name
+    source = gitops.source
+    if not isinstance(source, str):
+        spec = {
+            "name": source.name,
+            "namespace": gitops.namespace,
+            "labels": labels,
+            "interval": source.interval,
+            "url": source.url,
+            "branch": source.branch,
+            "secret_ref": source.secret_ref,
+        }
+        ctx.add(ObjectSpec("flux/gitrepository.yaml.j2", FLUX_FOLDER, "GitRepository",
+                           source.name, spec))
+        if source.secret_ref:
+            ctx.secrets.append({
+                "namespace": gitops.namespace, "name": source.secret_ref, "key": "identity",
+                "used_for": "Git credentials of the site's GitRepository (ssh: identity, "
+                "known_hosts; https: username, password)",
+                "target": f"GitRepository {source.name}.spec.secretRef",
+            })
+
+
+def add_folder_indexes(ctx: SiteContext) -> None:
+    """Add a ``kustomization.yaml`` to every folder, listing its files in sorted order."""
+    folders = sorted({o.folder for o in ctx.objects})
+    for folder in folders:
+        files = sorted(o.path.split("/", 1)[1] for o in ctx.objects if o.folder == folder)
+        ctx.add(ObjectSpec("kustomize/kustomization.yaml.j2", folder, "Kustomization",
+                           "kustomization", {"resources": files}, filename="kustomization.yaml"))

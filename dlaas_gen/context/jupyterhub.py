@@ -1,0 +1,203 @@
+"""Context of the z2jh HelmRelease: inline values, valuesFrom, profiles ConfigMap.
+
+Why: other components (auth, EOS, scratch, Rucio, upload) add volumes, env and hub config to
+the same release; they contribute fragments to one `HubValues` whose lists are concatenated,
+so no component overwrites another's list (Helm would replace a list wholesale).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+from dlaas_gen import yamlio
+from dlaas_gen.config import SiteConfig
+from dlaas_gen.config.base import SecretRef
+from dlaas_gen.config.site import ProfileConfig
+from dlaas_gen.context.common import common_labels, resources_values, secret_ref_entry
+from dlaas_gen.context.model import ObjectSpec, SiteContext
+from dlaas_gen.helmvalues import merge_maps
+
+PROFILES_KEY = "values.yaml"
+WATCH_LABEL = "reconcile.fluxcd.io/watch"
+
+
+def deep_contribute(base: dict[str, Any], fragment: dict[str, Any]) -> None:
+    """Merge `fragment` into `base` in place: maps recurse, lists concatenate, scalars set.
+
+    Raises:
+        ValueError: two components set the same scalar to different values.
+    """
+    for key, value in fragment.items():
+        if key not in base:
+            base[key] = copy.deepcopy(value)
+        elif isinstance(base[key], dict) and isinstance(value, dict):
+            deep_contribute(base[key], value)
+        elif isinstance(base[key], list) and isinstance(value, list):
+            base[key].extend(copy.deepcopy(value))
+        elif base[key] != value:
+            raise ValueError(f"conflicting values for {key!r}: {base[key]!r} vs {value!r}")
+
+
+@dataclass
+class SecretValue:
+    """A chart value that comes from a Secret key through ``valuesFrom`` + ``targetPath``."""
+
+    ref: SecretRef
+    target_path: str
+    purpose: str
+
+
+@dataclass
+class HubValues:
+    """The z2jh values of the release while components contribute to them."""
+
+    inline: dict[str, Any] = field(default_factory=dict)
+    secrets: list[SecretValue] = field(default_factory=list)
+    profile_overrides: list[dict[str, Any]] = field(default_factory=list)
+    profile_extra: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def add(self, fragment: dict[str, Any]) -> None:
+        """Contribute inline values (lists concatenate)."""
+        deep_contribute(self.inline, fragment)
+
+    def add_secret(self, ref: SecretRef, target_path: str, purpose: str) -> None:
+        """Take a chart value from a Secret key."""
+        self.secrets.append(SecretValue(ref, target_path, purpose))
+
+
+def base_values(site: SiteConfig) -> HubValues:
+    """The values every site gets, before data-lake components contribute."""
+    hv = HubValues()
+    su = site.singleuser
+    singleuser: dict[str, Any] = {
+        "image": {"name": su.image.name, "tag": su.image.tag},
+        "defaultUrl": su.default_url,
+        "startTimeout": su.start_timeout,
+        **resources_values(su.cpu, su.memory),
+    }
+    if su.node_selector:
+        singleuser["nodeSelector"] = dict(su.node_selector)
+    if su.tolerations:
+        singleuser["extraTolerations"] = [
+            t.model_dump(exclude_none=True) for t in su.tolerations
+        ]
+    storage = site.storage
+    if storage.type == "dynamic":
+        dyn: dict[str, Any] = {}
+        if storage.storage_class:
+            dyn["storageClass"] = storage.storage_class
+        singleuser["storage"] = {"type": "dynamic", "capacity": str(storage.capacity)}
+        if dyn:
+            singleuser["storage"]["dynamic"] = dyn
+    else:
+        singleuser["storage"] = {
+            "type": "static",
+            "static": {"pvcName": storage.pvc_name, "subPath": storage.sub_path},
+        }
+        if storage.slug_scheme:
+            hv.add({"hub": {"config": {"KubeSpawner": {"slug_scheme": storage.slug_scheme}}}})
+    hv.add({"singleuser": singleuser})
+
+    db = site.hub.db
+    if db.type == "sqlite-pvc":
+        pvc: dict[str, Any] = {"storage": str(db.capacity)}
+        if db.storage_class:
+            pvc["storageClassName"] = db.storage_class
+        hv.add({"hub": {"db": {"type": "sqlite-pvc", "pvc": pvc}}})
+    else:
+        hv.add({"hub": {"db": {"type": db.dialect}}})
+        hv.add_secret(db.url, "hub.db.url", "hub database URL")
+
+    if site.ingress is not None:
+        ing = site.ingress
+        ingress: dict[str, Any] = {
+            "enabled": True,
+            "ingressClassName": ing.class_name,
+            "hosts": [ing.host],
+            "tls": [{"hosts": [ing.host], "secretName": ing.tls_secret}],
+        }
+        if ing.cluster_issuer:
+            ingress["annotations"] = {"cert-manager.io/cluster-issuer": ing.cluster_issuer}
+        hv.add({"ingress": ingress, "proxy": {"service": {"type": "ClusterIP"}}})
+    return hv
+
+
+def profile_entry(profile: ProfileConfig, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One ``singleuser.profileList`` item as KubeSpawner reads it."""
+    entry: dict[str, Any] = {
+        "display_name": profile.display_name,
+        "slug": profile.slug,
+        "description": profile.description,
+    }
+    if profile.default:
+        entry["default"] = True
+    override: dict[str, Any] = {}
+    if profile.image is not None:
+        override["image"] = profile.image.ref()
+    res = resources_values(profile.cpu, profile.memory)
+    for kind, block in res.items():
+        prefix = "cpu" if kind == "cpu" else "mem"
+        for bound, value in block.items():
+            override[f"{prefix}_{bound}"] = value
+    if extra:
+        deep_contribute(override, extra)
+    if override:
+        entry["kubespawner_override"] = override
+    return entry
+
+
+def add_jupyterhub(ctx: SiteContext, site_name: str, site: SiteConfig, hv: HubValues) -> None:
+    """Add the Namespace, HelmRepository, profiles ConfigMap and HelmRelease of the hub."""
+    ns = site.namespace
+    chart = site.chart
+    labels = common_labels(site_name, "jupyterhub")
+    ctx.add(ObjectSpec("core/namespace.yaml.j2", "apps", "Namespace", ns,
+                       {"name": ns, "labels": {**labels, **hub_namespace_labels(hv)}}))
+    ctx.add(ObjectSpec(
+        "jupyterhub/helmrepository.yaml.j2", "apps", "HelmRepository", chart.repo_name,
+        {"name": chart.repo_name, "namespace": ns, "labels": labels,
+         "interval": chart.interval, "url": chart.repo_url},
+    ))
+    values_from: list[dict[str, Any]] = []
+    if site.profiles:
+        cm_name = f"{chart.release_name}-profiles"
+        profiles = [profile_entry(p, hv.profile_extra.get(p.slug)) for p in site.profiles]
+        document = yamlio.dump_doc({"singleuser": {"profileList": profiles}})
+        ctx.add(ObjectSpec(
+            "jupyterhub/configmap-profiles.yaml.j2", "apps", "ConfigMap", cm_name,
+            {"name": cm_name, "namespace": ns, "labels": {**labels, WATCH_LABEL: "Enabled"},
+             "data": {PROFILES_KEY: document}},
+        ))
+        values_from.append({"kind": "ConfigMap", "name": cm_name, "valuesKey": PROFILES_KEY})
+    for secret in hv.secrets:
+        values_from.append({
+            "kind": "Secret", "name": secret.ref.name, "valuesKey": secret.ref.key,
+            "targetPath": secret.target_path, "literal": True,
+        })
+        ctx.secrets.append(secret_ref_entry(ns, secret.ref.name, secret.ref.key,
+                                            f"HelmRelease valuesFrom -> {secret.target_path}",
+                                            secret.purpose))
+    inline = merge_maps(hv.inline, site.extra_values)
+    ctx.add(ObjectSpec(
+        "jupyterhub/helmrelease.yaml.j2", "apps", "HelmRelease", chart.release_name,
+        {"name": chart.release_name, "namespace": ns, "labels": labels,
+         "interval": chart.interval, "timeout": chart.timeout,
+         "release_name": chart.release_name, "chart": "jupyterhub", "version": chart.version,
+         "repo_name": chart.repo_name, "values_from": values_from, "values": inline},
+    ))
+
+
+def hub_namespace_labels(hv: HubValues) -> dict[str, str]:
+    """Pod Security Admission labels of the hub namespace.
+
+    Why: user pods that mount hostPath volumes (EOS FUSE, scratch) are not allowed under the
+    ``baseline`` level; the lowest level that admits them is ``privileged``.
+    """
+    volumes = hv.inline.get("singleuser", {}).get("storage", {}).get("extraVolumes", [])
+    level = "privileged" if any("hostPath" in v for v in volumes) else "baseline"
+    return {
+        "pod-security.kubernetes.io/enforce": level,
+        "pod-security.kubernetes.io/warn": level,
+    }

@@ -1,0 +1,49 @@
+"""Data classes of the render context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Applied folders, in the order Flux applies them (each later one dependsOn the earlier ones).
+FOLDER_ORDER = ("infrastructure", "apps")
+FLUX_FOLDER = "flux"
+
+
+@dataclass(frozen=True)
+class ObjectSpec:
+    """One object to render: which template, into which folder, with which variables.
+
+    Attributes:
+        template: template path under ``templates/``, e.g. ``jupyterhub/helmrelease.yaml.j2``.
+        folder: ``flux``, ``infrastructure`` or ``apps``.
+        kind: the object's kind (checked against the rendered document).
+        name: the object's metadata.name (checked against the rendered document).
+        vars: template variables.
+        filename: override of the file name (default ``<kind>-<name>.yaml`` lower-case).
+    """
+
+    template: str
+    folder: str
+    kind: str
+    name: str
+    vars: dict[str, Any] = field(default_factory=dict)
+    filename: str | None = None
+
+    @property
+    def path(self) -> str:
+        """Output path relative to the site folder."""
+        return f"{self.folder}/{self.filename or f'{self.kind.lower()}-{self.name}.yaml'}"
+
+
+@dataclass
+class SiteContext:
+    """Everything the templates of one site need."""
+
+    site: str
+    objects: list[ObjectSpec] = field(default_factory=list)
+    secrets: list[dict[str, str]] = field(default_factory=list)
+
+    def add(self, spec: ObjectSpec) -> None:
+        """Append an object."""
+        self.objects.append(spec)

@@ -1,0 +1,255 @@
+"""Load ``sites/<site>.yaml`` into a `SiteConfig`, every error mapped to ``file:line:col``.
+
+Why: users edit YAML, not Python; an error must point at the line to change, and all errors of
+a file are reported at once (rendercv's pydantic error handling).
+"""
+
+from __future__ import annotations
+
+import difflib
+import typing
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.constructor import DuplicateKeyError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from dlaas_gen import yamlio
+from dlaas_gen.config import SiteConfig
+from dlaas_gen.config.checks import run_checks
+from dlaas_gen.errors import ConfigError, UsageError
+from dlaas_gen.names import is_dns1123_label
+from dlaas_gen.problem import ERROR, Problem
+
+SITE_SUFFIX = ".yaml"
+#: Files in sites/ that are not sites: the schema, and lock files written by other commands.
+NON_SITE_SUFFIXES = (".origins.yaml", ".schema.json")
+MAX_SITE_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class LoadedSite:
+    """A validated site with its source and non-fatal findings."""
+
+    name: str
+    path: Path
+    config: SiteConfig
+    warnings: tuple[Problem, ...] = ()
+
+
+def is_site_file(path: Path) -> bool:
+    """True for ``<name>.yaml`` files that are sites (not lock files, not hidden, not `_x`)."""
+    name = path.name
+    return (
+        name.endswith(SITE_SUFFIX)
+        and not name.startswith((".", "_"))
+        and not any(name.endswith(s) for s in NON_SITE_SUFFIXES)
+    )
+
+
+def discover_sites(sites_dir: Path) -> list[Path]:
+    """Return the site files of `sites_dir`, sorted by name."""
+    if not sites_dir.is_dir():
+        raise UsageError(f"sites folder {sites_dir} does not exist")
+    return sorted(p for p in sites_dir.iterdir() if p.is_file() and is_site_file(p))
+
+
+def select_sites(sites_dir: Path, names: Iterable[str]) -> list[Path]:
+    """Return the files of the named sites, or all sites when `names` is empty."""
+    wanted = list(names)
+    available = discover_sites(sites_dir)
+    if not wanted:
+        return available
+    by_name = {p.name[: -len(SITE_SUFFIX)]: p for p in available}
+    selected = []
+    for name in wanted:
+        if name not in by_name:
+            hint = difflib.get_close_matches(name, list(by_name), n=1)
+            extra = f" (did you mean {hint[0]!r}?)" if hint else ""
+            raise UsageError(f"no site {name!r} in {sites_dir}{extra}")
+        selected.append(by_name[name])
+    return selected
+
+
+def site_name(path: Path) -> str:
+    """The site's name: its file name without ``.yaml``."""
+    return path.name[: -len(SITE_SUFFIX)] if path.name.endswith(SITE_SUFFIX) else path.stem
+
+
+def load_site(path: Path, *, shown: str | None = None) -> LoadedSite:
+    """Read, parse and validate one site file.
+
+    Args:
+        path: the site file.
+        shown: how to name the file in messages (default: `path` as given).
+
+    Returns:
+        The validated site.
+
+    Raises:
+        ConfigError: with one problem per error found, each with line and column.
+        UsageError: the file cannot be read.
+    """
+    label = shown or str(path)
+    name = site_name(path)
+    problems: list[Problem] = []
+    if not is_dns1123_label(name):
+        problems.append(
+            Problem(label, 1, 1, rule="site-name", message=f"site name {name!r} (the file name) "
+                    "is not a DNS-1123 label: use lower-case letters, digits and '-'")
+        )
+    raw = _read_yaml(path, label)
+    if raw is None:
+        raise ConfigError([*problems, Problem(label, 1, 1, rule="yaml", message="file is empty")])
+    if not isinstance(raw, CommentedMap):
+        raise ConfigError(
+            [*problems, Problem(label, 1, 1, rule="yaml", message="a site file must be a mapping")]
+        )
+    try:
+        config = SiteConfig.model_validate(yamlio.plain(raw))
+    except ValidationError as exc:
+        problems.extend(_problems_from_validation(exc, raw, label))
+        raise ConfigError(sorted(problems)) from None
+    warnings: list[Problem] = []
+    for loc, level, message in run_checks(config):
+        line, col = yamlio.position_of(raw, loc)
+        problem = Problem(label, line, col, level=level, rule="site-rule", message=message)
+        (problems if level == ERROR else warnings).append(problem)
+    if problems:
+        raise ConfigError(sorted(problems))
+    return LoadedSite(name=name, path=path, config=config, warnings=tuple(warnings))
+
+
+def _read_yaml(path: Path, label: str) -> Any:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {label}: {exc.strerror or exc}") from None
+    if len(data) > MAX_SITE_BYTES:
+        raise ConfigError(
+            [Problem(label, 1, 1, rule="yaml", message=f"file is larger than {MAX_SITE_BYTES} bytes")]
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            [Problem(label, line, 1, rule="yaml", message="file is not valid UTF-8")]
+        ) from None
+    try:
+        docs = yamlio.load_roundtrip_all(text)
+    except DuplicateKeyError as exc:
+        mark = exc.problem_mark
+        key = (exc.problem or "").split('"')[1] if '"' in (exc.problem or "") else ""
+        raise ConfigError(
+            [Problem(label, mark.line + 1 if mark else 0, mark.column + 1 if mark else 0,
+                     rule="yaml", message=f"duplicate key {key!r}".replace(" ''", ""))]
+        ) from None
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        message = (exc.problem or exc.context or "invalid YAML").strip()
+        raise ConfigError(
+            [Problem(label, mark.line + 1 if mark else 0, mark.column + 1 if mark else 0,
+                     rule="yaml", message=f"invalid YAML: {message}")]
+        ) from None
+    except YAMLError as exc:
+        raise ConfigError(
+            [Problem(label, 1, 1, rule="yaml", message=f"invalid YAML: {str(exc).splitlines()[0]}")]
+        ) from None
+    docs = [d for d in docs if d is not None] or [None]
+    if len(docs) > 1:
+        raise ConfigError(
+            [Problem(label, 1, 1, rule="yaml", message="a site file holds one YAML document, "
+                     f"found {len(docs)}")]
+        )
+    return docs[0]
+
+
+def _problems_from_validation(exc: ValidationError, raw: Any, label: str) -> list[Problem]:
+    problems = []
+    for error in exc.errors(include_url=False):
+        loc = _clean_loc(raw, tuple(error["loc"]))
+        line, col = yamlio.position_of(raw, loc)
+        dotted = ".".join(str(p) for p in loc) or "(top level)"
+        message = _message(error, loc, raw)
+        problems.append(Problem(label, line, col, rule="site-schema", message=f"{dotted}: {message}"))
+    return problems
+
+
+def _clean_loc(raw: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Drop the union-member tags pydantic inserts into error paths.
+
+    Why: for ``storage: {type: static, ...}`` pydantic reports ``storage.static.pvc_name``;
+    the user's file has no ``static`` key. A path element that does not exist in the data
+    (and is not the last one, which may be a missing key) is such a tag.
+    """
+    out: list[Any] = []
+    node = raw
+    for index, part in enumerate(loc):
+        last = index == len(loc) - 1
+        if isinstance(node, dict) and part in node:
+            out.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            out.append(part)
+            node = node[part]
+        elif last:
+            out.append(part)
+        else:
+            continue
+    return tuple(out)
+
+
+def _message(error: dict[str, Any], loc: tuple[Any, ...], raw: Any) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        parent = _model_at(loc[:-1], raw)
+        known = sorted(parent.model_fields) if parent else []
+        hint = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        extra = f"; did you mean {hint[0]!r}?" if hint else f"; allowed: {', '.join(known)}"
+        return f"unknown key{extra}"
+    if kind == "missing":
+        return "required field is missing"
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def _model_at(loc: tuple[Any, ...], raw: Any) -> type[BaseModel] | None:
+    """Find the model that owns the mapping at `loc` (to suggest known keys)."""
+    model: Any = SiteConfig
+    node = raw
+    for part in loc:
+        node = node[part] if isinstance(node, (dict, list)) else None
+        if isinstance(part, int):
+            model = _pick_model(model, node)
+            continue
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return None
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return None
+        model = _pick_model(field.annotation, node)
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _pick_model(annotation: Any, node: Any) -> Any:
+    """Return the model in `annotation` that matches `node` (by its ``type`` tag if any)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    candidates = []
+    stack = [annotation]
+    while stack:
+        current = stack.pop(0)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            candidates.append(current)
+        else:
+            stack.extend(typing.get_args(current))
+    tag = node.get("type") if isinstance(node, dict) else None
+    for candidate in candidates:
+        field = candidate.model_fields.get("type")
+        if field is not None and field.default == tag:
+            return candidate
+    return candidates[0] if candidates else None

@@ -1,0 +1,137 @@
+"""The render pipeline: load → context → render → validate → write (or check).
+
+Why: one function per stage, composed here once, so ``render``, ``render --check``, the tests
+and the benchmark all run exactly the same code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dlaas_gen.context import build_context
+from dlaas_gen.errors import ConfigError, ProblemsError
+from dlaas_gen.loader import LoadedSite, load_site, select_sites, site_name
+from dlaas_gen.manifest import Manifest
+from dlaas_gen.problem import Problem
+from dlaas_gen.render import render_site
+from dlaas_gen.validate import validate_tree
+from dlaas_gen.writer import INDEX_FILE, Plan, check_sites, finalize_plan, write_sites
+
+DEFAULT_SITES_DIR = Path("sites")
+DEFAULT_OUT_DIR = Path("rendered")
+
+
+@dataclass
+class BuiltSite:
+    """One site taken through render and validate (nothing written yet)."""
+
+    site: LoadedSite
+    manifests: list[Manifest]
+    plan: Plan
+    problems: list[Problem]
+
+
+@dataclass
+class RenderReport:
+    """Outcome of `render_sites`."""
+
+    sites: list[str] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    recovered: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def has_errors(self) -> bool:
+        """True when any problem is an error (warnings do not fail a run)."""
+        return any(p.is_error for p in self.problems)
+
+
+def build_site(path: Path, out_dir: Path = DEFAULT_OUT_DIR) -> BuiltSite:
+    """Load, render and validate one site file.
+
+    Raises:
+        ConfigError: the site file is invalid.
+    """
+    site = load_site(path)
+    ctx = build_context(site.name, site.config)
+    manifests = render_site(ctx)
+    problems = list(site.warnings)
+    prefix = out_dir / site.name
+    for m in manifests:
+        m.extra["shown"] = str(prefix / m.path)
+    raw = validate_tree(manifests, site.config.kubernetes_version)
+    problems.extend(
+        Problem(str(prefix / p.path), p.line, p.col, p.level, p.rule, p.message) for p in raw
+    )
+    plan = finalize_plan({m.path: m.text for m in manifests})
+    return BuiltSite(site=site, manifests=manifests, plan=plan, problems=problems)
+
+
+def build_sites(sites_dir: Path, names: Sequence[str], out_dir: Path) -> tuple[list[BuiltSite], list[Problem]]:
+    """Build every selected site; collect every problem of every site."""
+    built: list[BuiltSite] = []
+    problems: list[Problem] = []
+    for path in select_sites(sites_dir, names):
+        try:
+            result = build_site(path, out_dir)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+            continue
+        built.append(result)
+        problems.extend(result.problems)
+    return built, problems
+
+
+def orphaned_sites(out_dir: Path, keep: set[str]) -> list[str]:
+    """Site folders in `out_dir` that dlaas-gen wrote but whose site file is gone."""
+    if not out_dir.is_dir():
+        return []
+    return sorted(
+        p.name for p in out_dir.iterdir()
+        if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")
+        and p.name not in keep and (p / INDEX_FILE).is_file()
+    )
+
+
+def render_sites(
+    sites_dir: Path = DEFAULT_SITES_DIR,
+    names: Sequence[str] = (),
+    out_dir: Path = DEFAULT_OUT_DIR,
+    *,
+    check: bool = False,
+    force: bool = False,
+) -> RenderReport:
+    """Render sites into `out_dir` (or, with `check`, compare without writing).
+
+    If any site has an error, nothing is written and `ProblemsError` lists every problem.
+
+    Raises:
+        ProblemsError: errors in a site, foreign files, or drift under `check`.
+    """
+    built, problems = build_sites(sites_dir, names, out_dir)
+    if any(p.is_error for p in problems):
+        raise ProblemsError(problems)
+    report = RenderReport(sites=[b.site.name for b in built], problems=problems)
+    plans = {b.site.name: b.plan for b in built}
+    orphans = [] if names else orphaned_sites(out_dir, set(plans))
+    if check:
+        drift = check_sites(out_dir, plans)
+        drift += [Problem(str(out_dir / o), rule="drift",
+                          message="site folder without a site file: run `dlaas-gen render`")
+                  for o in orphans]
+        if drift:
+            raise ProblemsError(problems + drift)
+        return report
+    outcome = write_sites(out_dir, plans, force=force, remove=orphans)
+    report.written, report.unchanged = outcome.written, outcome.unchanged
+    report.recovered, report.removed = outcome.recovered, outcome.removed
+    return report
+
+
+def site_names(sites_dir: Path) -> list[str]:
+    """Names of the sites in `sites_dir`."""
+    return [site_name(p) for p in select_sites(sites_dir, ())]

@@ -1,0 +1,168 @@
+"""Project rules over a rendered tree, one small function per rule id.
+
+Why: some invariants span objects (unique identities, profileList in one place) or encode
+policy (pinned images) that no schema expresses.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from dlaas_gen import yamlio
+from dlaas_gen.manifest import CLUSTER_SCOPED_KINDS, Manifest
+from dlaas_gen.names import is_dns1123_subdomain
+from dlaas_gen.problem import Problem
+
+Rule = Callable[[list[Manifest]], Iterator[Problem]]
+RULES: dict[str, Rule] = {}
+
+
+def rule(rule_id: str) -> Callable[[Rule], Rule]:
+    """Register a rule under `rule_id`."""
+
+    def decorator(func: Rule) -> Rule:
+        RULES[rule_id] = func
+        return func
+
+    return decorator
+
+
+def _at(m: Manifest, loc: list[Any], rule_id: str, message: str, level: str = "error") -> Problem:
+    line, col = yamlio.position_of(m.doc, loc)
+    return Problem(m.path, line, col, level=level, rule=rule_id, message=message)
+
+
+def objects(tree: list[Manifest]) -> list[Manifest]:
+    """The cluster objects of a tree (folder indexes excluded)."""
+    return [m for m in tree if not m.is_kustomize_config]
+
+
+@rule("unique-resource")
+def check_unique(tree: list[Manifest]) -> Iterator[Problem]:
+    """No two objects share kind, namespace and name."""
+    seen: dict[Any, Manifest] = {}
+    for m in objects(tree):
+        if m.key in seen:
+            yield _at(m, ["metadata", "name"], "unique-resource",
+                      f"{m.key} is also defined in {seen[m.key].path}")
+        else:
+            seen[m.key] = m
+
+
+@rule("namespace-set")
+def check_namespace(tree: list[Manifest]) -> Iterator[Problem]:
+    """Every namespaced object states its namespace."""
+    for m in objects(tree):
+        if m.kind not in CLUSTER_SCOPED_KINDS and not (m.doc.get("metadata") or {}).get("namespace"):
+            yield _at(m, ["metadata"], "namespace-set", f"{m.kind} {m.key.name} has no namespace")
+
+
+@rule("dns-name")
+def check_names(tree: list[Manifest]) -> Iterator[Problem]:
+    """Object names are DNS-1123 subdomains."""
+    for m in objects(tree):
+        name = (m.doc.get("metadata") or {}).get("name")
+        if not name or not is_dns1123_subdomain(str(name)):
+            yield _at(m, ["metadata", "name"], "dns-name", f"name {name!r} is not a DNS-1123 subdomain")
+
+
+def _containers(doc: Any) -> Iterator[tuple[list[Any], dict[str, Any]]]:
+    """Yield (path, container) for every container of a workload or CronJob."""
+    spec = doc.get("spec") or {}
+    pod_paths = {
+        "CronJob": ["spec", "jobTemplate", "spec", "template", "spec"],
+        "Pod": ["spec"],
+    }.get(doc.get("kind"), ["spec", "template", "spec"])
+    node = doc
+    for part in pod_paths:
+        node = (node or {}).get(part) if isinstance(node, dict) else None
+    if not isinstance(node, dict) or not spec:
+        return
+    for field in ("initContainers", "containers"):
+        for index, container in enumerate(node.get(field) or []):
+            yield [*pod_paths, field, index], container
+
+
+IMAGE_PINNED = re.compile(r"^[^@]+(:[A-Za-z0-9_][A-Za-z0-9_.-]*|@sha256:[a-f0-9]{64})$")
+
+
+def image_problem(image: str) -> str | None:
+    """Why an image reference is not pinned, or None when it is."""
+    last = image.rsplit("/", 1)[-1]
+    if "@sha256:" in image:
+        return None
+    if ":" not in last:
+        return f"image {image!r} has no tag"
+    if last.endswith(":latest"):
+        return f"image {image!r} uses 'latest'"
+    return None
+
+
+@rule("image-pinned")
+def check_images(tree: list[Manifest]) -> Iterator[Problem]:
+    """Workload images carry a tag (not latest) or a digest; so do the z2jh values images."""
+    for m in objects(tree):
+        for path, container in _containers(m.doc):
+            why = image_problem(str(container.get("image", "")))
+            if why:
+                yield _at(m, [*path, "image"], "image-pinned", why)
+        if m.kind == "HelmRelease":
+            yield from _values_images(m, yamlio.plain((m.doc.get("spec") or {}).get("values") or {}), [])
+
+
+def _values_images(m: Manifest, node: Any, path: list[Any]) -> Iterator[Problem]:
+    if isinstance(node, dict):
+        if "image" in node and isinstance(node["image"], dict) and "name" in node["image"]:
+            tag = str(node["image"].get("tag") or "")
+            if not tag or tag == "latest":
+                yield _at(m, ["spec", "values", *path, "image"], "image-pinned",
+                          f"image {node['image']['name']!r} is not pinned to a tag")
+        for key, value in node.items():
+            yield from _values_images(m, value, [*path, key])
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _values_images(m, value, [*path, index])
+
+
+@rule("profile-list-single-source")
+def check_profile_list(tree: list[Manifest]) -> Iterator[Problem]:
+    """``singleuser.profileList`` is defined inline or by one ConfigMap, never both.
+
+    Why: Helm replaces lists wholesale, so a second definition silently wins over the first.
+    """
+    for m in objects(tree):
+        if m.kind != "HelmRelease":
+            continue
+        values = (m.doc.get("spec") or {}).get("values") or {}
+        if "profileList" in values:
+            yield _at(m, ["spec", "values", "profileList"], "profile-list-single-source",
+                      "profileList at the root of values is ignored by the chart; it belongs "
+                      "under singleuser")
+        inline = "profileList" in ((values.get("singleuser") or {}))
+        from_cm = any(e.get("kind") == "ConfigMap" for e in (m.doc["spec"].get("valuesFrom") or []))
+        if inline and from_cm:
+            cms = _configmaps_with_profiles(tree, m)
+            if cms:
+                yield _at(m, ["spec", "values", "singleuser", "profileList"],
+                          "profile-list-single-source",
+                          f"profileList is set inline and in ConfigMap {cms[0]}; Helm keeps only "
+                          "the inline list")
+
+
+def _configmaps_with_profiles(tree: list[Manifest], release: Manifest) -> list[str]:
+    names = {e.get("name") for e in release.doc["spec"].get("valuesFrom") or [] if e.get("kind") == "ConfigMap"}
+    found = []
+    for m in objects(tree):
+        if m.kind == "ConfigMap" and m.key.name in names:
+            for value in (m.doc.get("data") or {}).values():
+                if "profileList" in str(value):
+                    found.append(m.key.name)
+    return found
+
+
+def run_rules(tree: list[Manifest]) -> Iterator[Problem]:
+    """Run every registered rule in registration order."""
+    for func in RULES.values():
+        yield from func(tree)

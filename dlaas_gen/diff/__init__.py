@@ -1,0 +1,98 @@
+"""``dlaas-gen diff``: compare two rendered trees by resource, for review.
+
+Public API:
+
+- `diff_dirs` compares two folders; `diff_git` compares a folder at the merge-base of a ref and
+  ``HEAD`` (read from git, no checkout) with the same folder in the working tree.
+- `compare_sides` compares two already loaded `Side` objects.
+- `render_text`, `render_markdown`, `render_json` turn a `DiffResult` into a report.
+
+The library never prints and never exits: unreadable input raises
+`dlaas_gen.errors.UsageError` with a one-line message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from dlaas_gen.diff.compare import compare_sides
+from dlaas_gen.diff.format_json import render_json, to_data
+from dlaas_gen.diff.format_markdown import render_markdown
+from dlaas_gen.diff.format_text import render_text
+from dlaas_gen.diff.model import (
+    DEFAULT_IGNORE_ANNOTATIONS,
+    DEFAULT_IGNORE_LABELS,
+    SCHEMA_VERSION,
+    Attention,
+    DiffOptions,
+    DiffResult,
+    ResourceChange,
+    SecretKeys,
+    Side,
+)
+from dlaas_gen.diff.sources import BASE_SHA_ENV, load_dir, load_git_tree, resolve_base
+
+__all__ = [
+    "BASE_SHA_ENV",
+    "DEFAULT_IGNORE_ANNOTATIONS",
+    "DEFAULT_IGNORE_LABELS",
+    "SCHEMA_VERSION",
+    "Attention",
+    "DiffOptions",
+    "DiffResult",
+    "ResourceChange",
+    "SecretKeys",
+    "Side",
+    "compare_sides",
+    "diff_dirs",
+    "diff_git",
+    "load_dir",
+    "load_git_tree",
+    "render_json",
+    "render_markdown",
+    "render_text",
+    "resolve_base",
+    "to_data",
+]
+
+
+def diff_dirs(old: Path, new: Path, options: DiffOptions | None = None) -> DiffResult:
+    """Compare the objects under folder `old` with those under folder `new`.
+
+    Raises:
+        UsageError: a folder is missing, or a file is not valid YAML.
+    """
+    return compare_sides(load_dir(old, side="old"), load_dir(new, side="new"), options)
+
+
+def diff_git(
+    base: str | None,
+    folder: Path,
+    *,
+    cwd: Path | None = None,
+    options: DiffOptions | None = None,
+    env: Mapping[str, str] | None = None,
+) -> DiffResult:
+    """Compare `folder` at the merge-base of `base` and HEAD with `folder` in the working tree.
+
+    Args:
+        base: the base ref (``origin/main``); may be None when ``CI_MERGE_REQUEST_DIFF_BASE_SHA``
+            is set, which wins anyway.
+        folder: the rendered folder, relative to `cwd` or absolute.
+        cwd: a folder inside the repository (default: the current directory).
+        options: noise control and context size.
+        env: environment (default ``os.environ``).
+
+    Raises:
+        UsageError: not a repository, unknown ref, no merge-base (shallow clone hint),
+            missing working-tree folder, or invalid YAML on either side.
+    """
+    cwd = cwd or Path.cwd()
+    sha, how = resolve_base(base, cwd, env)
+    working = folder if folder.is_absolute() else cwd / folder
+    new = load_dir(working, side="new")
+    new.label = f"working tree:{folder.as_posix()}"
+    old = load_git_tree(sha, folder, cwd, label=f"{base or sha[:12]}:{folder.as_posix()}")
+    old.notes.insert(0, f"old side: {folder.as_posix()} at the {how}")
+    return compare_sides(old, new, options)

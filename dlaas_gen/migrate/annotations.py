@@ -1,0 +1,101 @@
+"""Removal of Flux v1 annotations, with image-automation suggestions.
+
+Why: Flux v1 (fluxd and the Helm Operator) drove image automation and sync behaviour through
+annotations; Flux v2 ignores them, so leaving them in place silently loses behaviour. Each one is
+removed with a report line, and the automation ones get the Flux v2 equivalent as a suggestion.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap
+
+from dlaas_gen.migrate.ctx import DocCtx
+from dlaas_gen.migrate.edit import delete_key
+
+PREFIXES = (
+    "fluxcd.io/",
+    "filter.fluxcd.io/",
+    "repository.fluxcd.io/",
+    "tag.fluxcd.io/",
+    "registry.fluxcd.io/",
+    "flux.weave.works/",
+)
+
+_IMAGE_API = "image.toolkit.fluxcd.io/v1"
+
+
+def is_flux_v1_annotation(key: str) -> bool:
+    """True for an annotation key under one of the Flux v1 prefixes."""
+    return any(str(key).startswith(prefix) for prefix in PREFIXES)
+
+
+def _policy_name(obj_name: str, container: str) -> str:
+    return f"{obj_name}-{container}" if container else obj_name
+
+
+def suggestion_for(key: str, value: Any, namespace: str, name: str) -> tuple[str, str]:
+    """Return ``(level, suggestion)`` for one removed annotation (level ``warning`` or ``note``)."""
+    key = str(key)
+    value = "" if value is None else str(value)
+    prefix, _, rest = key.partition("/")
+    policy = _policy_name(name, rest.split(".", 1)[1] if rest.startswith("tag.") else "")
+    if rest == "automated":
+        return "warning", (
+            f"create an ImageRepository, an ImagePolicy and an ImageUpdateAutomation "
+            f"({_IMAGE_API}) and mark the image field with "
+            f'# {{"$imagepolicy": "{namespace}:{policy}"}}'
+        )
+    if prefix in ("fluxcd.io", "flux.weave.works") and rest.startswith("tag."):
+        kind, _, pattern = value.partition(":")
+        if kind == "semver":
+            return "warning", (
+                f"ImagePolicy {namespace}/{policy} ({_IMAGE_API}) with "
+                f"spec.policy.semver.range: '{pattern}'"
+            )
+        return "warning", (
+            f"{kind or 'glob'} tag filters have no direct equivalent (Flux v1 sorted by build "
+            f"time): give images sortable tags, then an ImagePolicy {namespace}/{policy} with "
+            f"spec.filterTags.pattern and spec.policy.numerical or alphabetical"
+        )
+    if prefix in ("filter.fluxcd.io", "tag.fluxcd.io", "repository.fluxcd.io", "registry.fluxcd.io"):
+        policy = _policy_name(name, rest)
+        field = {"repository.fluxcd.io": ":name", "tag.fluxcd.io": ":tag"}.get(prefix, "")
+        if prefix == "filter.fluxcd.io":
+            return "warning", (
+                f"ImagePolicy {namespace}/{policy} from the filter '{value}' "
+                f"(semver: -> spec.policy.semver.range)"
+            )
+        where = f"spec.values.{value}" if value else "the values field"
+        return "warning", (
+            f'add the marker # {{"$imagepolicy": "{namespace}:{policy}{field}"}} next to {where}'
+        )
+    if rest == "ignore":
+        return "warning", (
+            "closest Flux v2 equivalent: annotation kustomize.toolkit.fluxcd.io/reconcile: "
+            "disabled, or exclude the file with .sourceignore (semantics differ)"
+        )
+    if rest.startswith("locked"):
+        return "warning", "no equivalent: suspend the ImageUpdateAutomation or pin the ImagePolicy"
+    return "note", ""
+
+
+def remove_flux_v1_annotations(doc: Any, ctx: DocCtx, namespace: str, name: str) -> bool:
+    """Remove every Flux v1 annotation of `doc`'s metadata; return True if any was removed."""
+    meta = doc.get("metadata") if isinstance(doc, CommentedMap) else None
+    annotations = meta.get("annotations") if isinstance(meta, CommentedMap) else None
+    if not isinstance(annotations, CommentedMap):
+        return False
+    keys = [k for k in annotations if is_flux_v1_annotation(k)]
+    for key in keys:
+        value = annotations[key]
+        level, suggestion = suggestion_for(key, value, namespace, name)
+        ctx.change(f"removed Flux v1 annotation {key}", annotations, key)
+        if level == "warning":
+            ctx.warn(f"annotation {key}: {value} has no automatic Flux v2 equivalent",
+                     annotations, key, suggestion)
+        delete_key(annotations, key)
+    if keys and not annotations:
+        delete_key(meta, "annotations")
+    return bool(keys)

@@ -1,0 +1,163 @@
+"""Flux v2 beta APIs → GA, with the field conversions the GA schemas need.
+
+Why: ``flux migrate -f`` only rewrites the version string, which leaves removed fields
+(``valuesFile``, ``patchesStrategicMerge``, ``validation``, ``gitImplementation``) in place and
+produces objects the GA CRDs reject.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scalarstring import LiteralScalarString
+
+from dlaas_gen.migrate.ctx import DocCtx
+from dlaas_gen.migrate.docs import dump_document
+from dlaas_gen.migrate.edit import cmap, delete_key, get_path, insert_key, replace_key
+
+#: (group, old version) → new version; notification depends on the kind.
+GA_VERSIONS: dict[tuple[str, str], str] = {
+    ("helm.toolkit.fluxcd.io", "v2beta1"): "v2",
+    ("helm.toolkit.fluxcd.io", "v2beta2"): "v2",
+    ("kustomize.toolkit.fluxcd.io", "v1beta1"): "v1",
+    ("kustomize.toolkit.fluxcd.io", "v1beta2"): "v1",
+    ("source.toolkit.fluxcd.io", "v1beta1"): "v1",
+    ("source.toolkit.fluxcd.io", "v1beta2"): "v1",
+    ("image.toolkit.fluxcd.io", "v1beta1"): "v1",
+    ("image.toolkit.fluxcd.io", "v1beta2"): "v1",
+    ("notification.toolkit.fluxcd.io", "v1beta1"): "v1beta3",
+    ("notification.toolkit.fluxcd.io", "v1beta2"): "v1beta3",
+}
+_NOTIFICATION_V1 = frozenset({"Receiver"})
+
+
+def ga_api_version(api_version: str, kind: str = "") -> str | None:
+    """Return the GA apiVersion of a beta Flux apiVersion, None if it is not a Flux beta."""
+    group, _, version = str(api_version).rpartition("/")
+    new = GA_VERSIONS.get((group, version))
+    if new is None:
+        return None
+    if group == "notification.toolkit.fluxcd.io" and kind in _NOTIFICATION_V1:
+        new = "v1"
+    return f"{group}/{new}"
+
+
+def _yaml_text(node: Any) -> LiteralScalarString:
+    return LiteralScalarString(dump_document(node, (2, 2, 0)))
+
+
+def _patches(owner: CommentedMap, ctx: DocCtx, where: str) -> None:
+    """Fold ``patchesStrategicMerge``/``patchesJson6902`` into ``patches``."""
+    smp = owner.get("patchesStrategicMerge")
+    json6902 = owner.get("patchesJson6902")
+    if smp is None and json6902 is None:
+        return
+    patches = owner.get("patches")
+    if not isinstance(patches, CommentedSeq):
+        patches = CommentedSeq()
+    for item in smp or []:
+        patches.append(cmap(("patch", item if isinstance(item, str) else _yaml_text(item))))
+    for item in json6902 or []:
+        patch = item.get("patch") if isinstance(item, dict) else None
+        text = patch if isinstance(patch, str) else _yaml_text(patch)
+        patches.append(cmap(("patch", text), ("target", item.get("target"))))
+    anchor = "patchesStrategicMerge" if smp is not None else "patchesJson6902"
+    for key in ("patchesStrategicMerge", "patchesJson6902"):
+        if key in owner:
+            ctx.change(f"{where}{key} → {where}patches", owner, key)
+    if "patches" in owner:
+        owner["patches"] = patches
+        for key in ("patchesStrategicMerge", "patchesJson6902"):
+            if key in owner:
+                delete_key(owner, key)
+    else:
+        replace_key(owner, anchor, "patches", patches)
+        other = "patchesJson6902" if anchor == "patchesStrategicMerge" else None
+        if other and other in owner:
+            delete_key(owner, other)
+
+
+def _helmrelease(spec: CommentedMap, ctx: DocCtx) -> None:
+    chart_spec = get_path(spec, "chart", "spec")
+    if isinstance(chart_spec, CommentedMap) and "valuesFile" in chart_spec:
+        files = CommentedSeq([chart_spec["valuesFile"]])
+        for item in chart_spec.get("valuesFiles") or []:
+            if item not in files:
+                files.append(item)
+        ctx.change("spec.chart.spec.valuesFile → valuesFiles", chart_spec, "valuesFile")
+        if "valuesFiles" in chart_spec:
+            chart_spec["valuesFiles"] = files
+            delete_key(chart_spec, "valuesFile")
+        else:
+            replace_key(chart_spec, "valuesFile", "valuesFiles", files)
+    for renderer in spec.get("postRenderers") or []:
+        kustomize = renderer.get("kustomize") if isinstance(renderer, dict) else None
+        if isinstance(kustomize, CommentedMap):
+            _patches(kustomize, ctx, "postRenderers[].kustomize.")
+    install = spec.get("install")
+    if isinstance(install, CommentedMap) and "skipCRDs" in install:
+        skip = install["skipCRDs"]
+        ctx.change(f"install.skipCRDs: {skip} → install.crds: {'Skip' if skip else 'Create'}",
+                   install, "skipCRDs")
+        if "crds" in install:
+            delete_key(install, "skipCRDs")
+        else:
+            replace_key(install, "skipCRDs", "crds", "Skip" if skip else "Create")
+
+
+def _kustomization(spec: CommentedMap, ctx: DocCtx) -> None:
+    if "validation" in spec:
+        ctx.change(f"removed spec.validation: {spec['validation']} (gone in v1; the server "
+                   f"validates on apply)", spec, "validation")
+        delete_key(spec, "validation")
+    _patches(spec, ctx, "spec.")
+
+
+def _source(kind: str, spec: CommentedMap, ctx: DocCtx) -> None:
+    if kind == "GitRepository":
+        for key in ("gitImplementation", "accessFrom"):
+            if key in spec:
+                ctx.change(f"removed spec.{key} (gone in v1)", spec, key)
+                delete_key(spec, key)
+    if kind == "HelmChart" and "valuesFile" in spec:
+        ctx.change("spec.valuesFile → valuesFiles", spec, "valuesFile")
+        replace_key(spec, "valuesFile", "valuesFiles", CommentedSeq([spec["valuesFile"]]))
+
+
+def _notification(kind: str, spec: CommentedMap, ctx: DocCtx) -> None:
+    if kind == "Alert" and "summary" in spec:
+        summary = spec["summary"]
+        ctx.change("spec.summary → spec.eventMetadata.summary (v1beta3)", spec, "summary")
+        delete_key(spec, "summary")
+        meta = spec.get("eventMetadata")
+        if not isinstance(meta, CommentedMap):
+            meta = CommentedMap()
+            insert_key(spec, "eventMetadata", meta)
+        meta.setdefault("summary", summary)
+
+
+def migrate_beta(doc: CommentedMap, ctx: DocCtx) -> str | None:
+    """Move one beta Flux object to its GA apiVersion in place; return the new apiVersion."""
+    kind = str(doc.get("kind", ""))
+    old = str(doc.get("apiVersion", ""))
+    new = ga_api_version(old, kind)
+    if new is None:
+        return None
+    doc["apiVersion"] = new
+    ctx.change(f"apiVersion {old} → {new}", doc, "apiVersion")
+    spec = doc.get("spec")
+    if isinstance(spec, CommentedMap):
+        group = old.split("/", 1)[0]
+        if group == "helm.toolkit.fluxcd.io" and kind == "HelmRelease":
+            _helmrelease(spec, ctx)
+        elif group == "kustomize.toolkit.fluxcd.io" and kind == "Kustomization":
+            _kustomization(spec, ctx)
+        elif group == "source.toolkit.fluxcd.io":
+            _source(kind, spec, ctx)
+        elif group == "notification.toolkit.fluxcd.io":
+            _notification(kind, spec, ctx)
+        elif group == "image.toolkit.fluxcd.io":
+            ctx.note("image automation objects have no vendored schema: review fields by hand",
+                     doc, "kind")
+    return new

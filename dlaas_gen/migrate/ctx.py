@@ -1,0 +1,68 @@
+"""Per-document context: where findings go and how lines are computed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from dlaas_gen.migrate.edit import line_of
+from dlaas_gen.migrate.model import CHANGE, ERROR, MANUAL, NOTE, WARNING, Finding, Options
+
+
+def object_label(doc: Any, namespace: str | None = None) -> str:
+    """Return ``Kind ns/name`` for a document (namespace may be an assumed one)."""
+    meta = doc.get("metadata") if isinstance(doc, dict) else None
+    meta = meta if isinstance(meta, dict) else {}
+    kind = str(doc.get("kind", "")) if isinstance(doc, dict) else ""
+    name = str(meta.get("name") or "?")
+    ns = namespace if namespace is not None else meta.get("namespace")
+    return f"{kind} {ns}/{name}" if ns else f"{kind} {name}"
+
+
+@dataclass
+class DocCtx:
+    """Collects the findings of one document.
+
+    Attributes:
+        path: file path for report lines.
+        body_line: 1-based file line of the document's first body line.
+        obj: ``Kind ns/name`` used on report lines.
+        options: run options.
+        findings: collected findings.
+    """
+
+    path: str
+    body_line: int
+    obj: str
+    options: Options
+    findings: list[Finding] = field(default_factory=list)
+
+    def line(self, node: Any = None, key: Any = None) -> int:
+        """Return the 1-based file line of `node[key]` (document start when unknown)."""
+        rel = line_of(node, key) if node is not None else None
+        return self.body_line + (rel or 0)
+
+    def _add(self, level: str, message: str, node: Any, key: Any, suggestion: str) -> None:
+        self.findings.append(
+            Finding(self.path, self.line(node, key), level, message, self.obj, suggestion)
+        )
+
+    def change(self, message: str, node: Any = None, key: Any = None) -> None:
+        """Record a change made to the document."""
+        self._add(CHANGE, message, node, key, "")
+
+    def warn(self, message: str, node: Any = None, key: Any = None, suggestion: str = "") -> None:
+        """Record a behaviour change a human should look at."""
+        self._add(WARNING, message, node, key, suggestion)
+
+    def manual(self, message: str, node: Any = None, key: Any = None, suggestion: str = "") -> None:
+        """Record a step the tool cannot do."""
+        self._add(MANUAL, message, node, key, suggestion)
+
+    def note(self, message: str, node: Any = None, key: Any = None) -> None:
+        """Record an informational note."""
+        self._add(NOTE, message, node, key, "")
+
+    def error(self, message: str, node: Any = None, key: Any = None) -> None:
+        """Record an error (the file is not written)."""
+        self._add(ERROR, message, node, key, "")

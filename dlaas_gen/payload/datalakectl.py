@@ -329,7 +329,9 @@ def resolve_scope(client, config, scope):
     """Return the scope: ``--scope`` or the config template filled with account/user."""
     if scope:
         return scope
-    account = client.account or client.whoami()["account"]
+    if not client.account:  # rucio.cfg may leave the account to the server
+        client.account = client.whoami()["account"]
+    account = client.account
     user = os.environ.get("JUPYTERHUB_USER") or account
     try:
         return config["default_scope"].format(account=account, user=user)

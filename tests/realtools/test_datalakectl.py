@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-pytestmark = pytest.mark.slow
+from dlaas_gen.payload import datalakectl as dl
 
 ERR = "datalakectl: error: "
 
@@ -59,6 +59,7 @@ def assert_expires_in(rule: dict, seconds: int) -> None:
 # ----------------------------------------------------------------------------- register mode
 
 
+@pytest.mark.slow
 def test_register_mode_replica_and_rules(ctl, rucio_server, datalake):
     data = b"ROOT file payload " * 1000
     path = ctl.user_file(name := unique(), data)
@@ -88,9 +89,14 @@ def test_register_mode_replica_and_rules(ctl, rucio_server, datalake):
     assert dest_rule["state"] == "REPLICATING"
     assert_expires_in(scratch_rule, 86400)
     assert_expires_in(dest_rule, 30 * 86400)
-    assert f"replica {datalake.scope}:{name} registered on {datalake.scratch_rse}" in done.stdout
+    assert done.stdout.splitlines()[0] == (
+        f"replica {datalake.scope}:{name} registered on {datalake.scratch_rse}: {expected} "
+        f"({len(data)} bytes, adler32 {meta['adler32']})"
+    )
+    assert len(done.stdout.splitlines()) == 3
 
 
+@pytest.mark.slow
 def test_register_defaults_scope_name_and_copies(ctl, rucio_server, datalake):
     ctl.config["default_lifetime"] = "12h"
     path = ctl.user_file(unique(), b"x")
@@ -106,6 +112,7 @@ def test_register_defaults_scope_name_and_copies(ctl, rucio_server, datalake):
 # ----------------------------------------------------------------------------- error paths
 
 
+@pytest.mark.slow
 def test_file_outside_scratch(ctl, tmp_path):
     outside = tmp_path / "elsewhere.root"
     outside.write_bytes(b"data")
@@ -117,6 +124,7 @@ def test_file_outside_scratch(ctl, tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_duplicate_rule(ctl, rucio_server, datalake):
     path = ctl.user_file(name := unique(), b"twice")
     first = ctl.run("upload", str(path), "--lifetime", "30d")
@@ -132,6 +140,7 @@ def test_duplicate_rule(ctl, rucio_server, datalake):
     )
 
 
+@pytest.mark.slow
 def test_pfn_host_mismatch(ctl, datalake):
     ctl.config["scratch_pfn_prefix"] = "root://wrong.example.org:1094//eos/scratch"
     path = ctl.user_file(name := unique(), b"x")
@@ -146,6 +155,7 @@ def test_pfn_host_mismatch(ctl, datalake):
     )
 
 
+@pytest.mark.slow
 def test_unreachable_server(ctl, dead_server_url):
     ctl.rucio_host = dead_server_url
     path = ctl.user_file(unique(), b"x")
@@ -157,6 +167,7 @@ def test_unreachable_server(ctl, dead_server_url):
     )
 
 
+@pytest.mark.slow
 def test_missing_token(ctl):
     ctl.token = None
     path = ctl.user_file(unique(), b"x")
@@ -170,6 +181,7 @@ def test_missing_token(ctl):
     )
 
 
+@pytest.mark.slow
 def test_expired_token(ctl):
     ctl.token = fake_jwt(exp=1700000000)
     path = ctl.user_file(unique(), b"x")
@@ -183,6 +195,7 @@ def test_expired_token(ctl):
     )
 
 
+@pytest.mark.slow
 def test_token_rejected_by_server_no_interactive_login(ctl):
     ctl.token = fake_jwt(exp=time.time() + 3600)  # not expired, but the server does not know it
     path = ctl.user_file(unique(), b"x")
@@ -196,6 +209,7 @@ def test_token_rejected_by_server_no_interactive_login(ctl):
     )
 
 
+@pytest.mark.slow
 def test_rucio_error_is_one_line(ctl, rucio_server, datalake):
     """Any server-side refusal (here: no such destination RSE) is one line, no traceback."""
     path = ctl.user_file(unique(), b"x")
@@ -208,6 +222,7 @@ def test_rucio_error_is_one_line(ctl, rucio_server, datalake):
     assert done.stderr.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_plain_account_cannot_add_replicas(ctl, rucio_server, datalake):
     """Without the admin attribute the generic policy refuses add_replicas on the scratch RSE."""
     ctl.token = rucio_server.userpass_token(datalake.plain_user, datalake.plain_user,
@@ -222,6 +237,7 @@ def test_plain_account_cannot_add_replicas(ctl, rucio_server, datalake):
     assert done.stderr.count("\n") == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("lifetime", "message"),
     [
@@ -240,6 +256,7 @@ def test_lifetime_errors(ctl, lifetime, message):
 # ----------------------------------------------------------------------------- copy mode
 
 
+@pytest.mark.slow
 def test_copy_mode_uploads_then_rules(ctl, rucio_server, datalake):
     ctl.config = {
         "mode": "copy",
@@ -268,3 +285,94 @@ def test_copy_mode_uploads_then_rules(ctl, rucio_server, datalake):
     assert rule_ids(done.stdout) == {rse: r["id"] for rse, r in rules.items()}
     assert_expires_in(rules[datalake.posix_rse], 7200)
     assert_expires_in(rules[datalake.dest_rse], 7 * 86400)
+    assert len(done.stdout.splitlines()) == 3
+
+
+@pytest.mark.slow
+def test_copy_mode_to_the_upload_rse_is_one_rule(ctl, rucio_server, datalake):
+    ctl.config = {"mode": "copy", "default_rse": datalake.posix_rse}
+    path = ctl.user_file(name := unique(), b"single")
+
+    done = ctl.run("upload", str(path), "--lifetime", "3h")
+
+    assert done.returncode == 0, done.stderr
+    [rule] = rucio_server.admin_client().list_did_rules(datalake.scope, name)
+    assert rule["rse_expression"] == datalake.posix_rse
+    assert rule_ids(done.stdout) == {datalake.posix_rse: rule["id"]}
+    assert_expires_in(rule, 3 * 3600)
+
+
+# ----------------------------------------------------------------------------- no server needed
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [("30d", 2592000), ("12h", 43200), ("3600", 3600), ("3600s", 3600), ("45m", 2700),
+     ("2w", 1209600), (86400, 86400), (None, None)],
+)
+def test_parse_lifetime(value, seconds):
+    assert dl.parse_lifetime(value) == seconds
+
+
+@pytest.mark.parametrize("value", ["", "0", "-1", "1y", "1.5h", True, "d"])
+def test_parse_lifetime_rejects(value):
+    with pytest.raises(dl.CtlError):
+        dl.parse_lifetime(value)
+
+
+def test_pfn_of_the_report_example(tmp_path):
+    (tmp_path / "data.root").write_bytes(b"x")
+    relative = dl.scratch_relative(str(tmp_path / "data.root"), str(tmp_path))
+    pfn = dl.scratch_pfn("root://eoseulake.cern.ch:1094//eos/scratch", relative)
+    assert pfn == "root://eoseulake.cern.ch:1094//eos/scratch/data.root"
+    assert dl.scratch_pfn("root://h:1094//eos/scratch/", "u/d.root") == \
+        "root://h:1094//eos/scratch/u/d.root"
+
+
+def test_symlink_out_of_scratch_is_outside(tmp_path):
+    scratch, secret = tmp_path / "scratch", tmp_path / "secret.root"
+    scratch.mkdir()
+    secret.write_bytes(b"x")
+    (scratch / "link.root").symlink_to(secret)
+    with pytest.raises(dl.CtlError, match="is outside the scratch area"):
+        dl.scratch_relative(str(scratch / "link.root"), str(scratch))
+
+
+def test_adler32_matches_zlib(tmp_path):
+    data = bytes(range(256)) * 40000  # > one read chunk
+    (tmp_path / "f").write_bytes(data)
+    assert dl.adler32_and_size(str(tmp_path / "f")) == (len(data), "%08x" % zlib.adler32(data))
+
+
+def test_jwt_expiry():
+    assert dl.jwt_expiry(fake_jwt(1700000000)) == 1700000000
+    assert dl.jwt_expiry("jdoe-rucio-native-token") is None
+    assert dl.jwt_expiry("a.b.c") is None
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"bogus": 1}, "unknown key(s) bogus"),
+        ({"mode": "move"}, "mode must be 'register' or 'copy', not 'move'"),
+        ({"scratch_rse": "S"}, "scratch_pfn_prefix is required in register mode"),
+        ({"mode": "copy", "max_lifetime": "forever"}, "bad max_lifetime in"),
+    ],
+)
+def test_config_errors(tmp_path, config, message):
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(config))
+    with pytest.raises(dl.CtlError, match=re.escape(message)):
+        dl.load_config(str(path))
+
+
+def test_missing_config_file_is_one_line(tmp_path):
+    import os
+
+    from rucio_server import run_python
+
+    env = dict(os.environ, DATALAKECTL_CONFIG=str(tmp_path / "none.json"))
+    done = run_python([dl.__file__, "upload", "x"], env=env)
+    assert_one_line_error(
+        done, f"cannot read config {tmp_path / 'none.json'}: No such file or directory"
+    )

@@ -376,3 +376,11 @@ def test_missing_config_file_is_one_line(tmp_path):
     assert_one_line_error(
         done, f"cannot read config {tmp_path / 'none.json'}: No such file or directory"
     )
+
+
+def test_missing_server_venv_fails_with_the_fix(monkeypatch, tmp_path):
+    import rucio_server
+
+    monkeypatch.setattr(rucio_server, "SERVER_VENV", tmp_path / "no-venv")
+    with pytest.raises(rucio_server.ServerVenvMissing, match="setup_rucio_venv.sh"):
+        rucio_server.server_python()

@@ -204,13 +204,14 @@ def _immutable(pair: Pair, emit: Emit) -> None:
     for field_name in fields:
         before, after = get_path(old, field_name), get_path(new, field_name)
         if before != after:
-            shown = "" if field_name == "spec.template" else f" ({_fmt(before)} → {_fmt(after)})"
+            # A whole pod template is too long for one line; the diff below shows it.
+            brief = field_name not in ("spec.template", "spec.volumeClaimTemplates")
             emit(
                 DANGER,
                 "immutable",
-                f"{field_name} is immutable{shown}: {_FORCE}",
-                None if shown == "" else _fmt(before),
-                None if shown == "" else _fmt(after),
+                f"{field_name} is immutable: {_FORCE}",
+                _fmt(before) if brief else None,
+                _fmt(after) if brief else None,
             )
 
 

@@ -173,7 +173,8 @@ def _problems_from_validation(exc: ValidationError, raw: Any, label: str) -> lis
     problems = []
     for error in exc.errors(include_url=False):
         loc = _clean_loc(raw, tuple(error["loc"]))
-        line, col = yamlio.position_of(raw, loc)
+        at_value = error["type"] not in ("missing", "extra_forbidden")
+        line, col = yamlio.position_of(raw, loc, value=at_value)
         dotted = ".".join(str(p) for p in loc) or "(top level)"
         message = _message(error, loc, raw)
         problems.append(Problem(label, line, col, rule="site-schema", message=f"{dotted}: {message}"))

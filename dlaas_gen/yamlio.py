@@ -100,17 +100,20 @@ def plain(value: Any) -> Any:
     return value
 
 
-def position_of(node: Any, loc: Iterable[Any]) -> tuple[int, int]:
+def position_of(node: Any, loc: Iterable[Any], *, value: bool = False) -> tuple[int, int]:
     """Return the 1-based (line, col) of the deepest existing node along `loc`.
 
     Why: pydantic and jsonschema report paths, users want positions. A missing key is reported
-    at its parent key, which is where the user has to add it.
+    at its parent key, which is where the user has to add it. With `value`, a path that exists
+    to its end points at the value (where a wrong value must be fixed) instead of the key.
     """
     line, col = 1, 1
     current = node
-    for key in loc:
+    keys = list(loc)
+    for index, key in enumerate(keys):
         if isinstance(current, CommentedMap) and key in current:
-            pos = current.lc.key(key) if hasattr(current, "lc") else None
+            at_value = value and index == len(keys) - 1
+            pos = current.lc.value(key) if at_value else current.lc.key(key)
             if pos is not None:
                 line, col = pos[0] + 1, pos[1] + 1
             current = current[key]

@@ -1,0 +1,131 @@
+"""``dlaas-gen render``, ``validate``, ``schema`` and ``secrets``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from dlaas_gen.cli._common import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    OutputFormat,
+    app,
+    err,
+    handle_errors,
+    use_color,
+)
+from dlaas_gen.errors import ProblemsError, UsageError
+from dlaas_gen.loader import select_sites
+from dlaas_gen.pipeline import DEFAULT_OUT_DIR, DEFAULT_SITES_DIR, render_sites
+from dlaas_gen.problem import Problem
+from dlaas_gen.report import format_problems
+from dlaas_gen.schema import SCHEMA_FILE_NAME, site_schema_text
+from dlaas_gen.secrets import expected_secrets
+from dlaas_gen.tree import load_tree
+from dlaas_gen.validate import DEFAULT_KUBE_VERSION, validate_tree
+
+FORMAT_OPTION = typer.Option(OutputFormat.text, "--format", help="Report format.")
+
+
+def _emit(problems: list[Problem], fmt: OutputFormat) -> None:
+    if fmt in (OutputFormat.json, OutputFormat.gitlab):
+        typer.echo(format_problems(problems, fmt.value), nl=False)
+    elif problems:
+        err(format_problems(problems, fmt.value, color=use_color()).rstrip("\n"))
+
+
+@app.command("render")
+@handle_errors
+def render_command(
+    sites: list[str] = typer.Argument(None, help="Sites to render (default: all)."),
+    sites_dir: Path = typer.Option(DEFAULT_SITES_DIR, "--sites-dir", help="Folder of site files."),
+    out: Path = typer.Option(DEFAULT_OUT_DIR, "--out", help="Parent of the site folders."),
+    check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 on drift."),
+    force: bool = typer.Option(False, "--force", help="Delete files dlaas-gen did not write."),
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> int:
+    """Render site files into rendered/<site>/ (validated; all or nothing)."""
+    try:
+        report = render_sites(sites_dir, sites or (), out, check=check, force=force)
+    except ProblemsError as exc:
+        _emit(exc.problems, fmt)
+        return EXIT_PROBLEMS
+    _emit(report.problems, fmt)
+    if fmt is OutputFormat.text:
+        if check:
+            typer.echo(f"up to date: {', '.join(report.sites) or 'no sites'}")
+        else:
+            for site in report.recovered:
+                typer.echo(f"recovered an interrupted render of {site}")
+            for site in report.written:
+                typer.echo(f"rendered {out / site}")
+            for site in report.unchanged:
+                typer.echo(f"unchanged {out / site}")
+            for site in report.removed:
+                typer.echo(f"removed {out / site} (its site file is gone)")
+    return EXIT_OK
+
+
+@app.command("validate")
+@handle_errors
+def validate_command(
+    dirs: list[Path] = typer.Argument(None, help="Trees to validate (default: every rendered site)."),
+    kube_version: str = typer.Option(DEFAULT_KUBE_VERSION, "--kube-version", help="Kubernetes X.Y."),
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> int:
+    """Validate rendered trees (or any folder of manifests) offline."""
+    folders = list(dirs or [])
+    if not folders:
+        base = DEFAULT_OUT_DIR
+        if not base.is_dir():
+            raise UsageError(f"{base} does not exist; pass the folders to validate")
+        folders = sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith("."))
+    problems: list[Problem] = []
+    for folder in folders:
+        if not folder.is_dir():
+            raise UsageError(f"{folder} is not a folder")
+        try:
+            tree = load_tree(folder)
+        except ProblemsError as exc:
+            problems.extend(exc.problems)
+            continue
+        for p in validate_tree(tree, kube_version):
+            problems.append(Problem(str(folder / p.path), p.line, p.col, p.level, p.rule, p.message))
+    _emit(problems, fmt)
+    if fmt is OutputFormat.text and not any(p.is_error for p in problems):
+        typer.echo(f"valid: {', '.join(str(f) for f in folders)}")
+    return EXIT_PROBLEMS if any(p.is_error for p in problems) else EXIT_OK
+
+
+@app.command("schema")
+@handle_errors
+def schema_command(
+    out: Path = typer.Option(DEFAULT_SITES_DIR / SCHEMA_FILE_NAME, "--out", help="Output file."),
+) -> int:
+    """Write the JSON Schema of site files (for editors)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(site_schema_text(), encoding="utf-8")
+    typer.echo(f"wrote {out}")
+    return EXIT_OK
+
+
+@app.command("secrets")
+@handle_errors
+def secrets_command(
+    site: str = typer.Argument(..., help="Site name."),
+    sites_dir: Path = typer.Option(DEFAULT_SITES_DIR, "--sites-dir", help="Folder of site files."),
+    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", help="text or json."),
+) -> int:
+    """List every Secret (namespace/name/key) the site expects ops to create."""
+    path = select_sites(sites_dir, [site])[0]
+    rows = expected_secrets(path)
+    if fmt is OutputFormat.json:
+        typer.echo(json.dumps([r.__dict__ for r in rows], indent=2))
+        return EXIT_OK
+    if not rows:
+        typer.echo(f"{site}: no Secrets needed")
+    for r in rows:
+        typer.echo(f"{r.namespace}/{r.name} key={r.key}  # {r.used_for} ({r.target})")
+    return EXIT_OK

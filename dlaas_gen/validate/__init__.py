@@ -12,6 +12,7 @@ from typing import Any
 from dlaas_gen import yamlio
 from dlaas_gen.manifest import Manifest
 from dlaas_gen.problem import WARNING, Problem
+from dlaas_gen.validate.positions import error_path
 from dlaas_gen.validate.flux import is_flux, iter_flux_errors
 from dlaas_gen.validate.kubernetes import UnknownKind, iter_core_errors, resolve_version
 from dlaas_gen.validate.rules import objects, run_rules
@@ -21,8 +22,9 @@ DEFAULT_KUBE_VERSION = "1.33"
 
 
 def _schema_problem(m: Manifest, error: Any, rule: str) -> Problem:
+    path = error_path(error)
+    line, col = yamlio.position_of(m.doc, path, value=error.validator != "additionalProperties")
     path = list(error.absolute_path)
-    line, col = yamlio.position_of(m.doc, path)
     where = ".".join(str(p) for p in path) or "(root)"
     return Problem(m.path, line, col, rule=rule, message=f"{m.kind} {where}: {error.message}")
 

@@ -16,10 +16,11 @@ import jsonschema
 from ruamel.yaml.error import YAMLError
 
 from dlaas_gen import yamlio
-from dlaas_gen.helmvalues import compute_values
+from dlaas_gen.helmvalues import coalesce, compute_values
 from dlaas_gen.manifest import Manifest
 from dlaas_gen.problem import WARNING, Problem
 from dlaas_gen.resources import schemas_dir
+from dlaas_gen.validate.positions import error_path
 
 #: chart name → {version: (schema file, defaults file)} vendored in data/schemas.
 VENDORED_CHARTS = {"jupyterhub": {"4.4.0": ("z2jh/values.schema.json", "z2jh/values.yaml")}}
@@ -103,12 +104,11 @@ def check_release_values(release: Manifest, tree: list[Manifest]) -> Iterator[Pr
                       "values are unchecked")
         return
     validator, defaults = _chart_files(chart, version)
-    from dlaas_gen.helmvalues import coalesce
-
     final = coalesce(defaults, merged)
     for error in sorted(validator.iter_errors(final), key=lambda e: list(map(str, e.absolute_path))):
         path = list(error.absolute_path)
-        line, col = yamlio.position_of(release.doc, ["spec", "values", *path])
+        line, col = yamlio.position_of(release.doc, ["spec", "values", *error_path(error)],
+                                       value=error.validator != "additionalProperties")
         where = ".".join(str(p) for p in path) or "(root)"
         yield Problem(release.path, line, col, rule="values-schema",
                       message=f"chart values {where}: {error.message}")

@@ -1,0 +1,56 @@
+# dlaas-gen: the two commands a newcomer needs are `make render` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+TEST_STAMP    := $(VENV)/.installed-test
+RUCIO_VENV    := .venv-rucio
+
+.PHONY: venv render check test schema update-snapshots bench fuzz lint clean
+
+venv: $(RUNTIME_STAMP)
+
+$(RUNTIME_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(TEST_STAMP): $(RUNTIME_STAMP) pyproject.toml
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+$(RUCIO_VENV)/.installed: tests/realtools/setup_rucio_venv.sh
+	bash tests/realtools/setup_rucio_venv.sh $(RUCIO_VENV)
+	touch $@
+
+## render: set up the venv and render every site in sites/ into rendered/
+render: venv
+	$(BIN)/dlaas-gen render
+
+## check: what CI checks: rendered/ up to date and valid
+check: venv
+	$(BIN)/dlaas-gen render --check
+	$(BIN)/dlaas-gen validate
+
+## test: every test, including the real-tool checks (kubectl, KubeSpawner, JupyterHub, Rucio)
+test: $(TEST_STAMP) $(RUCIO_VENV)/.installed
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+## schema: regenerate sites/site.schema.json
+schema: venv
+	$(BIN)/dlaas-gen schema
+
+update-snapshots: $(TEST_STAMP)
+	$(BIN)/python -m pytest -q --snapshot-update tests/snapshot
+
+## bench: speed goals, each beside a baseline taken in the same run (not part of `make test`)
+bench: $(TEST_STAMP)
+	$(BIN)/python tests/bench/run_bench.py
+
+## fuzz: the long property-based run (not part of `make test`)
+fuzz: $(TEST_STAMP)
+	DLAAS_FUZZ_EXAMPLES=10000 $(BIN)/python -m pytest -q -p no:cacheprovider tests/fuzz -s
+
+clean:
+	rm -rf $(VENV) $(RUCIO_VENV) build dist *.egg-info .pytest_cache

@@ -1,0 +1,28 @@
+"""List the Secrets a site expects ops to create (the rendered tree only references them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from dlaas_gen.context import build_context
+from dlaas_gen.loader import load_site
+
+
+@dataclass(frozen=True, order=True)
+class ExpectedSecret:
+    """One Secret key a site needs."""
+
+    namespace: str
+    name: str
+    key: str
+    used_for: str
+    target: str
+
+
+def expected_secrets(site_file: Path) -> list[ExpectedSecret]:
+    """Every (namespace, Secret, key) the rendered site refers to, sorted and de-duplicated."""
+    site = load_site(site_file)
+    ctx = build_context(site.name, site.config)
+    rows = {ExpectedSecret(**row) for row in ctx.secrets}
+    return sorted(rows)

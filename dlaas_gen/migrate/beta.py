@@ -98,7 +98,7 @@ def _helmrelease(spec: CommentedMap, ctx: DocCtx) -> None:
     install = spec.get("install")
     if isinstance(install, CommentedMap) and "skipCRDs" in install:
         skip = install["skipCRDs"]
-        ctx.change(f"install.skipCRDs: {skip} → install.crds: {'Skip' if skip else 'Create'}",
+        ctx.change(f"install.skipCRDs: {str(bool(skip)).lower()} → install.crds: {'Skip' if skip else 'Create'}",
                    install, "skipCRDs")
         if "crds" in install:
             delete_key(install, "skipCRDs")

@@ -14,7 +14,9 @@ def object_label(doc: Any, namespace: str | None = None) -> str:
     meta = doc.get("metadata") if isinstance(doc, dict) else None
     meta = meta if isinstance(meta, dict) else {}
     kind = str(doc.get("kind", "")) if isinstance(doc, dict) else ""
-    name = str(meta.get("name") or "?")
+    if not meta.get("name"):
+        return kind
+    name = str(meta["name"])
     ns = namespace if namespace is not None else meta.get("namespace")
     return f"{kind} {ns}/{name}" if ns else f"{kind} {name}"
 

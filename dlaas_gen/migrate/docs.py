@@ -188,9 +188,12 @@ def _restore_lines(original: str, dumped: str) -> str:
     """Replace each dumped line equal (up to trailing blanks) to an original line by the original."""
     old = original.splitlines()
     new = dumped.splitlines()
-    matcher = difflib.SequenceMatcher(
-        None, [ln.rstrip() for ln in old], [ln.rstrip() for ln in new], autojunk=False
-    )
+    def key(line: str) -> str:
+        # ruamel escapes tabs in double-quoted scalars; the original tab is the same value.
+        return line.rstrip().replace("\\t", "\t")
+
+    matcher = difflib.SequenceMatcher(None, [key(ln) for ln in old], [key(ln) for ln in new],
+                                      autojunk=False)
     out: list[str] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         out.extend(old[i1:i2] if tag == "equal" else new[j1:j2])

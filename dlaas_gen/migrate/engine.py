@@ -78,6 +78,18 @@ def collect_files(paths: Sequence[str | os.PathLike[str]], exclude: Path | None 
     return out
 
 
+def _is_partial(doc: Any) -> bool:
+    chart = get_path(doc, "spec", "chart")
+    return not (isinstance(chart, dict) and ("repository" in chart or "git" in chart))
+
+
+def _rel(path: Path) -> str:
+    try:
+        return Path(os.path.relpath(path)).as_posix()
+    except ValueError:  # another drive on Windows
+        return path.as_posix()
+
+
 class _Run:
     """State of one run (kept private: `migrate` is the API)."""
 
@@ -94,7 +106,7 @@ class _Run:
             return str(ns), True, "metadata.namespace"
         found = enclosing_namespace(file)
         if found:
-            return found[0], False, f"namespace of {found[1].as_posix()}"
+            return found[0], False, f"namespace of {_rel(found[1])}"
         if self.options.default_namespace:
             return self.options.default_namespace, False, "--default-namespace"
         return "default", False, "the Helm Operator's default"
@@ -144,15 +156,14 @@ class _Run:
         display = file.as_posix()
         ns, explicit, origin = self.namespace(doc, file)
         name = str(get_path(doc, "metadata", "name") or "")
-        ctx = DocCtx(display, chunk.body_line, object_label(doc, ns if doc.get("metadata")
-                                                            else None), self.options)
+        ctx = DocCtx(display, chunk.body_line, object_label(doc, ns if explicit or (
+            is_helm_operator_release(doc) and not _is_partial(doc)) else None), self.options)
         api, kind = str(doc.get("apiVersion", "")), str(doc.get("kind", ""))
         line = ctx.line(doc, "apiVersion")
         label = ctx.obj
         migrated = partial = False
         if is_helm_operator_release(doc):
-            chart = get_path(doc, "spec", "chart")
-            partial = not (isinstance(chart, dict) and ("repository" in chart or "git" in chart))
+            partial = _is_partial(doc)
             if not explicit and not partial:
                 ctx.warn(f"no metadata.namespace: assumed {ns} ({origin}); the release name "
                          f"depends on it", doc, "metadata")

@@ -105,8 +105,8 @@ def _chart_source(spec: CommentedMap, chart: CommentedMap, ctx: DocCtx, ns: str,
         plan = f"chart {chart_path} from GitRepository {src.name}"
     else:
         url = str(chart.get("repository", ""))
-        name = str(chart.get("name", ""))
-        version = str(chart.get("version", "") or "")
+        raw_name, raw_version = chart.get("name", ""), chart.get("version")
+        name, version = str(raw_name), str(raw_version or "")
         secret = get_path(chart, "chartPullSecret", "name")
         if url.startswith("oci://"):
             src = registry.oci_repository(url, name, version, ns, secret)
@@ -116,8 +116,9 @@ def _chart_source(spec: CommentedMap, chart: CommentedMap, ctx: DocCtx, ns: str,
             plan = f"chartRef OCIRepository {src.name}"
         else:
             src = registry.helm_repository(url, ns, secret)
-            tmpl = cmap(("chart", name), ("version", version or None),
+            tmpl = cmap(("chart", raw_name), ("version", raw_version or None),
                         ("sourceRef", _source_ref(src, ns)))
+            _copy_comments(chart, tmpl, {"name": "chart", "version": "version"})
             replace_key(spec, "chart", "chart", cmap(("spec", tmpl)))
             plan = f"chart {name} {version or '*'} from HelmRepository {src.name}"
         if secret:
@@ -132,6 +133,13 @@ def _chart_source(spec: CommentedMap, chart: CommentedMap, ctx: DocCtx, ns: str,
         ctx.change(f"uses existing {src.kind} {src.namespace}/{src.name}{where}", *line_chart)
     ctx.change(f"spec.chart → {plan}", *line_chart)
     return plan, src
+
+
+def _copy_comments(old: CommentedMap, new: CommentedMap, names: dict[str, str]) -> None:
+    """Carry end-of-line comments of mapped keys over to their new keys."""
+    for old_key, new_key in names.items():
+        if old_key in old.ca.items and new_key in new:
+            new.ca.items[new_key] = old.ca.items[old_key]
 
 
 def _source_ref(src: SourceRef, ns: str) -> CommentedMap:
@@ -149,6 +157,8 @@ def _map_patch_chart(spec: CommentedMap, chart: CommentedMap, ctx: DocCtx) -> No
                 value = value if str(value).startswith(".") else f"./{value}"
             tmpl[new] = value
             ctx.change(f"spec.chart.{old} → spec.chart.spec.{new}", chart, old)
+            if old in chart.ca.items:
+                tmpl.ca.items[new] = chart.ca.items[old]
     for old in chart:
         if old not in ("name", "version", "path"):
             ctx.manual(f"spec.chart.{old} in a patch has no HelmRelease v2 field", chart, old,

@@ -114,6 +114,7 @@ def resolve_base(
         UsageError: no ref, unknown ref, or no merge-base (with a hint for shallow clones).
     """
     env = os.environ if env is None else env
+    repo_root(cwd)
     shallow = _is_shallow(cwd)
     hint = f"; {_SHALLOW_HINT}" if shallow else ""
     from_env = env.get(BASE_SHA_ENV, "").strip()

@@ -13,7 +13,8 @@ from typing import Any
 
 from jsonschema import Draft7Validator
 
-from dlaas_gen.yamlio import plain, position_of
+from dlaas_gen.migrate.edit import line_of
+from dlaas_gen.yamlio import plain
 
 _SCHEMA_DIR = ("data", "schemas", "flux", "json")
 
@@ -54,6 +55,27 @@ def _cel(doc: dict[str, Any]) -> list[tuple[list[Any], str]]:
     return out
 
 
+def _position(doc: Any, loc: list[Any]) -> tuple[int, int]:
+    """1-based (line, col) of the deepest node along `loc` that has a known position.
+
+    Why: nodes the migration inserted carry no position; `yamlio.position_of` expects every
+    key to have one.
+    """
+    line, col, node = (line_of(doc) or 0) + 1, 1, doc
+    for key in loc:
+        if not isinstance(node, dict | list):
+            break
+        try:
+            child = node[key]
+        except (KeyError, IndexError, TypeError):
+            break
+        rel = line_of(node, key)
+        if rel is not None:
+            line = rel + 1
+        node = child
+    return line, col
+
+
 def validate_object(doc: Any, *, partial: bool = False) -> list[tuple[int, int, str]]:
     """Validate one migrated object; return ``(line, col, message)`` per problem (0-based line).
 
@@ -70,11 +92,11 @@ def validate_object(doc: Any, *, partial: bool = False) -> list[tuple[int, int, 
         if partial and error.validator == "required":
             continue
         loc = list(error.absolute_path)
-        line, col = position_of(doc, loc)
+        line, col = _position(doc, loc)
         where = ".".join(str(p) for p in loc) or "(root)"
         problems.append((line - 1, col, f"{where}: {error.message}"))
     if not partial:
         for loc, message in _cel(data):
-            line, col = position_of(doc, loc)
+            line, col = _position(doc, loc)
             problems.append((line - 1, col, f"{'.'.join(loc)}: {message}"))
     return problems

@@ -26,7 +26,6 @@ import asyncio
 import base64
 import binascii
 import json
-import logging
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -60,14 +59,11 @@ _SETTINGS_KEYS = {
 #: ``auth_refresh_age`` has elapsed, so the margin must cover both.
 RENEWER_POLL_SECONDS = 60
 
-log = logging.getLogger("dlaas.hub_tokens")
-
-
 class TokenSettings(NamedTuple):
     """Validated settings for :func:`configure`.
 
     Why a NamedTuple, not a dataclass: this file may also be ``exec``'d into
-    ``hub.extraConfig``, where dataclasses fail to resolve their module.
+    ``hub.extraConfig``, a namespace that is no module, which dataclasses need.
 
     Attributes:
         audiences: service name -> audience requested by token exchange (one exchange per
@@ -160,6 +156,8 @@ def _expiry(token: str, response: Mapping[str, Any], now: float) -> float | None
 class TokenExchanger:
     """The two oauthenticator hooks, sharing settings and a clock.
 
+    Messages go to ``authenticator.log`` so they appear in the hub's log.
+
     Args:
         settings: validated settings.
         clock: epoch-seconds clock; tests pass a fake one shared with their fake IdP.
@@ -219,7 +217,7 @@ class TokenExchanger:
             result = by_audience[audience]
             if isinstance(result, BaseException):
                 errors[service] = f"token exchange for audience {audience!r} failed: {result}"
-                log.error("%s", errors[service])
+                authenticator.log.error("%s", errors[service])
                 continue
             tokens[service] = {
                 "access_token": result["access_token"],
@@ -285,7 +283,9 @@ class TokenExchanger:
             return True if exchanged_ok else None
         refresh_token = auth_state.get("refresh_token")
         if not refresh_token:
-            log.warning("no refresh_token for %s (offline_access not granted?)", user.name)
+            authenticator.log.warning(
+                "no refresh_token for %s (offline_access not granted?)", user.name
+            )
             return None
         try:
             token_info = await authenticator.get_token_info(
@@ -293,26 +293,36 @@ class TokenExchanger:
             )
         except Exception as e:  # noqa: BLE001 - any IdP failure is handled the same way
             if float(access_expires) > now:
-                log.warning("refresh for %s failed, token still valid: %s", user.name, e)
+                authenticator.log.warning(
+                    "refresh for %s failed, token still valid: %s", user.name, e
+                )
                 return True
-            log.warning("refresh for %s failed, login required: %s", user.name, e)
+            authenticator.log.warning(
+                "refresh for %s failed, login required: %s", user.name, e
+            )
             return False
         if not token_info.get("refresh_token"):
             token_info["refresh_token"] = refresh_token
-        log.info("refreshed access token of %s before expiry", user.name)
+        authenticator.log.info("refreshed access token of %s before expiry", user.name)
         try:
             # Why: the same private helper oauthenticator's refresh_user uses after its own
             # refresh grant; it fetches userinfo, builds auth state, runs our modify hook
             # and applies managed groups, so nothing of that is re-implemented here.
             return await authenticator._token_to_auth_model(token_info)
         except Exception as e:  # noqa: BLE001 - mirrors oauthenticator's refresh_user
-            log.error("refreshed token of %s unusable, login required: %s", user.name, e)
+            authenticator.log.error(
+                "refreshed token of %s unusable, login required: %s", user.name, e
+            )
             return False
 
 
 def _chain_hook(existing: Any, ours: Callable) -> Callable:
-    """Run an already configured ``modify_auth_state_hook`` before ours."""
-    if not callable(existing):
+    """Run an already configured ``modify_auth_state_hook`` before ours.
+
+    A hook installed by an earlier :func:`configure` call is replaced, not chained, so
+    configuring twice does not exchange twice.
+    """
+    if not callable(existing) or getattr(existing, "_dlaas_hook", False):
         return ours
 
     async def chained(authenticator: Any, auth_state: dict) -> dict:
@@ -382,6 +392,7 @@ def configure(
     async def refresh_user_hook(authenticator: Any, user: Any, auth_state: dict | None) -> Any:
         return await exchanger.refresh_user(authenticator, user, auth_state)
 
+    modify_auth_state_hook._dlaas_hook = True  # type: ignore[attr-defined]
     auth.modify_auth_state_hook = _chain_hook(
         _configured(auth, "modify_auth_state_hook"), modify_auth_state_hook
     )

@@ -1,7 +1,9 @@
 """Hub-side token plumbing with the real jupyterhub and oauthenticator against a fake IdP.
 
 The fake IdP (pytest-httpserver on 127.0.0.1) issues JWT-shaped tokens whose ``exp`` follows a
-clock the test moves; its userinfo endpoint rejects expired tokens like a real IdP.
+clock the test moves; its userinfo endpoint rejects expired tokens like a real IdP. The renewal
+test runs a real in-process JupyterHub app (no proxy, a stub spawner) so that server-token
+scopes, the users API and ``refresh_auth`` are JupyterHub's own.
 """
 
 from __future__ import annotations
@@ -10,13 +12,20 @@ import asyncio
 import base64
 import json
 import logging
+import os
+import socket
 import threading
 import time
 import warnings
 from pathlib import Path
 
+import jupyterhub
 import pytest
-from jupyterhub import roles, scopes
+from jupyterhub import orm, roles, scopes
+from jupyterhub.app import JupyterHub
+from jupyterhub.crypto import CryptKeeper
+from jupyterhub.proxy import Proxy
+from jupyterhub.spawner import Spawner
 from kubernetes_asyncio.config import kube_config
 from kubespawner import KubeSpawner
 from oauthenticator.generic import GenericOAuthenticator
@@ -216,9 +225,8 @@ def test_login_exchanges_per_audience_and_stores_auth_state(idp, clock, basic):
     assert state["exchange_errors"] == {}
 
 
-def test_failed_exchange_is_recorded_not_fatal(idp, clock, caplog):
+def test_failed_exchange_is_recorded_not_fatal(idp, clock):
     c, _ = hub_config(idp, clock)
-    c.GenericOAuthenticator.client_secret = "s3cret"
     authenticator = GenericOAuthenticator(config=c)
 
     async def flow():
@@ -292,8 +300,11 @@ def test_configure_merges_existing_roles_scopes_and_hooks(clock):
     assert c.JupyterHub.load_roles[0]["scopes"] == ["self", "shares!user",
                                                     "admin:auth_state!user"]
     assert c.JupyterHub.load_roles[1]["name"] == "ops"
+    ht.configure(c, SETTINGS, clock=clock)  # idempotent: our hook is replaced, not chained
     asyncio.run(c.GenericOAuthenticator.modify_auth_state_hook(None, {}))
     assert seen == [1]
+    assert c.KubeSpawner.server_token_scopes.count("admin:auth_state!user") == 1
+    assert c.JupyterHub.load_roles[0]["scopes"].count("admin:auth_state!user") == 1
 
 
 @pytest.mark.parametrize(
@@ -359,25 +370,50 @@ def test_refresh_hook_decisions(httpserver, clock):
     asyncio.run(flow())
 
 
-class FakeHubAPI(web.RequestHandler):
-    """``GET /hub/api/users/<name>`` as JupyterHub serves it to a server token holding
-    ``admin:auth_state!user``: the request first refreshes the token owner's auth
-    (``BaseHandler.refresh_auth``, at most every ``auth_refresh_age``), then returns the model.
-    """
+class NoProxy(Proxy):
+    """No configurable-http-proxy: routes are irrelevant to the hub API under test."""
 
-    async def get(self, name):
-        hub = self.settings["hub"]
-        if self.request.headers.get("Authorization") != "token srv-token" or name != "alice":
-            raise web.HTTPError(403)
-        user, authenticator, clock = hub["user"], hub["authenticator"], hub["clock"]
-        if clock() - hub["refreshed"] >= authenticator.auth_refresh_age:
-            result = await authenticator.refresh_user(user, self)
-            if not result:
-                raise web.HTTPError(403)
-            hub["refreshed"] = clock()
-            if isinstance(result, dict):
-                user.auth_state = result["auth_state"]
-        self.write({"kind": "user", "name": name, "auth_state": user.auth_state})
+    should_start = False
+
+    async def add_route(self, routespec, target, data):
+        pass
+
+    async def delete_route(self, routespec):
+        pass
+
+    async def get_all_routes(self):
+        return {}
+
+
+class Alive(web.RequestHandler):
+    def get(self, *_):
+        self.set_header("X-JupyterHub-Version", jupyterhub.__version__)
+        self.write("ok")
+
+
+class FakeServerSpawner(Spawner):
+    """Starts a stub single-user server in-process; counts starts to prove no respawn."""
+
+    starts = 0
+
+    async def start(self):
+        FakeServerSpawner.starts += 1
+        sockets = bind_sockets(0, "127.0.0.1")
+        self._stub = HTTPServer(web.Application([(r"/.*", Alive)]))
+        self._stub.add_sockets(sockets)
+        return ("127.0.0.1", sockets[0].getsockname()[1])
+
+    async def poll(self):
+        return None
+
+    async def stop(self):
+        self._stub.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def renewer_config(directory: Path) -> tr.Config:
@@ -400,57 +436,91 @@ def expected_files(state: dict) -> dict[str, bytes]:
     }
 
 
-def test_files_follow_refresh_past_expiry_without_respawn(idp, clock, tmp_path):
+def test_files_follow_refresh_past_expiry_without_respawn(idp, clock, tmp_path, monkeypatch):
+    """Real JupyterHub 5 app: server token scopes, users API, refresh_auth, our hooks, renewer."""
+    monkeypatch.setenv("JUPYTERHUB_CRYPT_KEY", os.urandom(32).hex())
     c, _ = hub_config(idp, clock)
-    authenticator = GenericOAuthenticator(config=c)
+    # auth_refresh_age 1 s so the test does not wait 300 s of real (monotonic) time.
+    ht.configure(c, {**SETTINGS, "auth_refresh_age": 1, "spawner_class": "FakeServerSpawner"},
+                 clock=clock)
+    c.JupyterHub.proxy_class = NoProxy
+    c.JupyterHub.spawner_class = FakeServerSpawner
+    c.JupyterHub.db_url = "sqlite://"
+    c.JupyterHub.hub_ip = "127.0.0.1"
+    c.JupyterHub.hub_port = free_port()
+    c.JupyterHub.cookie_secret = os.urandom(32)
     files = tmp_path / "tokens"
 
     def current() -> dict[str, bytes]:
         return {p.name: p.read_bytes() for p in files.iterdir()} if files.exists() else {}
 
     async def wait_for(expected: dict[str, bytes]) -> None:
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 8
         while current() != expected:
             assert time.monotonic() < deadline, current()
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(0.05)
 
     async def flow():
-        user = User("alice", (await login(authenticator))["auth_state"])
-        hub = {"user": user, "authenticator": authenticator, "clock": clock,
-               "refreshed": clock()}
-        sockets = bind_sockets(0, "127.0.0.1")
-        server = HTTPServer(web.Application([(r"/hub/api/users/([^/]+)", FakeHubAPI)], hub=hub))
-        server.add_sockets(sockets)
-        port = sockets[0].getsockname()[1]
-        client = tr.HubClient(f"http://127.0.0.1:{port}/hub/api", "alice", "srv-token")
+        app = JupyterHub(config=c)
+        await app.initialize([])
+        await app.start()
         stop = threading.Event()
-        renewer = threading.Thread(target=tr.run,
-                                   args=(renewer_config(files), client, stop, 0.05))
-        renewer.start()
+        renewer = user = None
         try:
-            first = dict(user.auth_state)
+            assert isinstance(app.authenticator, GenericOAuthenticator)
+            model = await app.authenticator.get_authenticated_user(Handler(), None)
+            orm_user = orm.User(name=model["name"])
+            app.db.add(orm_user)
+            app.db.commit()
+            roles.assign_default_roles(app.db, entity=orm_user)
+            user = app.users[orm_user]
+            await user.save_auth_state(model["auth_state"])
+            await user.spawn()
+            first = await user.get_auth_state()
+
+            # A token without admin:auth_state!user gets a model without auth state.
+            weak = user.new_api_token(scopes=["read:users:name!user"])
+            weak_client = tr.HubClient(app.hub.api_url, "alice", weak)
+            with pytest.raises(tr.RenewerError, match="admin:auth_state"):
+                await asyncio.get_running_loop().run_in_executor(None, weak_client.auth_state)
+
+            client = tr.HubClient.from_env(user.spawner.get_env())  # the server's own token
+            renewer = threading.Thread(target=tr.run,
+                                       args=(renewer_config(files), client, stop, 0.05))
+            renewer.start()
             await wait_for(expected_files(first))
             inodes = {p.name: p.stat().st_ino for p in files.iterdir()}
             idp.posts.clear()
 
             clock.now = first["access_token_expires_at"] + 60  # IdP clock past expiry
             assert not idp.valid(first["access_token"])
-            deadline = time.monotonic() + 5
-            while user.auth_state["access_token"] == first["access_token"]:
-                assert time.monotonic() < deadline
-                await asyncio.sleep(0.02)
-            await wait_for(expected_files(user.auth_state))
+            deadline = time.monotonic() + 8
+            while (await user.get_auth_state())["access_token"] == first["access_token"]:
+                assert time.monotonic() < deadline, idp.grants()
+                await asyncio.sleep(0.05)
+            new = await user.get_auth_state()
+            await wait_for(expected_files(new))
+
             assert idp.grants() == ["refresh_token", "token-exchange", "token-exchange"]
-            assert user.auth_state["access_token"] != first["access_token"]
-            assert idp.valid(user.auth_state["access_token"])
-            check_exchanges(idp.posts[1:], user.auth_state["access_token"])
+            assert idp.posts[0][0]["refresh_token"] == first["refresh_token"]
+            assert idp.valid(new["access_token"])
+            check_exchanges(idp.posts[1:], new["access_token"])
             for path in files.iterdir():
                 assert path.stat().st_mode & 0o777 == 0o600
                 assert path.stat().st_ino != inodes[path.name]  # replaced, not rewritten
+            assert FakeServerSpawner.starts == 1 and user.running  # no respawn
         finally:
             stop.set()
-            await asyncio.get_running_loop().run_in_executor(None, renewer.join, 5)
-            server.stop()
+            if renewer is not None:
+                await asyncio.get_running_loop().run_in_executor(None, renewer.join, 5)
+            if user is not None and user.running:
+                await user.stop()
+            app.http_server.stop()
+            for callback in app._periodic_callbacks.values():
+                callback.stop()
+            JupyterHub.clear_instance()
+            CryptKeeper.clear_instance()
         assert not renewer.is_alive()
 
+    FakeServerSpawner.starts = 0
     asyncio.run(flow())

@@ -26,6 +26,11 @@ GIT_ENV = {
 }
 
 
+def _git(root: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=root, check=True, capture_output=True,
+                   env={**os.environ, **GIT_ENV})
+
+
 def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None):
     base = {k: v for k, v in os.environ.items()
             if k not in ("NO_COLOR", "CI_MERGE_REQUEST_DIFF_BASE_SHA")}
@@ -161,8 +166,7 @@ class TestGitMode:
         root.mkdir()
 
         def git(*args):
-            subprocess.run(["git", *args], cwd=root, check=True, capture_output=True,
-                           env={**os.environ, **GIT_ENV})
+            _git(root, *args)
 
         git("init", "-q", "-b", "main")
         fx.write_tree(root / "rendered" / "site-a", fx.old_tree())
@@ -171,7 +175,6 @@ class TestGitMode:
         git("checkout", "-q", "-b", "mr")
         shutil.rmtree(root / "rendered")
         fx.write_tree(root / "rendered" / "site-a", fx.new_tree())
-        root.git = git  # type: ignore[attr-defined]
         return root
 
     def test_base_ref(self, repo):
@@ -183,8 +186,8 @@ class TestGitMode:
         assert {r["site"] for r in data["resources"]} == {"site-a"}
 
     def test_ci_variable(self, repo):
-        repo.git("add", "-A")
-        repo.git("commit", "-q", "-m", "mr")
+        _git(repo, "add", "-A")
+        _git(repo, "commit", "-q", "-m", "mr")
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True,
                               text=True, check=True).stdout.strip()
         proc = run("--exit-code", cwd=repo, env={"CI_MERGE_REQUEST_DIFF_BASE_SHA": head})
@@ -197,8 +200,8 @@ class TestGitMode:
         assert "base ref 'origin/main' is not a commit" in proc.stderr
 
     def test_shallow_clone(self, repo, tmp_path):
-        repo.git("add", "-A")
-        repo.git("commit", "-q", "-m", "mr")
+        _git(repo, "add", "-A")
+        _git(repo, "commit", "-q", "-m", "mr")
         clone = tmp_path / "clone"
         subprocess.run(["git", "clone", "-q", "--depth", "1", "--no-single-branch", "--branch",
                         "mr", repo.as_uri(), str(clone)], check=True, capture_output=True,

@@ -385,7 +385,7 @@ def main(argv: list | None = None) -> int:
     logging.basicConfig(
         stream=sys.stderr,
         level=logging.INFO,
-        format="%(asctime)s token-renewer %(levelname)s %(message)s",
+        format="%(asctime)s token-renewer[%(process)d] %(levelname)s %(message)s",
     )
     if not args.config:
         log.error("no config: pass --config or set %s", CONFIG_ENV)

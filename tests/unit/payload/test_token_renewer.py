@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -241,6 +242,31 @@ def test_cli_once_and_sigterm(tmp_path, hub, httpserver):
     finally:
         proc.kill()
     assert "stopped" in proc.stderr.read()
+
+
+def test_cli_detach_returns_at_once_and_keeps_polling(tmp_path, hub, httpserver):
+    """``--detach`` is for postStart: exit 0 at once, poll in the background."""
+    raw = config_dict(tmp_path / "files")
+    raw["log_file"] = str(tmp_path / "renewer.log")
+    config_path = tmp_path / "renewer.json"
+    config_path.write_text(json.dumps(raw))
+    done = subprocess.run([sys.executable, str(SCRIPT), "--detach"],
+                          env=_env(httpserver, config_path), timeout=10)
+    assert done.returncode == 0
+    assert (tmp_path / "files" / "oauth.token").read_bytes() == b"raw.A.sig"
+    deadline = time.monotonic() + 5
+    log = tmp_path / "renewer.log"
+    while "polling" not in (log.read_text() if log.exists() else ""):
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    pid = int(re.search(r"token-renewer\[(\d+)\] INFO polling", log.read_text()).group(1))
+    try:
+        assert stat.S_IMODE(log.stat().st_mode) == 0o600
+    finally:
+        os.kill(pid, signal.SIGTERM)
+    while "stopped" not in log.read_text():
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
 
 
 def test_cli_once_fails_without_hub_and_without_config(tmp_path, httpserver):

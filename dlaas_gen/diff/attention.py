@@ -67,7 +67,8 @@ class Pair:
     new_values: Any = MISSING
 
 
-Emit = Callable[[str, str, str, "str | None", "str | None"], None]
+#: ``emit(severity, rule, message, old=None, new=None)`` records one item.
+Emit = Callable[..., None]
 
 
 def collect(pairs: list[Pair], old_index: Index) -> list[Attention]:
@@ -203,6 +204,9 @@ def _immutable(pair: Pair, emit: Emit) -> None:
             )
     for field_name in fields:
         before, after = get_path(old, field_name), get_path(new, field_name)
+        if field_name.startswith("spec.clusterIP") and after in (MISSING, "", None):
+            # Leaving clusterIP out keeps the allocated address: not a change on the server.
+            continue
         if before != after:
             # A whole pod template is too long for one line; the diff below shows it.
             brief = field_name not in ("spec.template", "spec.volumeClaimTemplates")

@@ -141,3 +141,15 @@ def test_secret_data_keys_named_image_are_not_reported():
     result = compare_sides(side({"s.yaml": [secret("aaa-old")]}),
                            side({"s.yaml": [secret("bbb-new")]}))
     assert result.attention == []
+
+
+def test_dropping_cluster_ip_is_not_immutable_change():
+    def svc(spec):
+        return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": "n"},
+                "spec": {"ports": [{"port": 80}], **spec}}
+    dropped = compare_sides(side({"s.yaml": [svc({"clusterIP": "10.0.0.1"})]}),
+                            side({"s.yaml": [svc({})]}))
+    assert dropped.attention == []
+    headless = compare_sides(side({"s.yaml": [svc({})]}),
+                             side({"s.yaml": [svc({"clusterIP": "None"})]}))
+    assert [a.rule for a in headless.attention] == ["immutable"]

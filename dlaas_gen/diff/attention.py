@@ -243,7 +243,8 @@ def _pvc(old: Any, new: Any, emit: Emit) -> None:
     after = get_path(new, "spec.resources.requests.storage")
     if before != after and before is not MISSING and after is not MISSING:
         if _quantity(after) < _quantity(before):
-            emit(DANGER, "immutable", "a PersistentVolumeClaim cannot shrink", str(before), str(after))
+            emit(DANGER, "immutable", "a PersistentVolumeClaim cannot shrink",
+                 str(before), str(after))
         else:
             emit(
                 INFO,
@@ -303,7 +304,8 @@ def _chart_version(before: str, after: str, emit: Emit) -> None:
     if old_v is None or new_v is None:
         emit(INFO, "chart-version", "chart version changed", before, after)
     elif new_v[0] > old_v[0]:
-        emit(WARNING, "chart-version", "chart major version bump: read the upgrade notes", before, after)
+        emit(WARNING, "chart-version", "chart major version bump: read the upgrade notes",
+             before, after)
     elif new_v < old_v:
         emit(WARNING, "chart-version", "chart version downgrade", before, after)
     else:
@@ -333,7 +335,8 @@ def _kustomization(pair: Pair, emit: Emit) -> None:
     for field_name, (severity, why) in messages.items():
         before, after = get_path(old, field_name), get_path(new, field_name)
         if before != after:
-            emit(severity, "kustomization", f"{field_name} changed: {why}", _fmt(before), _fmt(after))
+            emit(severity, "kustomization", f"{field_name} changed: {why}",
+                 _fmt(before), _fmt(after))
     before = get_path(old, "spec.prune") is True
     after = get_path(new, "spec.prune") is True
     if before != after:

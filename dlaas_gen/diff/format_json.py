@@ -33,7 +33,9 @@ def to_data(result: DiffResult) -> dict[str, Any]:
             "changed": result.count(CHANGED),
             "moved": result.count(MOVED),
             "unchanged": result.unchanged,
-            "attention": {s: sum(1 for a in result.attention if a.severity == s) for s in SEVERITIES},
+            "attention": {
+                s: sum(1 for a in result.attention if a.severity == s) for s in SEVERITIES
+            },
         },
         "resources": [_resource(c) for c in result.changes],
         "attention": [
@@ -71,7 +73,11 @@ def _resource(change: ResourceChange) -> dict[str, Any]:
         "values_notes": list(change.values_notes),
         "secret_keys": None
         if keys is None
-        else {"added": list(keys.added), "removed": list(keys.removed), "changed": list(keys.changed)},
+        else {
+            "added": list(keys.added),
+            "removed": list(keys.removed),
+            "changed": list(keys.changed),
+        },
     }
 
 

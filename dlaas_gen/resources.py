@@ -2,24 +2,29 @@
 
 Why: the same code runs from a git checkout (editable install) and from a wheel; the
 templates and example sites live at the top of the repository and are mapped into the
-package by ``pyproject.toml``, so they are always found through importlib.resources.
+package by ``pyproject.toml`` (``dlaas_gen.templates`` → ``templates/``, ``dlaas_gen.sites`` →
+``sites/``). They hold no ``__init__.py``, so they are namespace packages: their folder is the
+import spec's search location, which a wheel and setuptools' editable finder both provide.
 """
 
 from __future__ import annotations
 
-from importlib import resources
+import importlib.util
 from pathlib import Path
 
 _REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _package_dir(package: str, repo_folder: str) -> Path:
+    """The folder of a data package, or the repository folder it maps when not installed."""
     try:
-        path = Path(str(resources.files(package)))
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        spec = None
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(location)
         if path.is_dir():
             return path
-    except (ModuleNotFoundError, TypeError):
-        pass
     return _REPO_ROOT / repo_folder
 
 
@@ -29,7 +34,7 @@ def templates_dir() -> Path:
 
 
 def examples_dir() -> Path:
-    """Folder of the example site files shipped with the package."""
+    """Folder of the example site files shipped with the package (the repository's sites/)."""
     return _package_dir("dlaas_gen.sites", "sites")
 
 

@@ -57,7 +57,7 @@ def build_site(path: Path, out_dir: Path = DEFAULT_OUT_DIR) -> BuiltSite:
         ConfigError: the site file is invalid.
     """
     site = load_site(path)
-    ctx = build_context(site.name, site.config)
+    ctx = build_context(site.name, site.config, path.parent)
     manifests = render_site(ctx)
     problems = list(site.warnings)
     prefix = out_dir / site.name

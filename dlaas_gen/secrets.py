@@ -23,6 +23,6 @@ class ExpectedSecret:
 def expected_secrets(site_file: Path) -> list[ExpectedSecret]:
     """Every (namespace, Secret, key) the rendered site refers to, sorted and de-duplicated."""
     site = load_site(site_file)
-    ctx = build_context(site.name, site.config)
+    ctx = build_context(site.name, site.config, site_file.parent)
     rows = {ExpectedSecret(**row) for row in ctx.secrets}
     return sorted(rows)

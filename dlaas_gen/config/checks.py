@@ -73,3 +73,5 @@ def run_checks(site: SiteConfig) -> list[Finding]:
     for func in CHECKS:
         findings.extend(func(site))
     return findings
+from dlaas_gen.config import checks_datalake as _checks_datalake  # noqa: E402,F401  (registers checks)
+from dlaas_gen.config import checks_xcache as _checks_xcache  # noqa: E402,F401  (registers checks)

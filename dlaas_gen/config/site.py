@@ -22,6 +22,14 @@ from dlaas_gen.config.base import (
     StrictModel,
     Toleration,
 )
+from dlaas_gen.config.datalake import (
+    AuthConfig,
+    EosConfig,
+    RucioConfig,
+    ScratchConfig,
+    UploadConfig,
+)
+from dlaas_gen.config.xcache import XCacheConfig
 from dlaas_gen.names import DnsLabel, DnsSubdomain
 
 SEMVER = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$")
@@ -192,6 +200,14 @@ class SiteConfig(StrictModel):
     )
     profiles: list[ProfileConfig] = Field(
         default_factory=list, description="Environments offered at spawn."
+    )
+    auth: AuthConfig | None = Field(default=None, description="OIDC login against an IAM.")
+    rucio: RucioConfig | None = Field(default=None, description="Rucio JupyterLab extension.")
+    eos: EosConfig | None = Field(default=None, description="EOS FUSE mounts.")
+    scratch: ScratchConfig | None = Field(default=None, description="Scratch area on EOS.")
+    upload: UploadConfig | None = Field(default=None, description="The upload command.")
+    xcache: XCacheConfig | None = Field(
+        default=None, description="XCache in front of the Data Lake, origins from CRIC."
     )
     extra_values: dict[str, Any] = Field(
         default_factory=dict,

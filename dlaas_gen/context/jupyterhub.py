@@ -57,6 +57,7 @@ class HubValues:
     secrets: list[SecretValue] = field(default_factory=list)
     profile_overrides: list[dict[str, Any]] = field(default_factory=list)
     profile_extra: dict[str, dict[str, Any]] = field(default_factory=dict)
+    post_start: list[str] = field(default_factory=list)
 
     def add(self, fragment: dict[str, Any]) -> None:
         """Contribute inline values (lists concatenate)."""
@@ -179,6 +180,11 @@ def add_jupyterhub(ctx: SiteContext, site_name: str, site: SiteConfig, hv: HubVa
         ctx.secrets.append(secret_ref_entry(ns, secret.ref.name, secret.ref.key,
                                             f"HelmRelease valuesFrom -> {secret.target_path}",
                                             secret.purpose))
+    if hv.post_start:
+        # One postStart hook per container: each step may fail without killing the server.
+        script = "; ".join(f"{step} || true" for step in hv.post_start)
+        hv.add({"singleuser": {"lifecycleHooks": {"postStart": {"exec": {
+            "command": ["/bin/sh", "-c", script]}}}}})
     inline = merge_maps(hv.inline, site.extra_values)
     ctx.add(ObjectSpec(
         "jupyterhub/helmrelease.yaml.j2", "apps", "HelmRelease", chart.release_name,

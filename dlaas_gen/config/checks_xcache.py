@@ -1,0 +1,109 @@
+"""Cross-field checks of the ``xcache:`` section (registered with `check`).
+
+Why: each rule yields the path of the value to change, so the loader reports ``file:line:col``;
+the Rucio section is read defensively (``getattr``) because it is owned by another module.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from dlaas_gen.config.checks import Finding, check
+from dlaas_gen.config.site import SiteConfig
+from dlaas_gen.config.xcache import required_exports, xrd_size_bytes
+
+MIN_BLOCK = 4 * 1024
+MAX_BLOCK = 512 * 1024**2
+_K8S_UNITS = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18,
+              "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
+              "m": 10**-3}
+X = "xcache"
+
+
+def quantity_bytes(value: str | int | float) -> float:
+    """Bytes of a Kubernetes memory quantity (``8Gi``, ``512M``, ``1e9`` not supported)."""
+    match = re.match(r"^([0-9]+(?:\.[0-9]+)?)([A-Za-z]*)$", str(value))
+    if not match or match.group(2) not in _K8S_UNITS:
+        raise ValueError(f"{value!r} is not a memory quantity")
+    return float(match.group(1)) * _K8S_UNITS[match.group(2)]
+
+
+@check
+def _check_origin_mode(site: SiteConfig) -> Iterator[Finding]:
+    xc = site.xcache
+    if xc is None:
+        return
+    if xc.mode == "fixed_origin":
+        if xc.origin is None:
+            yield (X, "mode"), "error", "mode fixed_origin needs xcache.origin (host:port)"
+        if xc.origins is not None:
+            yield ((X, "origins"), "error", "xcache.origins is the allow-list of forwarding mode; "
+                   "a fixed_origin cache has exactly one origin (xcache.origin): remove one")
+    else:
+        if xc.origin is not None:
+            yield ((X, "origin"), "error", "xcache.origin is the fixed origin; forwarding mode "
+                   "(pss.origin =) takes none: remove it or set mode: fixed_origin")
+        origins = xc.origins
+        if origins is None or (not origins.static and origins.cric is None):
+            where = (X, "origins") if origins is not None else (X, "mode")
+            yield (where, "error", "forwarding mode needs an origin allow-list: set "
+                   "xcache.origins.static and/or xcache.origins.cric")
+    if xc.origin is not None and not 0 < int(xc.origin.rsplit(":", 1)[1]) < 65536:
+        yield (X, "origin"), "error", f"port of {xc.origin!r} is out of range"
+
+
+@check
+def _check_exports(site: SiteConfig) -> Iterator[Finding]:
+    xc = site.xcache
+    if xc is None or xc.exports is None:
+        return
+    if not xc.exports:
+        yield (X, "exports"), "error", "xcache.exports is empty: xrootd would serve nothing"
+        return
+    if xc.mode == "forwarding":
+        missing = [e for e in required_exports(xc) if e not in xc.exports]
+        if missing:
+            yield ((X, "exports"), "error", f"forwarding mode needs the exports {missing} for the "
+                   "origin schemes in use (davs origins are reached as https)")
+
+
+@check
+def _check_cache_tuning(site: SiteConfig) -> Iterator[Finding]:
+    xc = site.xcache
+    if xc is None:
+        return
+    usage = xc.disk_usage
+    if usage.low >= usage.high:
+        yield ((X, "disk_usage", "low"), "error", f"disk_usage.low ({usage.low}) must be below "
+               f"disk_usage.high ({usage.high})")
+    block = xrd_size_bytes(xc.block_size)
+    if block & (block - 1) or not MIN_BLOCK <= block <= MAX_BLOCK:
+        yield ((X, "block_size"), "error", f"block_size {xc.block_size!r} must be a power of two "
+               "between 4k and 512M")
+    ram = xrd_size_bytes(xc.ram)
+    if ram <= 0:
+        yield (X, "ram"), "error", "ram must be positive"
+    elif xc.memory.limit is None:
+        yield ((X, "memory"), "error", "set xcache.memory.limit: pfc.ram must stay below the "
+               "container memory limit")
+    elif ram >= quantity_bytes(xc.memory.limit):
+        yield ((X, "ram"), "error", f"ram {xc.ram!r} must be below the memory limit "
+               f"{xc.memory.limit!r} (xrootd needs memory beyond its block RAM)")
+    if xc.service_port != xc.port:
+        yield ((X, "service_port"), "error", f"service_port {xc.service_port} differs from the "
+               f"xrootd port {xc.port}; Rucio's proxy URL and the probes use one port")
+
+
+@check
+def _check_site_name(site: SiteConfig) -> Iterator[Finding]:
+    xc = site.xcache
+    rucio = getattr(site, "rucio", None)
+    if xc is None or rucio is None:
+        return
+    for index, instance in enumerate(getattr(rucio, "instances", None) or []):
+        name = getattr(instance, "site_name", None)
+        if name is not None and name != xc.site_name:
+            yield (("rucio", "instances", index, "site_name"), "error",
+                   f"site_name {name!r} differs from xcache.site_name {xc.site_name!r}: Rucio "
+                   "would not send this instance's clients through the cache")

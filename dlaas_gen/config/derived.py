@@ -1,0 +1,78 @@
+"""Derived paths and numbers shared by the data-lake checks and context builders.
+
+Why: a host path, a mount path and ``path_begins_at`` must agree everywhere they appear; they
+are computed by one function each and used by both the checks and the templates' context.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+from dlaas_gen.config.datalake import EosConfig
+from dlaas_gen.config.site import SiteConfig
+
+CONTAINER_MOUNT_ROOT = "/eos"
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def instance_local_dir(name: str) -> str:
+    """Where eosxd mounts an instance inside the DaemonSet container (``/eos/<name>``)."""
+    return f"{CONTAINER_MOUNT_ROOT}/{name}"
+
+
+def eos_host_path(eos: EosConfig, instance: str, sub_path: str = "") -> str:
+    """Host folder showing `sub_path` of an instance: host root + local mount dir − ``/eos``."""
+    path = PurePosixPath(eos.host_mount_root) / instance
+    if sub_path:
+        path = path / sub_path
+    return str(path)
+
+
+def remote_dir(eos: EosConfig, instance: str) -> str | None:
+    """The EOS directory an instance mounts."""
+    for inst in eos.instances:
+        if inst.name == instance:
+            return inst.remote_mount_dir
+    return None
+
+
+def rse_location(site: SiteConfig, mount_path: str) -> tuple[str, str] | None:
+    """(instance, sub-path) an in-pod path shows, when it lies under the user EOS mount."""
+    if site.eos is None or site.eos.user_mount_path is None:
+        return None
+    root = PurePosixPath(site.eos.user_mount_path)
+    path = PurePosixPath(mount_path)
+    if root not in path.parents:
+        return None
+    parts = path.relative_to(root).parts
+    if parts[0] not in [i.name for i in site.eos.instances]:
+        return None
+    return parts[0], "/".join(parts[1:])
+
+
+def path_begins_at(site: SiteConfig, mount_path: str) -> int | None:
+    """PFN components to drop so that PFN paths land under `mount_path` (domain.md 9.4).
+
+    The RSE prefix is the instance's remote dir plus the sub-path the mount shows; the
+    extension keeps what follows it, so the count is the number of components of that prefix.
+    """
+    location = rse_location(site, mount_path)
+    if site.eos is None or location is None:
+        return None
+    instance, sub_path = location
+    remote = remote_dir(site.eos, instance) or ""
+    return len([p for p in remote.split("/") if p]) + len([p for p in sub_path.split("/") if p])
+
+
+def scratch_host_path(site: SiteConfig) -> str:
+    """Host folder of the scratch area."""
+    assert site.scratch is not None and site.eos is not None
+    return eos_host_path(site.eos, site.scratch.eos_instance, site.scratch.sub_path)
+
+
+def lifetime_seconds(value: str) -> int:
+    """``30d`` → 2592000; a bare number is seconds."""
+    unit = value[-1]
+    if unit in _UNITS:
+        return int(value[:-1]) * _UNITS[unit]
+    return int(value)

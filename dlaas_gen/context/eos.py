@@ -1,0 +1,140 @@
+"""EOS FUSEx: the privileged eosxd DaemonSet (or an eosxd-csi patch) and user-pod mounts.
+
+Why: user pods mount the host root (not an instance mount point) with ``HostToContainer``, so
+an eosxd restart remounts underneath them instead of leaving a dead mount; only the DaemonSet
+uses ``Bidirectional``, which Kubernetes allows only in privileged containers.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from dlaas_gen.config.datalake import EosConfig
+from dlaas_gen.config.site import SiteConfig
+from dlaas_gen.context.common import common_labels, secret_ref_entry
+from dlaas_gen.context.jupyterhub import HubValues
+from dlaas_gen.context.model import ObjectSpec, SiteContext
+from dlaas_gen.config.derived import CONTAINER_MOUNT_ROOT, eos_host_path, instance_local_dir
+from dlaas_gen.payload import payload_text
+
+DAEMONSET = "eosxd"
+CONFIGMAP = "eosxd-config"
+KEYTAB_PATH = "/etc/eos.keytab"
+CSI_NAMESPACE = "kube-system"
+CSI_CONFIGMAP = "eos-csi-dir-etc-eos"
+CSI_KEYTAB_SECRET = "eos-csi-file-etc-eos-keytab"
+HOST_ROOT_VOLUME = "eos-host-root"
+
+
+def fuse_conf(eos: EosConfig, index: int) -> str:
+    """``fuse.<name>.conf`` of one instance (JSON, as eosxd reads it)."""
+    inst = eos.instances[index]
+    auth: dict[str, Any] = {"shared-mount": 1, "sss": int(inst.sss), "oauth2": int(inst.oauth2),
+                            "krb5": 0, "gsi-first": 0}
+    if inst.sss:
+        auth["ssskeytab"] = KEYTAB_PATH if eos.mode == "daemonset" else "/etc/eos/fuse.sss.keytab"
+    conf = {
+        "name": inst.name,
+        "hostport": inst.mgm,
+        "remotemountdir": inst.remote_mount_dir,
+        "localmountdir": instance_local_dir(inst.name),
+        "auth": auth,
+        "options": {"hide-versions": 1},
+    }
+    return json.dumps(conf, indent=2) + "\n"
+
+
+def add_eos(ctx: SiteContext, site_name: str, site: SiteConfig, hv: HubValues) -> None:
+    """Add the EOS objects and the user-pod mounts."""
+    eos = site.eos
+    if eos is None:
+        return
+    confs = {f"fuse.{i.name}.conf": fuse_conf(eos, n) for n, i in enumerate(eos.instances)}
+    if eos.mode == "daemonset":
+        _add_daemonset(ctx, site_name, site, eos, confs)
+    else:
+        _add_csi_patch(ctx, site_name, eos, confs)
+    _add_user_mounts(site, eos, hv)
+
+
+def _add_daemonset(ctx: SiteContext, site_name: str, site: SiteConfig, eos: EosConfig,
+                   confs: dict[str, str]) -> None:
+    labels = common_labels(site_name, "eos")
+    ns = eos.namespace
+    ctx.add(ObjectSpec("core/namespace.yaml.j2", "infrastructure", "Namespace", ns, {
+        "name": ns,
+        "labels": {**labels, "pod-security.kubernetes.io/enforce": "privileged",
+                   "pod-security.kubernetes.io/warn": "privileged"},
+    }))
+    data = {**confs, "entrypoint.sh": payload_text("eosxd_entrypoint.sh")}
+    ctx.add(ObjectSpec("eos/configmap.yaml.j2", "infrastructure", "ConfigMap", CONFIGMAP,
+                       {"name": CONFIGMAP, "namespace": ns, "labels": labels, "data": data}))
+    mounts = [instance_local_dir(i.name) for i in eos.instances]
+    probe = " && ".join(f"grep -q ' {m} fuse' /proc/mounts" for m in mounts)
+    volumes: list[dict[str, Any]] = [
+        {"name": "fuse-device", "hostPath": {"path": "/dev/fuse", "type": "CharDevice"}},
+        {"name": HOST_ROOT_VOLUME, "hostPath": {"path": eos.host_mount_root, "type": "DirectoryOrCreate"}},
+        {"name": "eos-cache", "hostPath": {"path": eos.cache_dir, "type": "DirectoryOrCreate"}},
+        {"name": "eos-config", "configMap": {"name": CONFIGMAP, "defaultMode": 0o444}},
+    ]
+    volume_mounts: list[dict[str, Any]] = [
+        {"name": "fuse-device", "mountPath": "/dev/fuse"},
+        {"name": HOST_ROOT_VOLUME, "mountPath": CONTAINER_MOUNT_ROOT, "mountPropagation": "Bidirectional"},
+        {"name": "eos-cache", "mountPath": "/var/cache/eos"},
+        {"name": "eos-config", "mountPath": "/etc/eos", "readOnly": True},
+    ]
+    if eos.keytab is not None:
+        volumes.append({"name": "eos-keytab", "secret": {
+            "secretName": eos.keytab.name, "defaultMode": 0o400,
+            "items": [{"key": eos.keytab.key, "path": "eos.keytab"}]}})
+        volume_mounts.append({"name": "eos-keytab", "mountPath": KEYTAB_PATH, "subPath": "eos.keytab",
+                              "readOnly": True})
+        ctx.secrets.append(secret_ref_entry(ns, eos.keytab.name, eos.keytab.key,
+                                            f"DaemonSet {DAEMONSET} volume -> {KEYTAB_PATH}",
+                                            "EOS sss keytab (mode 0400)"))
+    assert eos.image is not None
+    su = site.singleuser
+    ctx.add(ObjectSpec("eos/daemonset.yaml.j2", "infrastructure", "DaemonSet", DAEMONSET, {
+        "name": DAEMONSET,
+        "namespace": ns,
+        "labels": labels,
+        "selector": {"app.kubernetes.io/name": DAEMONSET, "dlaas-gen.io/site": site_name},
+        "image": eos.image.ref(),
+        "node_selector": dict(su.node_selector),
+        "tolerations": [t.model_dump(exclude_none=True) for t in su.tolerations],
+        "volumes": volumes,
+        "volume_mounts": volume_mounts,
+        "command": ["/bin/sh", "/etc/eos/entrypoint.sh", *[i.name for i in eos.instances]],
+        "probe": ["/bin/sh", "-c", probe],
+        "pre_stop": ["/bin/sh", "-c", "; ".join(f"umount -l {m} || true" for m in mounts)],
+    }))
+
+
+def _add_csi_patch(ctx: SiteContext, site_name: str, eos: EosConfig, confs: dict[str, str]) -> None:
+    labels = common_labels(site_name, "eos")
+    ctx.add(ObjectSpec("eos/configmap-csi.yaml.j2", "infrastructure", "ConfigMap", CSI_CONFIGMAP,
+                       {"name": CSI_CONFIGMAP, "namespace": CSI_NAMESPACE, "labels": labels,
+                        "data": confs}))
+    if any(i.sss for i in eos.instances):
+        ctx.secrets.append({
+            "namespace": CSI_NAMESPACE, "name": CSI_KEYTAB_SECRET, "key": "fuse.sss.keytab",
+            "used_for": "EOS sss keytab read by eosxd-csi (patch the existing Secret)",
+            "target": "eosxd-csi",
+        })
+
+
+def _add_user_mounts(site: SiteConfig, eos: EosConfig, hv: HubValues) -> None:
+    """Mount the host root (not an instance mount point) read-only with HostToContainer.
+
+    Why: an eosxd restart replaces the FUSE mount under the host root; a pod that mounted the
+    root sees the new mount, one that mounted the instance folder keeps a dead one.
+    """
+    if eos.user_mount_path is None:
+        return
+    hv.add({"singleuser": {"storage": {
+        "extraVolumes": [{"name": HOST_ROOT_VOLUME,
+                          "hostPath": {"path": eos.host_mount_root, "type": "Directory"}}],
+        "extraVolumeMounts": [{"name": HOST_ROOT_VOLUME, "mountPath": eos.user_mount_path,
+                               "mountPropagation": "HostToContainer", "readOnly": True}],
+    }}})

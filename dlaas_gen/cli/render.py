@@ -1,4 +1,4 @@
-"""``dlaas-gen render``, ``validate``, ``schema`` and ``secrets``."""
+"""``dlaas-gen render``, ``validate`` and ``secrets`` (``schema`` is in `dlaas_gen.cli.schema`)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ from dlaas_gen.loader import select_sites
 from dlaas_gen.pipeline import DEFAULT_OUT_DIR, DEFAULT_SITES_DIR, render_sites
 from dlaas_gen.problem import Problem
 from dlaas_gen.report import format_problems
-from dlaas_gen.schema import SCHEMA_FILE_NAME, site_schema_text
 from dlaas_gen.secrets import expected_secrets
 from dlaas_gen.tree import load_tree
 from dlaas_gen.validate import DEFAULT_KUBE_VERSION, validate_tree
@@ -97,18 +96,6 @@ def validate_command(
     if fmt is OutputFormat.text and not any(p.is_error for p in problems):
         typer.echo(f"valid: {', '.join(str(f) for f in folders)}")
     return EXIT_PROBLEMS if any(p.is_error for p in problems) else EXIT_OK
-
-
-@app.command("schema")
-@handle_errors
-def schema_command(
-    out: Path = typer.Option(DEFAULT_SITES_DIR / SCHEMA_FILE_NAME, "--out", help="Output file."),
-) -> int:
-    """Write the JSON Schema of site files (for editors)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(site_schema_text(), encoding="utf-8")
-    typer.echo(f"wrote {out}")
-    return EXIT_OK
 
 
 @app.command("secrets")

@@ -1,0 +1,177 @@
+"""Walk `SiteConfig` into one `FieldDoc` per field path (``singleuser.image.tag``)."""
+
+from __future__ import annotations
+
+import enum
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
+
+from dlaas_gen.config import SiteConfig
+
+#: Validator function names of the constrained string types, and how the reference names them.
+_CHECK_NAMES = {
+    "_check_quantity": "quantity",
+    "_check_duration": "duration",
+    "_check_abs_path": "absolute path",
+    "_check_https_url": "https URL",
+    "_check_label": "DNS-1123 label",
+    "_check_subdomain": "DNS-1123 subdomain",
+    "_check_config_key": "Secret key",
+    "_check_tag": "image tag",
+}
+
+
+@dataclass
+class FieldDoc:
+    """One documented field.
+
+    Attributes:
+        path: dotted path, list items as ``[]``, e.g. ``profiles[].image.tag``.
+        loc: the path as keys, with ``0`` for list items (for looking values up).
+        model: name of the model that declares the field.
+        type: human type, e.g. ``string (duration)`` or ``list of Toleration``.
+        default: the default as YAML-ish text, or None when the field is required.
+        description: from the model.
+        hint: the ``affects`` hint of the field (``json_schema_extra``), if any.
+        variant: the ``type`` tag of the union member that holds the field, if any.
+        depth: nesting depth (0 for top-level fields).
+        parent: `key` of the enclosing field, None at the top level.
+    """
+
+    path: str
+    loc: tuple[Any, ...]
+    model: str
+    type: str
+    default: str | None
+    description: str
+    hint: list[str] = field(default_factory=list)
+    variant: str | None = None
+    depth: int = 0
+    parent: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Unique id: the path, plus the union member for fields of one (``storage.type@static``)."""
+        return f"{self.path}@{self.variant}" if self.variant else self.path
+
+    @property
+    def required(self) -> bool:
+        """True when the field has no default."""
+        return self.default is None
+
+
+def models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The pydantic models in an annotation (through unions, lists, Annotated)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in models_in(arg)]
+
+
+def type_name(annotation: Any) -> str:
+    """A short human name of a field's type."""
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Annotated:
+        base = type_name(args[0])
+        for meta in annotation.__metadata__:
+            name = getattr(getattr(meta, "func", None), "__name__", "")
+            if name in _CHECK_NAMES:
+                return f"string ({_CHECK_NAMES[name]})"
+        return base
+    if origin is Literal:
+        return " | ".join(json.dumps(a) for a in args)
+    if origin in (typing.Union, types.UnionType):
+        return " | ".join(type_name(a) for a in args)
+    if origin is list:
+        return f"list of {type_name(args[0])}" if args else "list"
+    if origin is dict:
+        return f"map of {type_name(args[0])} to {type_name(args[1])}" if args else "map"
+    if annotation is type(None):
+        return "null"
+    if annotation is typing.Any:
+        return "any"
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation.__name__
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return " | ".join(json.dumps(m.value) for m in annotation)
+    return {str: "string", int: "integer", float: "number", bool: "boolean"}.get(
+        annotation, getattr(annotation, "__name__", str(annotation))
+    )
+
+
+def default_text(info: FieldInfo) -> str | None:
+    """The default as compact JSON (None when required)."""
+    if info.default_factory is not None:
+        value = info.default_factory()  # type: ignore[call-arg]
+    elif info.default is PydanticUndefined:
+        return None
+    else:
+        value = info.default
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="json", exclude_none=True)
+    return json.dumps(value, sort_keys=False, default=str)
+
+
+def _hint(info: FieldInfo) -> list[str]:
+    extra = info.json_schema_extra
+    return list(extra.get("affects", [])) if isinstance(extra, dict) else []
+
+
+def walk_fields(model: type[BaseModel] = SiteConfig) -> list[FieldDoc]:
+    """Every field under `model`, depth first in declaration order."""
+    out: list[FieldDoc] = []
+    _walk(model, "", (), 0, None, None, out, set())
+    return out
+
+
+def _walk(
+    model: type[BaseModel], prefix: str, loc: tuple[Any, ...], depth: int,
+    variant: str | None, parent: str | None, out: list[FieldDoc], stack: set[type[BaseModel]],
+) -> None:
+    if model in stack:  # recursive models: document once
+        return
+    stack = stack | {model}
+    for name, info in model.model_fields.items():
+        path = f"{prefix}{name}"
+        doc = FieldDoc(
+            path=path, loc=(*loc, name), model=model.__name__, type=_field_type(info),
+            default=default_text(info), description=info.description or "", hint=_hint(info),
+            variant=variant, depth=depth, parent=parent,
+        )
+        out.append(doc)
+        is_list = typing.get_origin(_strip(info.annotation)) is list
+        subs = models_in(info.annotation)
+        for sub in subs:
+            tag = sub.model_fields.get("type")
+            sub_variant = str(tag.default) if len(subs) > 1 and tag is not None else None
+            sub_prefix = f"{path}[]." if is_list else f"{path}."
+            sub_loc = (*doc.loc, 0) if is_list else doc.loc
+            _walk(sub, sub_prefix, sub_loc, depth + 1, sub_variant, doc.key, out, stack)
+
+
+def _field_type(info: FieldInfo) -> str:
+    """The type of a field, naming constrained strings (pydantic moves their validators to
+    ``FieldInfo.metadata``)."""
+    for meta in info.metadata:
+        name = getattr(getattr(meta, "func", None), "__name__", "")
+        if name in _CHECK_NAMES:
+            return f"string ({_CHECK_NAMES[name]})"
+    return type_name(info.annotation)
+
+
+def _strip(annotation: Any) -> Any:
+    """Drop Optional/Annotated wrappers to see whether a field is a list."""
+    while True:
+        origin = typing.get_origin(annotation)
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if origin is typing.Annotated or (origin in (typing.Union, types.UnionType) and len(args) == 1):
+            annotation = args[0]
+            continue
+        return annotation

@@ -110,7 +110,8 @@ def _check_eos(site: SiteConfig) -> Iterator[Finding]:
     audiences = site.auth.token_exchange.audiences if site.auth else {}
     if eos.token_service is not None and eos.token_service not in audiences:
         yield (("eos", "token_service"), "error",
-               f"token service {eos.token_service!r} is not in auth.token_exchange.audiences")
+               f"token service {eos.token_service!r} is not in auth.token_exchange.audiences "
+               f"({', '.join(sorted(audiences)) or 'none'})")
 
 
 @check

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import typer
 
-from dlaas_gen import diff as difflib_
 from dlaas_gen.cli._common import EXIT_OK, EXIT_PROBLEMS, app, handle_errors, use_color
 from dlaas_gen.errors import UsageError
 
@@ -73,6 +72,8 @@ def diff_command(
         raise UsageError("give both OLD_DIR and NEW_DIR, or neither (and --base)")
     if limit_bytes is not None and output_format is DiffFormat.json:
         raise UsageError("--limit-bytes applies to text and markdown, not json")
+    from dlaas_gen import diff as difflib_  # lazy: keeps `--help` fast
+
     defaults_l = () if no_default_ignores else difflib_.DEFAULT_IGNORE_LABELS
     defaults_a = () if no_default_ignores else difflib_.DEFAULT_IGNORE_ANNOTATIONS
     options = difflib_.DiffOptions(

@@ -13,7 +13,6 @@ from pathlib import Path
 import typer
 
 from dlaas_gen.cli._common import EXIT_USAGE, app, err, handle_errors
-from dlaas_gen.migrate import Options, format_json, format_text, migrate, scan
 
 
 class MigrateFormat(str, enum.Enum):
@@ -42,6 +41,8 @@ def migrate_command(
     fmt: MigrateFormat = typer.Option(MigrateFormat.text, "--format", help="Report format."),
 ) -> int:
     """Convert Flux v1 (Helm Operator) and Flux v2 beta objects to current Flux APIs."""
+    from dlaas_gen.migrate import Options, format_json, format_text, migrate, scan  # lazy
+
     options = Options(assume_helm3=assume_helm3, default_namespace=default_namespace)
     if scan_dir is not None:
         if write or out is not None:

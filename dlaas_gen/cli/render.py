@@ -29,6 +29,8 @@ FORMAT_OPTION = typer.Option(OutputFormat.text, "--format", help="Report format.
 
 
 def _emit(problems: list[Problem], fmt: OutputFormat) -> None:
+    from dlaas_gen.report import format_problems
+
     if fmt in (OutputFormat.json, OutputFormat.gitlab):
         typer.echo(format_problems(problems, fmt.value), nl=False)
     elif problems:
@@ -46,6 +48,8 @@ def render_command(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> int:
     """Render site files into rendered/<site>/ (validated; all or nothing)."""
+    from dlaas_gen.pipeline import render_sites
+
     try:
         report = render_sites(sites_dir, sites or (), out, check=check, force=force)
     except ProblemsError as exc:
@@ -75,6 +79,9 @@ def validate_command(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> int:
     """Validate rendered trees (or any folder of manifests) offline."""
+    from dlaas_gen.tree import load_tree
+    from dlaas_gen.validate import validate_tree
+
     folders = list(dirs or [])
     if not folders:
         base = DEFAULT_OUT_DIR
@@ -106,6 +113,9 @@ def secrets_command(
     fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", help="text or json."),
 ) -> int:
     """List every Secret (namespace/name/key) the site expects ops to create."""
+    from dlaas_gen.loader import select_sites
+    from dlaas_gen.secrets import expected_secrets
+
     path = select_sites(sites_dir, [site])[0]
     rows = expected_secrets(path)
     if fmt is OutputFormat.json:

@@ -156,11 +156,11 @@ def test_console_script_help_and_usage_error() -> None:
 
 
 def test_internal_error_exit_3(runner: CliRunner, repo_copy: Path, monkeypatch) -> None:
-    import dlaas_gen.cli.render as render_cli
+    import dlaas_gen.pipeline as pipeline
 
     def boom(*_a, **_k):
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(render_cli, "render_sites", boom)
+    monkeypatch.setattr(pipeline, "render_sites", boom)
     result = runner.invoke(app, ["render"])
     assert result.exit_code == 3 and "internal error" in result.stderr

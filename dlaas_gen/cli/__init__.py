@@ -15,5 +15,6 @@ from dlaas_gen.cli import diff as _diff  # noqa: F401,E402
 from dlaas_gen.cli import migrate as _migrate  # noqa: F401,E402
 from dlaas_gen.cli import init as _init  # noqa: F401,E402
 from dlaas_gen.cli import schema as _schema  # noqa: F401,E402
+from dlaas_gen.cli import graph as _graph  # noqa: F401,E402
 
 __all__ = ["app", "main"]

@@ -1,0 +1,46 @@
+"""``dlaas-gen graph``: draw what Flux applies for a site (Mermaid or Graphviz DOT)."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+
+import typer
+
+from dlaas_gen.cli._common import EXIT_OK, app, err, handle_errors
+from dlaas_gen.errors import ProblemsError
+from dlaas_gen.graph import site_graph, to_dot, to_mermaid
+from dlaas_gen.loader import select_sites
+from dlaas_gen.pipeline import DEFAULT_OUT_DIR, DEFAULT_SITES_DIR, build_site
+
+
+class GraphFormat(str, enum.Enum):
+    """Outputs of ``dlaas-gen graph``."""
+
+    mermaid = "mermaid"
+    dot = "dot"
+
+
+@app.command("graph")
+@handle_errors
+def graph_command(
+    site: str = typer.Argument(..., help="Site to draw."),
+    fmt: GraphFormat = typer.Option(GraphFormat.mermaid, "--format", help="mermaid or dot."),
+    sites_dir: Path = typer.Option(DEFAULT_SITES_DIR, "--sites-dir", help="Folder of site files."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write to a file."),
+) -> int:
+    """Draw Kustomizations, sources, HelmReleases, their values and the pods' mounts."""
+    built = build_site(select_sites(sites_dir, [site])[0], DEFAULT_OUT_DIR)
+    errors = [p for p in built.problems if p.is_error]
+    if errors:
+        raise ProblemsError(errors)
+    for problem in built.problems:
+        err(problem.format())
+    graph = site_graph(built.manifests)
+    text = to_dot(graph) if fmt is GraphFormat.dot else to_mermaid(graph)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {output}")
+    return EXIT_OK

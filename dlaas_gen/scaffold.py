@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dlaas_gen.config import SiteConfig
+from dlaas_gen.cric.lock import lock_path
 from dlaas_gen.errors import DlaasGenError, UsageError
 from dlaas_gen.loader import SITE_SUFFIX, discover_sites, site_name
 from dlaas_gen.names import is_dns1123_label
@@ -100,9 +101,12 @@ def init_site(name: str, sites_dir: Path, example: str = DEFAULT_EXAMPLE) -> Ini
     if target.exists():
         raise SiteExistsError(f"{target} exists; refusing to overwrite it")
     text = site_text(name, example)
+    origins = _example_lock(example, name)
     with tempfile.TemporaryDirectory(prefix="dlaas-gen-init-") as scratch:
         trial = Path(scratch) / target.name
         trial.write_text(text, encoding="utf-8")
+        if origins is not None:
+            lock_path(trial).write_text(origins, encoding="utf-8")
         built = build_site(trial)
     problems = [_relocate(p, str(trial), str(target)) for p in built.problems]
     errors = [p for p in problems if p.is_error]
@@ -110,6 +114,8 @@ def init_site(name: str, sites_dir: Path, example: str = DEFAULT_EXAMPLE) -> Ini
         raise DlaasGenError(f"example {example!r} does not validate: {errors[0].format()}")
     sites_dir.mkdir(parents=True, exist_ok=True)
     _create_exclusive(target, text)
+    if origins is not None and not lock_path(target).exists():
+        lock_path(target).write_text(origins, encoding="utf-8")
     result = InitResult(site_file=target, example=example, objects=len(built.manifests))
     result.warnings = [p for p in problems if not p.is_error]
     schema = sites_dir / SCHEMA_FILE_NAME
@@ -117,6 +123,14 @@ def init_site(name: str, sites_dir: Path, example: str = DEFAULT_EXAMPLE) -> Ini
         schema.write_text(site_schema_text(), encoding="utf-8")
         result.schema_file = schema
     return result
+
+
+def _example_lock(example: str, name: str) -> str | None:
+    """The example's XCache origins lock file, renamed for `name` (None when it has none)."""
+    path = lock_path(examples_dir() / f"{example}{SITE_SUFFIX}")
+    if not path.is_file():
+        return None
+    return path.read_text(encoding="utf-8").replace(f"cric sync {example}`", f"cric sync {name}`")
 
 
 def _relocate(problem: Problem, scratch: str, shown: str) -> Problem:

@@ -13,6 +13,7 @@ from dlaas_gen.cli._common import app, main
 from dlaas_gen.cli import render as _render  # noqa: F401,E402
 from dlaas_gen.cli import diff as _diff  # noqa: F401,E402
 from dlaas_gen.cli import migrate as _migrate  # noqa: F401,E402
+from dlaas_gen.cli import xcache as _xcache  # noqa: F401,E402
 from dlaas_gen.cli import init as _init  # noqa: F401,E402
 from dlaas_gen.cli import schema as _schema  # noqa: F401,E402
 from dlaas_gen.cli import graph as _graph  # noqa: F401,E402

@@ -110,6 +110,9 @@ def rucio_server_config(site: SiteConfig) -> str:
 def allowed_origins(site_name: str, xc: XCacheConfig, sites_dir: Path | None) -> dict[str, list[str]]:
     """Static origins merged with the CRIC lock file (read from `sites_dir`, never the network).
 
+    Without `sites_dir` (introspection, e.g. the field reference) the lock is not read and only
+    the static origins are used; `pipeline.build_site` always passes the site's folder.
+
     Raises:
         ConfigError: the lock file is missing, malformed, or was made with other settings.
     """
@@ -117,10 +120,7 @@ def allowed_origins(site_name: str, xc: XCacheConfig, sites_dir: Path | None) ->
     if origins is None:
         return {}
     parts = [origins.static_by_protocol()]
-    if origins.cric is not None:
-        if sites_dir is None:
-            raise ConfigError([Problem(f"{site_name}.origins.yaml", rule="xcache-origins",
-                                       message="the sites folder is unknown; cannot read the lock")])
+    if origins.cric is not None and sites_dir is not None:
         path = lock_path(sites_dir / f"{site_name}.yaml")
         lock = read_lock(path)
         _check_lock(path, lock, xc)
@@ -165,7 +165,8 @@ def add_xcache(ctx: SiteContext, site_name: str, site: SiteConfig, hv: HubValues
     if xc.mode == "forwarding":
         annotations = {SSA_ANNOTATION: "IfNotPresent"} if refresh else {}
         add("configmap.yaml.j2", "ConfigMap", AUTHDB_CM, annotations=annotations,
-            data={"authdb": authdb_text(origins, xc.auth_template, "lr")})
+            data={"authdb": authdb_text(origins, xc.auth_template, "lr") if origins
+                  else "# no origins known (lock file not read)\n"})
     add("deployment.yaml.j2", "Deployment", NAME, replicas=xc.replicas, selector=selector,
         pod_annotations={"dlaas-gen.io/config-sha256":
                          hashlib.sha256(config_text.encode()).hexdigest()},

@@ -6,7 +6,7 @@ and the benchmark all run exactly the same code.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,11 +71,23 @@ def build_site(path: Path, out_dir: Path = DEFAULT_OUT_DIR) -> BuiltSite:
     return BuiltSite(site=site, manifests=manifests, plan=plan, problems=problems)
 
 
-def build_sites(sites_dir: Path, names: Sequence[str], out_dir: Path) -> tuple[list[BuiltSite], list[Problem]]:
-    """Build every selected site; collect every problem of every site."""
+#: Called before each site is built with (1-based index, number of sites, site name).
+Progress = Callable[[int, int, str], None]
+
+
+def build_sites(
+    sites_dir: Path, names: Sequence[str], out_dir: Path, progress: Progress | None = None
+) -> tuple[list[BuiltSite], list[Problem]]:
+    """Build every selected site; collect every problem of every site.
+
+    Why: `progress` lets a terminal show how far a long run is without the library printing.
+    """
     built: list[BuiltSite] = []
     problems: list[Problem] = []
-    for path in select_sites(sites_dir, names):
+    paths = select_sites(sites_dir, names)
+    for index, path in enumerate(paths, 1):
+        if progress is not None:
+            progress(index, len(paths), site_name(path))
         try:
             result = build_site(path, out_dir)
         except ConfigError as exc:
@@ -104,6 +116,7 @@ def render_sites(
     *,
     check: bool = False,
     force: bool = False,
+    progress: Progress | None = None,
 ) -> RenderReport:
     """Render sites into `out_dir` (or, with `check`, compare without writing).
 
@@ -112,7 +125,7 @@ def render_sites(
     Raises:
         ProblemsError: errors in a site, foreign files, or drift under `check`.
     """
-    built, problems = build_sites(sites_dir, names, out_dir)
+    built, problems = build_sites(sites_dir, names, out_dir, progress)
     if any(p.is_error for p in problems):
         raise ProblemsError(problems)
     report = RenderReport(sites=[b.site.name for b in built], problems=problems)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import typer
@@ -16,6 +17,7 @@ from dlaas_gen.cli._common import (
     handle_errors,
     use_color,
 )
+from dlaas_gen.cli._progress import progress_line
 from dlaas_gen.errors import ProblemsError, UsageError
 from dlaas_gen.loader import select_sites
 from dlaas_gen.pipeline import DEFAULT_OUT_DIR, DEFAULT_SITES_DIR, render_sites
@@ -34,7 +36,7 @@ def _emit(problems: list[Problem], fmt: OutputFormat) -> None:
     if fmt in (OutputFormat.json, OutputFormat.gitlab):
         typer.echo(format_problems(problems, fmt.value), nl=False)
     elif problems:
-        err(format_problems(problems, fmt.value, color=use_color()).rstrip("\n"))
+        err(format_problems(problems, fmt.value, color=use_color(sys.stderr)).rstrip("\n"))
 
 
 @app.command("render")
@@ -51,7 +53,10 @@ def render_command(
     from dlaas_gen.pipeline import render_sites
 
     try:
-        report = render_sites(sites_dir, sites or (), out, check=check, force=force)
+        with progress_line() as progress:
+            report = render_sites(
+                sites_dir, sites or (), out, check=check, force=force, progress=progress
+            )
     except ProblemsError as exc:
         _emit(exc.problems, fmt)
         return EXIT_PROBLEMS
@@ -89,16 +94,20 @@ def validate_command(
             raise UsageError(f"{base} does not exist; pass the folders to validate")
         folders = sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith("."))
     problems: list[Problem] = []
-    for folder in folders:
-        if not folder.is_dir():
-            raise UsageError(f"{folder} is not a folder")
-        try:
-            tree = load_tree(folder)
-        except ProblemsError as exc:
-            problems.extend(exc.problems)
-            continue
-        for p in validate_tree(tree, kube_version):
-            problems.append(Problem(str(folder / p.path), p.line, p.col, p.level, p.rule, p.message))
+    with progress_line() as progress:
+        for index, folder in enumerate(folders, 1):
+            if not folder.is_dir():
+                raise UsageError(f"{folder} is not a folder")
+            progress(index, len(folders), str(folder))
+            try:
+                tree = load_tree(folder)
+            except ProblemsError as exc:
+                problems.extend(exc.problems)
+                continue
+            for p in validate_tree(tree, kube_version):
+                problems.append(
+                    Problem(str(folder / p.path), p.line, p.col, p.level, p.rule, p.message)
+                )
     _emit(problems, fmt)
     if fmt is OutputFormat.text and not any(p.is_error for p in problems):
         typer.echo(f"valid: {', '.join(str(f) for f in folders)}")

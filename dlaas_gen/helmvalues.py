@@ -9,6 +9,7 @@ entries last; Helm then coalesces that over the chart defaults (maps merge, list
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -57,17 +58,39 @@ def _drop_nulls(value: Mapping[str, Any]) -> dict[str, Any]:
 def set_path(values: dict[str, Any], path: str, value: Any) -> None:
     """Set a dotted ``targetPath`` (``hub.config.X.client_id``) inside `values`.
 
-    Only the dotted form is supported; ``\\.`` escapes a literal dot in a key.
+    ``\\.`` escapes a literal dot in a key; ``name[N]`` sets list item N (the list is created
+    or padded with nulls, as Helm's ``--set`` does).
     """
-    parts = split_target_path(path)
-    node = values
-    for part in parts[:-1]:
-        child = node.get(part)
-        if not isinstance(child, dict):
-            child = {}
-            node[part] = child
-        node = child
-    node[parts[-1]] = value
+    steps: list[str | int] = []
+    for part in split_target_path(path):
+        match = _INDEXED.match(part)
+        if match is None:
+            steps.append(part)
+        else:
+            steps.append(match.group(1))
+            steps.extend(int(i) for i in re.findall(r"\[(\d+)\]", match.group(2)))
+    node: Any = values
+    for step, following in zip(steps, steps[1:]):
+        node = _child(node, step, [] if isinstance(following, int) else {})
+    _put(node, steps[-1], value)
+
+
+_INDEXED = re.compile(r"^(.+?)((?:\[\d+\])+)$")
+
+
+def _put(node: Any, step: str | int, value: Any) -> None:
+    if isinstance(step, int):
+        node.extend([None] * (step + 1 - len(node)))
+    node[step] = value
+
+
+def _child(node: Any, step: str | int, empty: dict[str, Any] | list[Any]) -> Any:
+    child = node[step] if isinstance(step, int) and step < len(node) else (
+        None if isinstance(step, int) else node.get(step))
+    if not isinstance(child, type(empty)):
+        child = empty
+        _put(node, step, child)
+    return child
 
 
 def split_target_path(path: str) -> list[str]:

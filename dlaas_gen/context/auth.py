@@ -80,8 +80,11 @@ def add_auth(hv: HubValues, site: SiteConfig) -> None:
     elif auth.allow.mode == "users":
         config["allowed_users"] = sorted(auth.allow.users)
     else:
+        # oauthenticator 17: allowed_groups raises unless manage_groups is on, and
+        # claim_groups_key is deprecated for auth_state_groups_key (userinfo is "oauth_user").
+        config["manage_groups"] = True
         config["allowed_groups"] = sorted(auth.allow.groups)
-        config["claim_groups_key"] = auth.allow.groups_claim
+        config["auth_state_groups_key"] = f"oauth_user.{auth.allow.groups_claim}"
     if auth.admin_users:
         config["admin_users"] = sorted(auth.admin_users)
     settings = json.dumps(token_settings(auth), sort_keys=True)

@@ -6,8 +6,13 @@ diff and the uniqueness rule agree on what "the same object" is (flux-local Name
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+from ruamel.yaml.comments import CommentedMap
+
+from dlaas_gen import yamlio
 
 FLUX_SOURCE_API = "source.toolkit.fluxcd.io/v1"
 FLUX_KUSTOMIZE_API = "kustomize.toolkit.fluxcd.io/v1"
@@ -76,6 +81,23 @@ class Manifest:
     path: str
     template: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def locate(self, loc: Iterable[Any], *, value: bool = False) -> tuple[int, int]:
+        """1-based (line, col) of `loc` inside this object's text.
+
+        Why: objects are parsed with the fast loader, which keeps no positions; the text is
+        parsed again with positions only when a problem has to be located.
+        """
+        if isinstance(self.doc, CommentedMap):
+            return yamlio.position_of(self.doc, loc, value=value)
+        located = self.extra.get("_located")
+        if located is None:
+            source = self.extra.get("source_text", self.text)
+            docs = [d for d in yamlio.load_roundtrip_all(source) if d is not None]
+            index = self.extra.get("doc_index", 0)
+            located = docs[index] if index < len(docs) else None
+            self.extra["_located"] = located
+        return yamlio.position_of(located, loc, value=value) if located is not None else (1, 1)
 
     @property
     def key(self) -> ResourceKey:

@@ -55,7 +55,7 @@ def load_tree(root: Path, *, label: str | None = None) -> list[Manifest]:
         shown = f"{label}/{rel}" if label else str(path)
         try:
             text = path.read_text(encoding="utf-8")
-            docs = yamlio.load_roundtrip_all(text)
+            docs = yamlio.load_fast_all(text)
         except UnicodeDecodeError:
             problems.append(Problem(shown, 0, 0, rule="yaml", message="file is not UTF-8"))
             continue
@@ -63,15 +63,17 @@ def load_tree(root: Path, *, label: str | None = None) -> list[Manifest]:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark else 0
             col = mark.column + 1 if mark else 0
-            problems.append(Problem(shown, line, col, rule="yaml", message=str(exc.problem or exc)))
+            problems.append(Problem(shown, line, col, rule="yaml", message=yamlio.error_message(exc)))
             continue
         except YAMLError as exc:
-            problems.append(Problem(shown, 0, 0, rule="yaml", message=str(exc).splitlines()[0]))
+            problems.append(Problem(shown, 0, 0, rule="yaml", message=yamlio.error_message(exc)))
             continue
-        for doc in docs:
-            if doc is None:
-                continue
-            manifests.append(Manifest(doc=doc, text="", path=rel, extra={"shown": shown}))
+        except (ValueError, RecursionError):
+            problems.append(Problem(shown, 0, 0, rule="yaml", message="number too large or nesting too deep"))
+            continue
+        for index, doc in enumerate(d for d in docs if d is not None):
+            manifests.append(Manifest(doc=doc, text="", path=rel,
+                                      extra={"shown": shown, "source_text": text, "doc_index": index}))
     if problems:
         raise ProblemsError(problems)
     return manifests

@@ -7,24 +7,29 @@ so the bytes in ``rendered/`` never depend on who called the dumper.
 
 from __future__ import annotations
 
+import functools
 import io
+import re
+import re
 from collections.abc import Iterable
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.scalarstring import LiteralScalarString
 
 __all__ = [
     "CommentedMap",
     "CommentedSeq",
     "dump_doc",
     "dump_docs",
+    "load_fast",
+    "load_fast_all",
     "load_roundtrip",
     "load_roundtrip_all",
     "make_roundtrip",
     "plain",
     "position_of",
+    "error_message",
 ]
 
 
@@ -38,13 +43,26 @@ def make_roundtrip() -> YAML:
     return yaml
 
 
-def _make_dumper() -> YAML:
-    yaml = YAML(typ="rt")
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    yaml.width = 4096
-    yaml.default_flow_style = False
-    yaml.explicit_start = False
+@functools.lru_cache(maxsize=1)
+def _make_fast() -> YAML:
+    yaml = YAML(typ="safe", pure=False)  # C parser from ruamel.yaml.clib when installed
+    yaml.allow_duplicate_keys = False
     return yaml
+
+
+def load_fast(text: str) -> Any:
+    """Parse one document into plain Python data, without positions (C parser).
+
+    Why: round-trip parsing keeps comments and positions but is pure Python and ~10x slower;
+    rendered output is re-parsed on every run, and positions are only needed for the rare
+    problem (see `Manifest.locate`).
+    """
+    return _make_fast().load(text)
+
+
+def load_fast_all(text: str) -> list[Any]:
+    """Parse every document of a stream into plain Python data (C parser)."""
+    return list(_make_fast().load_all(text))
 
 
 def load_roundtrip(text: str) -> Any:
@@ -57,24 +75,43 @@ def load_roundtrip_all(text: str) -> list[Any]:
     return list(make_roundtrip().load_all(text))
 
 
-def _prepare(value: Any) -> Any:
-    """Convert plain containers to dumpable ones, multi-line strings to literal blocks."""
-    if isinstance(value, dict):
-        out = CommentedMap()
-        for key, item in value.items():
-            out[key] = _prepare(item)
-        return out
-    if isinstance(value, list | tuple):
-        return CommentedSeq(_prepare(item) for item in value)
-    if isinstance(value, str) and "\n" in value and not value.startswith(" "):
-        return LiteralScalarString(value)
-    return value
+#: Strings a YAML 1.1 reader (Go's yaml.v2, used by Kubernetes tooling) takes for booleans or
+#: null; they are always quoted so every consumer reads them as strings.
+_YAML11_SPECIAL = re.compile(
+    r"^(y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF"
+    r"|~|null|Null|NULL)$"
+)
+
+
+def _represent_str(representer: Any, data: str) -> Any:
+    if "\n" in data and not data.startswith((" ", "\t")):
+        return representer.represent_scalar("tag:yaml.org,2002:str", data, style="|")
+    if _YAML11_SPECIAL.match(data):
+        return representer.represent_scalar("tag:yaml.org,2002:str", data, style="'")
+    return representer.represent_str(data)
+
+
+@functools.lru_cache(maxsize=1)
+def _make_dumper() -> YAML:
+    """The manifest dumper: block style, insertion order, literal blocks, C emitter.
+
+    Why the safe C emitter rather than round-trip: dumping was most of the render time; the
+    C emitter is ~7x faster and its output is as deterministic (sequences are written
+    indentless, ``key:\n- item``, as kubectl does).
+    """
+    yaml = YAML(typ="safe", pure=False)
+    yaml.default_flow_style = False
+    yaml.width = 4096
+    yaml.allow_unicode = True
+    yaml.representer.sort_base_mapping_type_on_output = False
+    yaml.representer.add_representer(str, _represent_str)
+    return yaml
 
 
 def dump_doc(doc: Any) -> str:
     """Serialise one document deterministically (trailing newline, no ``---``)."""
     stream = io.StringIO()
-    _make_dumper().dump(_prepare(plain(doc)), stream)
+    _make_dumper().dump(plain(doc), stream)
     return stream.getvalue()
 
 
@@ -107,21 +144,62 @@ def position_of(node: Any, loc: Iterable[Any], *, value: bool = False) -> tuple[
     at its parent key, which is where the user has to add it. With `value`, a path that exists
     to its end points at the value (where a wrong value must be fixed) instead of the key.
     """
-    line, col = 1, 1
+    line, col = _own_position(node)
     current = node
     keys = list(loc)
     for index, key in enumerate(keys):
         if isinstance(current, CommentedMap) and key in current:
             at_value = value and index == len(keys) - 1
-            pos = current.lc.value(key) if at_value else current.lc.key(key)
+            pos = _lc(current.lc.value if at_value else current.lc.key, key)
             if pos is not None:
                 line, col = pos[0] + 1, pos[1] + 1
             current = current[key]
         elif isinstance(current, CommentedSeq) and isinstance(key, int) and 0 <= key < len(current):
-            pos = current.lc.item(key)
+            pos = _lc(current.lc.item, key)
             if pos is not None:
                 line, col = pos[0] + 1, pos[1] + 1
             current = current[key]
         else:
             break
     return line, col
+
+
+def _own_position(node: Any) -> tuple[int, int]:
+    """Where a parsed container starts (1, 1 for anything without a position)."""
+    lc = getattr(node, "lc", None)
+    line, col = getattr(lc, "line", None), getattr(lc, "col", None)
+    if isinstance(line, int) and isinstance(col, int):
+        return line + 1, col + 1
+    return 1, 1
+
+
+def _lc(lookup: Any, key: Any) -> tuple[int, int] | None:
+    """A ruamel line/column look-up that returns None for nodes added after parsing.
+
+    Why: ``lc.key()`` raises KeyError for a key inserted by code (migrate, defaults); the
+    caller then keeps the parent's position, which is the nearest place that exists in the file.
+    """
+    try:
+        pos = lookup(key)
+    except (KeyError, IndexError, TypeError):
+        return None
+    if not pos or pos[0] is None or pos[1] is None:
+        return None
+    return pos[0], pos[1]
+
+
+DUPLICATE_KEY = re.compile(r'found duplicate key "(?P<key>.*?)" with value')
+
+
+def error_message(exc: Any) -> str:
+    """A one-line message for a ruamel error that never quotes a value from the file.
+
+    Why: ruamel's duplicate-key message repeats both values, and a duplicated key may be a
+    Secret's ``data`` entry; only the key is safe to print.
+    """
+    problem = str(getattr(exc, "problem", None) or exc).splitlines()[0]
+    match = DUPLICATE_KEY.search(problem)
+    if match or "duplicate key" in problem:
+        key = match.group("key") if match else ""
+        return f"duplicate key {key!r}" if key else "duplicate key"
+    return problem

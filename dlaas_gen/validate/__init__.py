@@ -23,7 +23,7 @@ DEFAULT_KUBE_VERSION = "1.33"
 
 def _schema_problem(m: Manifest, error: Any, rule: str) -> Problem:
     path = error_path(error)
-    line, col = yamlio.position_of(m.doc, path, value=error.validator != "additionalProperties")
+    line, col = m.locate(path, value=error.validator != "additionalProperties")
     path = list(error.absolute_path)
     where = ".".join(str(p) for p in path) or "(root)"
     return Problem(m.path, line, col, rule=rule, message=f"{m.kind} {where}: {error.message}")
@@ -37,14 +37,14 @@ def check_schemas(tree: Iterable[Manifest], kube_version: str) -> list[Problem]:
             continue
         doc = yamlio.plain(m.doc)
         if not isinstance(doc, dict) or "apiVersion" not in doc or "kind" not in doc:
-            line, col = yamlio.position_of(m.doc, [])
+            line, col = m.locate([])
             problems.append(Problem(m.path, line, col, rule="k8s-object",
                                     message="document is not a Kubernetes object (apiVersion/kind)"))
             continue
         if is_flux(doc):
             errors = iter_flux_errors(doc)
             if errors is None:
-                line, col = yamlio.position_of(m.doc, ["apiVersion"])
+                line, col = m.locate(["apiVersion"])
                 problems.append(Problem(m.path, line, col, rule="flux-api",
                                         message=f"{doc['kind']} {doc['apiVersion']} is not a current "
                                         "Flux API (run `dlaas-gen migrate`)"))
@@ -54,7 +54,7 @@ def check_schemas(tree: Iterable[Manifest], kube_version: str) -> list[Problem]:
         try:
             errors = iter_core_errors(doc, kube_version)
         except UnknownKind as exc:
-            line, col = yamlio.position_of(m.doc, ["kind"])
+            line, col = m.locate(["kind"])
             problems.append(Problem(m.path, line, col, level=WARNING, rule="k8s-schema",
                                     message=f"{exc}; not checked"))
             continue

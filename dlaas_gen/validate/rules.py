@@ -30,7 +30,7 @@ def rule(rule_id: str) -> Callable[[Rule], Rule]:
 
 
 def _at(m: Manifest, loc: list[Any], rule_id: str, message: str, level: str = "error") -> Problem:
-    line, col = yamlio.position_of(m.doc, loc)
+    line, col = m.locate(loc)
     return Problem(m.path, line, col, level=level, rule=rule_id, message=message)
 
 

@@ -32,7 +32,7 @@ def _chart_files(chart: str, version: str) -> tuple[jsonschema.protocols.Validat
     schema_rel, defaults_rel = VENDORED_CHARTS[chart][version]
     with (schemas_dir() / schema_rel).open(encoding="utf-8") as handle:
         schema = json.load(handle)
-    defaults = yamlio.plain(yamlio.load_roundtrip((schemas_dir() / defaults_rel).read_text("utf-8")))
+    defaults = yamlio.load_fast((schemas_dir() / defaults_rel).read_text("utf-8"))
     return jsonschema.Draft7Validator(schema), defaults
 
 
@@ -60,12 +60,12 @@ def release_values(release: Manifest, tree: list[Manifest]) -> tuple[dict[str, A
         kind, name = entry.get("kind"), entry.get("name")
         key = entry.get("valuesKey") or "values.yaml"
         target = entry.get("targetPath")
-        line, col = yamlio.position_of(release.doc, ["spec", "valuesFrom", index])
         if kind == "Secret":
             layers.append((target, SECRET_PLACEHOLDER if target else {}))
             continue
         source = configmaps.get((ns, name))
         if source is None:
+            line, col = release.locate(["spec", "valuesFrom", index])
             problems.append(Problem(release.path, line, col, level=WARNING, rule="values-from",
                                     message=f"ConfigMap {ns}/{name} is not in this tree; its "
                                     "values are not checked"))
@@ -73,6 +73,7 @@ def release_values(release: Manifest, tree: list[Manifest]) -> tuple[dict[str, A
         raw = (source.doc.get("data") or {}).get(key)
         if raw is None:
             if not entry.get("optional"):
+                line, col = release.locate(["spec", "valuesFrom", index])
                 problems.append(Problem(release.path, line, col, rule="values-from",
                                         message=f"ConfigMap {ns}/{name} has no key {key!r}"))
             continue
@@ -80,7 +81,7 @@ def release_values(release: Manifest, tree: list[Manifest]) -> tuple[dict[str, A
             layers.append((target, str(raw)))
             continue
         try:
-            content = yamlio.plain(yamlio.load_roundtrip(str(raw)))
+            content = yamlio.load_fast(str(raw))
         except YAMLError as exc:
             problems.append(Problem(source.path, 0, 0, rule="values-from",
                                     message=f"{key} is not valid YAML: {str(exc).splitlines()[0]}"))
@@ -97,7 +98,7 @@ def check_release_values(release: Manifest, tree: list[Manifest]) -> Iterator[Pr
     merged, problems = release_values(release, tree)
     yield from problems
     if version not in VENDORED_CHARTS[chart]:
-        line, col = yamlio.position_of(release.doc, ["spec", "chart", "spec", "version"])
+        line, col = release.locate(["spec", "chart", "spec", "version"])
         known = ", ".join(VENDORED_CHARTS[chart])
         yield Problem(release.path, line, col, level=WARNING, rule="values-schema",
                       message=f"no values schema vendored for {chart} {version} (have {known}); "
@@ -107,7 +108,7 @@ def check_release_values(release: Manifest, tree: list[Manifest]) -> Iterator[Pr
     final = coalesce(defaults, merged)
     for error in sorted(validator.iter_errors(final), key=lambda e: list(map(str, e.absolute_path))):
         path = list(error.absolute_path)
-        line, col = yamlio.position_of(release.doc, ["spec", "values", *error_path(error)],
+        line, col = release.locate(["spec", "values", *error_path(error)],
                                        value=error.validator != "additionalProperties")
         where = ".".join(str(p) for p in path) or "(root)"
         yield Problem(release.path, line, col, rule="values-schema",

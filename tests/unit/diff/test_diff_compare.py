@@ -64,8 +64,8 @@ def test_moved_has_no_diff(result):
 
 def test_profiles_change_shows_under_helmrelease(result):
     hr = by_name(result, "HelmRelease", "jupyterhub")
-    assert "+        image: registry.example.org/notebook:2025.2" in hr.values_diff
-    assert "+        cpu_limit: 2" in hr.values_diff
+    assert "+      image: registry.example.org/notebook:2025.2" in hr.values_diff
+    assert "+      cpu_limit: 2" in hr.values_diff
     assert "spec.values" not in hr.diff and "values:\n" not in hr.diff
     assert any("ConfigMap jhub/profiles is changed" in n for n in hr.values_notes)
     assert "<from Secret hub-oauth key client_secret>" in hr.values_diff

@@ -7,6 +7,7 @@ a file are reported at once (rendercv's pydantic error handling).
 from __future__ import annotations
 
 import difflib
+import re
 import typing
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,8 +18,9 @@ from pydantic import BaseModel, ValidationError
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 
-from dlaas_gen import yamlio
+from dlaas_gen import yamlio, yamlsafety
 from dlaas_gen.config import SiteConfig
 from dlaas_gen.config.checks import run_checks
 from dlaas_gen.errors import ConfigError, UsageError
@@ -141,13 +143,16 @@ def _read_yaml(path: Path, label: str) -> Any:
             [Problem(label, line, 1, rule="yaml", message="file is not valid UTF-8")]
         ) from None
     try:
+        hazard = yamlsafety.scan(text)
+        if hazard is not None:
+            raise ConfigError([Problem(label, hazard.line, hazard.col, rule="yaml",
+                                       message=hazard.message)])
         docs = yamlio.load_roundtrip_all(text)
     except DuplicateKeyError as exc:
         mark = exc.problem_mark
-        key = (exc.problem or "").split('"')[1] if '"' in (exc.problem or "") else ""
         raise ConfigError(
             [Problem(label, mark.line + 1 if mark else 0, mark.column + 1 if mark else 0,
-                     rule="yaml", message=f"duplicate key {key!r}".replace(" ''", ""))]
+                     rule="yaml", message=yamlio.error_message(exc))]
         ) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -156,10 +161,24 @@ def _read_yaml(path: Path, label: str) -> Any:
             [Problem(label, mark.line + 1 if mark else 0, mark.column + 1 if mark else 0,
                      rule="yaml", message=f"invalid YAML: {message}")]
         ) from None
+    except ReaderError as exc:
+        line = text[: max(exc.position, 0)].count("\n") + 1
+        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise ConfigError([Problem(label, line, col, rule="yaml", message=(
+            f"invalid YAML: character {exc.character!r} is not allowed"))]) from None
     except YAMLError as exc:
         raise ConfigError(
             [Problem(label, 1, 1, rule="yaml", message=f"invalid YAML: {str(exc).splitlines()[0]}")]
         ) from None
+    except (ValueError, RecursionError) as exc:
+        # Why: ruamel turns scalars into ints/floats while composing; an integer of 5,000
+        # digits raises ValueError (Python's int-size limit), which is bad input, not a bug.
+        reason = "a number is too large" if isinstance(exc, ValueError) else "nested too deeply"
+        long_number = re.search(r"[0-9]{4000,}", text) if isinstance(exc, ValueError) else None
+        offset = long_number.start() if long_number else 0
+        line = text[:offset].count("\n") + 1
+        col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        raise ConfigError([Problem(label, line, col, rule="yaml", message=f"invalid YAML: {reason}")]) from None
     docs = [d for d in docs if d is not None] or [None]
     if len(docs) > 1:
         raise ConfigError(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import io
 import re
-import re
 from collections.abc import Iterable
 from typing import Any
 

@@ -1,0 +1,146 @@
+"""Reject hostile or confusing YAML before it is composed into objects.
+
+Why: the round-trip loader keeps aliases as shared references, but everything after it
+(`yamlio.plain`, pydantic) copies them, so a "billion laughs" file of a few hundred bytes would
+expand to gigabytes. Walking ruamel's event stream (which never expands anything) lets us
+measure the expanded size, the nesting depth, merge keys, duplicate keys and extra documents,
+and stop at the first hazard with its exact position.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ruamel.yaml import YAML
+from ruamel.yaml.events import (
+    AliasEvent,
+    CollectionEndEvent,
+    CollectionStartEvent,
+    DocumentStartEvent,
+    MappingStartEvent,
+    ScalarEvent,
+)
+
+#: Nodes a document may expand to once every alias is replaced by what it names.
+MAX_EXPANDED_NODES = 100_000
+#: Nesting of mappings and sequences (a site file needs fewer than 10).
+MAX_DEPTH = 64
+#: Aliases in one file.
+MAX_ALIASES = 256
+
+
+@dataclass(frozen=True)
+class Hazard:
+    """One reason to refuse a YAML file, with its 1-based position."""
+
+    line: int
+    col: int
+    message: str
+
+
+@dataclass
+class _Frame:
+    anchor: str | None
+    is_map: bool
+    size: int = 1
+    expect_key: bool = True
+    keys: dict[str, int] | None = None
+
+
+def tab_hazard(text: str) -> Hazard | None:
+    """The first tab used for indentation (YAML forbids it; editors hide it)."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        indent = line[: len(line) - len(line.lstrip(" \t"))]
+        if "\t" in indent:
+            return Hazard(number, indent.index("\t") + 1,
+                          "tab character in indentation; indent with spaces")
+    return None
+
+
+def scan(text: str, *, one_document: bool = True) -> Hazard | None:
+    """Return the first hazard of `text`, or None when it is safe to compose.
+
+    Checks, in stream order: nesting deeper than `MAX_DEPTH`, more than `MAX_ALIASES` aliases,
+    an expansion beyond `MAX_EXPANDED_NODES` nodes, merge keys (``<<``), duplicate scalar keys,
+    and (with `one_document`) a second non-empty document.
+
+    Raises:
+        ruamel.yaml.error.YAMLError: the text is not YAML (the caller reports the position).
+    """
+    found = tab_hazard(text)
+    if found:
+        return found
+    sizes: dict[str, int] = {}
+    stack: list[_Frame] = []
+    expanded = aliases = documents = 0
+    doc_mark = None
+    for event in YAML(typ="rt").parse(text):
+        mark = event.start_mark
+        line, col = mark.line + 1, mark.column + 1
+        if isinstance(event, DocumentStartEvent):
+            doc_mark = (line, col)
+            continue
+        if not isinstance(event, (AliasEvent, ScalarEvent, CollectionStartEvent, CollectionEndEvent)):
+            continue
+        if not stack and not isinstance(event, CollectionEndEvent):
+            empty = isinstance(event, ScalarEvent) and event.value == "" and event.style is None
+            documents += 0 if empty else 1
+            if one_document and documents > 1:
+                where = doc_mark or (line, col)
+                return Hazard(*where, "a site file holds one YAML document; remove the "
+                              "second one (and its '---')")
+        if isinstance(event, CollectionEndEvent):
+            frame = stack.pop()
+            if frame.anchor:
+                sizes[frame.anchor] = frame.size
+            _add(stack, frame.size)
+            continue
+        key_hazard = _key_hazard(stack, event, line, col)
+        if key_hazard:
+            return key_hazard
+        if isinstance(event, AliasEvent):
+            aliases += 1
+            if aliases > MAX_ALIASES:
+                return Hazard(line, col, f"more than {MAX_ALIASES} aliases")
+            size = sizes.get(event.anchor, 1)
+        elif isinstance(event, ScalarEvent):
+            size = 1
+            if event.anchor:
+                sizes[event.anchor] = 1
+        else:
+            if len(stack) >= MAX_DEPTH:
+                return Hazard(line, col, f"nested deeper than {MAX_DEPTH} levels")
+            stack.append(_Frame(event.anchor, isinstance(event, MappingStartEvent),
+                                keys={} if isinstance(event, MappingStartEvent) else None))
+            expanded += 1
+            continue
+        expanded += size
+        if expanded > MAX_EXPANDED_NODES:
+            return Hazard(line, col, f"aliases expand this file to more than {MAX_EXPANDED_NODES} "
+                          "nodes (an alias bomb?); write the values out")
+        _add(stack, size)
+    return None
+
+
+def _add(stack: list[_Frame], size: int) -> None:
+    if stack:
+        stack[-1].size += size
+
+
+def _key_hazard(stack: list[_Frame], event: object, line: int, col: int) -> Hazard | None:
+    """Merge keys and duplicate keys, for the event in key position of the innermost mapping."""
+    if not stack or not stack[-1].is_map:
+        return None
+    frame = stack[-1]
+    is_key = frame.expect_key
+    frame.expect_key = not frame.expect_key
+    if not is_key or not isinstance(event, ScalarEvent):
+        return None
+    if event.value == "<<" and event.style is None:
+        return Hazard(line, col, "merge keys ('<<') are not supported; write the keys out")
+    assert frame.keys is not None
+    if event.value in frame.keys:
+        return Hazard(line, col, f"duplicate key {event.value!r} (first at line "
+                      f"{frame.keys[event.value]})")
+    frame.keys[event.value] = line
+    return None

@@ -23,6 +23,9 @@ BACKOFF = 1.0
 RUN_DEADLINE = 45.0
 
 
+_sleep = time.sleep  # module attribute, so tests can skip the backoff
+
+
 class CricError(DlaasGenError):
     """The catalogue could not be fetched or used (one line; nothing was written)."""
 
@@ -51,7 +54,7 @@ def fetch_catalogue(
     deadline: Deadline | None = None,
     session: requests.Session | None = None,
     attempts: int = ATTEMPTS,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
 ) -> Any:
     """GET `url` and return the decoded JSON.
 
@@ -63,6 +66,7 @@ def fetch_catalogue(
         CricError: unreachable, timed out, HTTP error, invalid JSON, or deadline exceeded.
     """
     deadline = deadline or Deadline()
+    sleep = sleep or _sleep
     http = session or requests.Session()
     verify: bool | str = ca_file or True
     last = "no attempt made"

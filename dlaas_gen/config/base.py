@@ -16,7 +16,7 @@ from dlaas_gen.names import ConfigKey, DnsSubdomain
 QUANTITY = re.compile(r"^([0-9]+(\.[0-9]+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
 DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$")
 TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
+TAG_AT_DIGEST = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}@sha256:[a-f0-9]{64}$")
 
 
 class StrictModel(BaseModel):
@@ -64,10 +64,18 @@ class SecretRef(StrictModel):
 
 
 def _check_tag(tag: str) -> str:
-    if tag == "latest":
-        raise ValueError("image tag 'latest' is not pinned; use a version tag or a digest")
-    if not (TAG.match(tag) or DIGEST.match(tag)):
-        raise ValueError(f"{tag!r} is not a valid image tag or sha256 digest")
+    """A tag, or a tag pinned to a digest (``2024-12-23@sha256:...``).
+
+    Why no bare digest: the z2jh chart and KubeSpawner join ``name:tag``, so a bare
+    ``sha256:...`` tag would become the invalid reference ``name:sha256:...``.
+    """
+    if tag == "latest" or tag.startswith("latest@"):
+        raise ValueError("image tag 'latest' is not pinned; use a version tag (optionally @sha256:...)")
+    if tag.startswith("sha256:"):
+        raise ValueError("a bare digest cannot be used as a tag (the chart writes name:tag); "
+                         "write it as '<tag>@sha256:...'")
+    if not (TAG.match(tag) or TAG_AT_DIGEST.match(tag)):
+        raise ValueError(f"{tag!r} is not a valid image tag (or '<tag>@sha256:<64 hex>')")
     return tag
 
 
@@ -81,12 +89,11 @@ class Image(StrictModel):
         description="Image repository, e.g. `quay.io/jupyter/scipy-notebook`.",
         pattern=r"^[a-z0-9]([a-z0-9._/:-]*[a-z0-9])?$",
     )
-    tag: ImageTag = Field(description="Tag (not `latest`) or digest `sha256:...`.")
+    tag: ImageTag = Field(description="Tag (not `latest`), optionally pinned: `<tag>@sha256:...`.")
 
     def ref(self) -> str:
-        """Return `name:tag` or `name@sha256:...`."""
-        sep = "@" if self.tag.startswith("sha256:") else ":"
-        return f"{self.name}{sep}{self.tag}"
+        """Return ``name:tag`` (``name:tag@sha256:...`` when pinned to a digest)."""
+        return f"{self.name}:{self.tag}"
 
 
 class Toleration(StrictModel):

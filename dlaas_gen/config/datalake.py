@@ -116,8 +116,10 @@ class RucioInstance(StrictModel):
     site_name: str | None = Field(
         default=None, description="Client site name (XCache proxy key); default: the XCache site."
     )
-    oidc_auth: Literal["file", "env"] = Field(
-        default="file", description="How the extension reads the Rucio token (file is renewed)."
+    oidc_auth: Literal["file"] = Field(
+        default="file",
+        description="How the extension reads the Rucio token: `file` only, because the renewer "
+        "keeps the file fresh while an environment variable is fixed at spawn and expires (~1 h).",
     )
     token_service: SERVICE = Field(
         default="rucio", description="Which `auth.token_exchange.audiences` entry is the Rucio token."

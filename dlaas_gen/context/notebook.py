@@ -67,10 +67,7 @@ def rucio_server_config(site: SiteConfig) -> dict[str, Any]:
             })
         entry.update({k: v for k, v in optional.items() if v is not None})
         entry["wildcard_enabled"] = inst.wildcard_enabled
-        if inst.oidc_auth == "file":
-            entry.update({"oidc_auth": "file", "oidc_file_name": token_file(site, inst.token_service)})
-        else:
-            entry.update({"oidc_auth": "env", "oidc_env_name": "RUCIO_ACCESS_TOKEN"})
+        entry.update({"oidc_auth": "file", "oidc_file_name": token_file(site, inst.token_service)})
         instances.append(entry)
     config: dict[str, Any] = {"instances": instances,
                               "default_auth_type": site.rucio.default_auth_type,

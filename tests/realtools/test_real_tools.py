@@ -55,6 +55,7 @@ from z2jh_chart import (
 )
 
 from dlaas_gen.config import SiteConfig
+from dlaas_gen.errors import ConfigError
 from dlaas_gen.loader import select_sites, site_name
 from dlaas_gen.manifest import Manifest
 from dlaas_gen.pipeline import build_site
@@ -512,28 +513,32 @@ def test_rucio_instances_pass_the_extension_schema(sites, tmp_path):
     assert checked >= 3
 
 
-@pytest.mark.xfail(strict=True, reason="product bug: oidc_auth=env names RUCIO_ACCESS_TOKEN, but "
-                   "neither extraEnv nor a hub hook sets it in the user pod (domain.md 9(b))")
-def test_rucio_env_token_variable_is_produced(sites, offline_kube):
-    site = sites["maximal-variants"]
-    (inst,) = _rucio_json(site)["RucioConfig"]["instances"]
-    assert inst["oidc_auth"] == "env"
-    c = site_config(site, offline_kube.module_dir)
-    _, pod = asyncio.run(build_pod(c, None))
-    hooks = [c.KubeSpawner.get(h) for h in ("auth_state_hook", "pre_spawn_hook", "modify_pod_hook")]
-    assert inst["oidc_env_name"] in _env(pod) or any(callable(h) for h in hooks)
+def test_rucio_env_token_is_refused_with_position(tmp_path):
+    """oidc_auth env would be a token fixed at spawn that expires; the model only allows file."""
+    path = tmp_path / "envtoken.yaml"
+    text = (REPO / "sites" / "escape.yaml").read_text().replace(
+        "      wildcard_enabled: true\n", "      wildcard_enabled: true\n      oidc_auth: env\n")
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        build_site(path, tmp_path / "out")
+    [problem] = info.value.problems
+    line = text.splitlines().index("      oidc_auth: env") + 1
+    assert (problem.line, problem.col) == (line, 18)
+    assert "oidc_auth" in problem.message
 
 
-@pytest.mark.xfail(strict=True, reason="product bug: a digest-only singleuser image renders "
-                   "image.tag sha256:..., which the chart joins as name:sha256:... (not a valid "
-                   "image reference)")
 def test_digest_pinned_singleuser_image_reaches_the_pod(tmp_path, offline_kube):
     digest = "sha256:" + "1" * 64
+    bare = tmp_path / "bare.yaml"
+    bare.write_text("singleuser:\n  image:\n    name: quay.io/jupyter/minimal-notebook\n"
+                    f"    tag: '{digest}'\n")
+    with pytest.raises(ConfigError, match="bare digest"):
+        build_site(bare, tmp_path / "out")
     path = tmp_path / "digest.yaml"
     path.write_text("singleuser:\n  image:\n    name: quay.io/jupyter/minimal-notebook\n"
-                    f"    tag: '{digest}'\n")
+                    f"    tag: '2024-12-23@{digest}'\n")
     built = build_site(path, tmp_path / "out")
     assert [p.format() for p in built.problems if p.is_error] == []
     site = Site("digest", built.site.config, built.manifests, tmp_path, merged_values(built.manifests))
     _, pod = asyncio.run(build_pod(site_config(site, offline_kube.module_dir), None))
-    assert _container(pod)["image"] == f"quay.io/jupyter/minimal-notebook@{digest}"
+    assert _container(pod)["image"] == f"quay.io/jupyter/minimal-notebook:2024-12-23@{digest}"

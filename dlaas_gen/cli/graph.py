@@ -9,9 +9,7 @@ import typer
 
 from dlaas_gen.cli._common import EXIT_OK, app, err, handle_errors
 from dlaas_gen.errors import ProblemsError
-from dlaas_gen.graph import site_graph, to_dot, to_mermaid
-from dlaas_gen.loader import select_sites
-from dlaas_gen.pipeline import DEFAULT_OUT_DIR, DEFAULT_SITES_DIR, build_site
+from dlaas_gen.cli._common import DEFAULT_OUT_DIR, DEFAULT_SITES_DIR
 
 
 class GraphFormat(str, enum.Enum):
@@ -30,6 +28,10 @@ def graph_command(
     output: Path | None = typer.Option(None, "--output", "-o", help="Write to a file."),
 ) -> int:
     """Draw Kustomizations, sources, HelmReleases, their values and the pods' mounts."""
+    from dlaas_gen.graph import site_graph, to_dot, to_mermaid  # lazy: keeps `--help` fast
+    from dlaas_gen.loader import select_sites
+    from dlaas_gen.pipeline import build_site
+
     built = build_site(select_sites(sites_dir, [site])[0], DEFAULT_OUT_DIR)
     errors = [p for p in built.problems if p.is_error]
     if errors:

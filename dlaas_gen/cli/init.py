@@ -7,8 +7,9 @@ from pathlib import Path
 import typer
 
 from dlaas_gen.cli._common import EXIT_OK, app, err, handle_errors
-from dlaas_gen.pipeline import DEFAULT_SITES_DIR
-from dlaas_gen.scaffold import DEFAULT_EXAMPLE, init_site
+from dlaas_gen.cli._common import DEFAULT_SITES_DIR
+
+DEFAULT_EXAMPLE = "demo"  # = dlaas_gen.scaffold.DEFAULT_EXAMPLE (tests check)
 
 
 @app.command("init")
@@ -21,6 +22,8 @@ def init_command(
     sites_dir: Path = typer.Option(DEFAULT_SITES_DIR, "--sites-dir", help="Folder of site files."),
 ) -> int:
     """Write sites/SITE.yaml from an example; it validates and renders as it is."""
+    from dlaas_gen.scaffold import init_site  # lazy: keeps `--help` fast
+
     result = init_site(site, sites_dir, example)
     for problem in result.warnings:
         err(problem.format())

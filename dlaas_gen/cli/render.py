@@ -9,6 +9,8 @@ from pathlib import Path
 import typer
 
 from dlaas_gen.cli._common import (
+    DEFAULT_OUT_DIR,
+    DEFAULT_SITES_DIR,
     EXIT_OK,
     EXIT_PROBLEMS,
     OutputFormat,
@@ -19,13 +21,11 @@ from dlaas_gen.cli._common import (
 )
 from dlaas_gen.cli._progress import progress_line
 from dlaas_gen.errors import ProblemsError, UsageError
-from dlaas_gen.loader import select_sites
-from dlaas_gen.pipeline import DEFAULT_OUT_DIR, DEFAULT_SITES_DIR, render_sites
 from dlaas_gen.problem import Problem
-from dlaas_gen.report import format_problems
-from dlaas_gen.secrets import expected_secrets
-from dlaas_gen.tree import load_tree
-from dlaas_gen.validate import DEFAULT_KUBE_VERSION, validate_tree
+
+# Why the imports inside the commands: `dlaas-gen --help` must start in well under 300 ms; the
+# pipeline (pydantic models, jsonschema, Jinja) is imported only by the command that runs.
+DEFAULT_KUBE_VERSION = "1.33"  # = dlaas_gen.validate.DEFAULT_KUBE_VERSION (tests check)
 
 FORMAT_OPTION = typer.Option(OutputFormat.text, "--format", help="Report format.")
 

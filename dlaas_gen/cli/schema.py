@@ -8,10 +8,12 @@ from pathlib import Path
 import typer
 
 from dlaas_gen.cli._common import EXIT_OK, app, handle_errors
+from dlaas_gen.cli._common import DEFAULT_SITES_DIR
 from dlaas_gen.errors import UsageError
-from dlaas_gen.pipeline import DEFAULT_SITES_DIR
-from dlaas_gen.reference.markdown import DEFAULT_REFERENCE_PATH
-from dlaas_gen.schema import SCHEMA_FILE_NAME, site_schema_text
+
+# Same values as dlaas_gen.schema / dlaas_gen.reference (tests check), without importing them.
+SCHEMA_FILE_NAME = "site.schema.json"
+DEFAULT_REFERENCE_PATH = Path("docs/site-reference.md")
 
 
 class SchemaFormat(str, enum.Enum):
@@ -44,6 +46,8 @@ def schema_command(
 
         text = site_reference_markdown()
     else:
+        from dlaas_gen.schema import site_schema_text  # lazy: keeps `--help` fast
+
         text = site_schema_text()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

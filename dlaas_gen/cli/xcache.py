@@ -7,12 +7,8 @@ from pathlib import Path
 import typer
 
 from dlaas_gen.cli._common import EXIT_OK, EXIT_PROBLEMS, app, err, handle_errors
-from dlaas_gen.context.xcache import rucio_server_config
-from dlaas_gen.cric import CricError, Deadline, sync_site
-from dlaas_gen.cric.sync import uses_cric
+from dlaas_gen.cli._common import DEFAULT_SITES_DIR
 from dlaas_gen.errors import UsageError
-from dlaas_gen.loader import load_site, select_sites
-from dlaas_gen.pipeline import DEFAULT_SITES_DIR
 
 cric_app = typer.Typer(help="The CRIC storage catalogue (XCache origins).", no_args_is_help=True)
 xcache_app = typer.Typer(help="XCache helpers.", no_args_is_help=True)
@@ -35,6 +31,10 @@ def cric_sync_command(
     Exit status: 0 written or up to date; 1 fetch failed, no origin, or (--check) out of date;
     2 usage error. On failure the lock file is left byte-for-byte as it was.
     """
+    from dlaas_gen.cric import CricError, Deadline, sync_site  # lazy: keeps `--help` fast
+    from dlaas_gen.cric.sync import uses_cric
+    from dlaas_gen.loader import load_site, select_sites
+
     loaded = [load_site(p) for p in select_sites(sites_dir, sites or ())]
     if sites:
         for site in loaded:
@@ -75,6 +75,9 @@ def rucio_config_command(
     sites_dir: Path = SITES_DIR_OPTION,
 ) -> int:
     """Print the Rucio server settings ([root-proxy-internal]) for the site's XCache."""
+    from dlaas_gen.context.xcache import rucio_server_config  # lazy: keeps `--help` fast
+    from dlaas_gen.loader import load_site, select_sites
+
     loaded = load_site(select_sites(sites_dir, [site])[0])
     if getattr(loaded.config, "xcache", None) is None:
         raise UsageError(f"site {site!r} has no xcache section")

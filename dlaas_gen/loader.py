@@ -20,7 +20,7 @@ from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.reader import ReaderError
 
-from dlaas_gen import yamlio, yamlsafety
+from dlaas_gen import secretlike, yamlio, yamlsafety
 from dlaas_gen.config import SiteConfig
 from dlaas_gen.config.checks import run_checks
 from dlaas_gen.errors import ConfigError, UsageError
@@ -111,6 +111,7 @@ def load_site(path: Path, *, shown: str | None = None) -> LoadedSite:
         raise ConfigError(
             [*problems, Problem(label, 1, 1, rule="yaml", message="a site file must be a mapping")]
         )
+    problems.extend(_credential_problems(raw, label))
     try:
         config = SiteConfig.model_validate(yamlio.plain(raw))
     except ValidationError as exc:
@@ -186,6 +187,21 @@ def _read_yaml(path: Path, label: str) -> Any:
                      f"found {len(docs)}")]
         )
     return docs[0]
+
+
+def _credential_problems(raw: Any, label: str) -> list[Problem]:
+    """Credential-looking literals anywhere in the file (the value is never quoted).
+
+    Why: a field that takes a secret takes a `SecretRef`; a literal key, token or password that
+    slips in through ``extra_values`` or a free-text field would end up in git.
+    """
+    found = []
+    for loc, reason in secretlike.walk(raw):
+        line, col = yamlio.position_of(raw, loc, value=True)
+        found.append(Problem(label, line, col, rule="site-secret", message=(
+            f"{'.'.join(map(str, loc))}: looks like {reason}; site files hold no secret values: "
+            "put it in a Kubernetes Secret and reference it (name + key)")))
+    return found
 
 
 def _problems_from_validation(exc: ValidationError, raw: Any, label: str) -> list[Problem]:

@@ -17,6 +17,7 @@ from dlaas_gen.manifest import Manifest
 from dlaas_gen.problem import Problem
 from dlaas_gen.render import render_site
 from dlaas_gen.validate import validate_tree
+from dlaas_gen.validate.policy import settings_for
 from dlaas_gen.writer import INDEX_FILE, Plan, check_sites, finalize_plan, write_sites
 
 DEFAULT_SITES_DIR = Path("sites")
@@ -63,7 +64,7 @@ def build_site(path: Path, out_dir: Path = DEFAULT_OUT_DIR) -> BuiltSite:
     prefix = out_dir / site.name
     for m in manifests:
         m.extra["shown"] = str(prefix / m.path)
-    raw = validate_tree(manifests, site.config.kubernetes_version)
+    raw = validate_tree(manifests, site.config.kubernetes_version, policy=settings_for(site.config))
     problems.extend(
         Problem(str(prefix / p.path), p.line, p.col, p.level, p.rule, p.message) for p in raw
     )

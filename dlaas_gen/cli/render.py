@@ -81,11 +81,14 @@ def render_command(
 def validate_command(
     dirs: list[Path] = typer.Argument(None, help="Trees to validate (default: every rendered site)."),
     kube_version: str = typer.Option(DEFAULT_KUBE_VERSION, "--kube-version", help="Kubernetes X.Y."),
+    sites_dir: Path = typer.Option(DEFAULT_SITES_DIR, "--sites-dir",
+                                   help="Where the site file of each tree (its policy exceptions) is."),
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> int:
-    """Validate rendered trees (or any folder of manifests) offline."""
+    """Validate rendered trees (or any folder of manifests) offline, with the security policy."""
     from dlaas_gen.tree import load_tree
     from dlaas_gen.validate import validate_tree
+    from dlaas_gen.validate.policy import policy_for_folder
 
     folders = list(dirs or [])
     if not folders:
@@ -104,7 +107,8 @@ def validate_command(
             except ProblemsError as exc:
                 problems.extend(exc.problems)
                 continue
-            for p in validate_tree(tree, kube_version):
+            policy = policy_for_folder(folder, sites_dir)
+            for p in validate_tree(tree, kube_version, policy=policy):
                 problems.append(
                     Problem(str(folder / p.path), p.line, p.col, p.level, p.rule, p.message)
                 )

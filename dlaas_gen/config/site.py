@@ -29,6 +29,7 @@ from dlaas_gen.config.datalake import (
     ScratchConfig,
     UploadConfig,
 )
+from dlaas_gen.config.security import SecurityConfig
 from dlaas_gen.config.xcache import XCacheConfig
 from dlaas_gen.names import DnsLabel, DnsSubdomain
 
@@ -209,6 +210,7 @@ class SiteConfig(StrictModel):
     xcache: XCacheConfig | None = Field(
         default=None, description="XCache in front of the Data Lake, origins from CRIC."
     )
+    security: SecurityConfig = Field(default_factory=SecurityConfig, description="Policy exceptions and egress.")
     extra_values: dict[str, Any] = Field(
         default_factory=dict,
         description="z2jh values merged last over the generated inline values (escape hatch).",

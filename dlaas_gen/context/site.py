@@ -10,6 +10,7 @@ from dlaas_gen.context.eos import add_eos
 from dlaas_gen.context.flux import add_flux, add_folder_indexes
 from dlaas_gen.context.jupyterhub import add_jupyterhub, base_values
 from dlaas_gen.context.model import SiteContext
+from dlaas_gen.context.network import add_network
 from dlaas_gen.context.notebook import add_notebook_files
 from dlaas_gen.context.scratch import add_scratch
 from dlaas_gen.context.xcache import add_xcache
@@ -29,6 +30,7 @@ def build_context(site_name: str, site: SiteConfig, sites_dir: Path | None = Non
     add_scratch(ctx, site_name, site, hv)
     add_notebook_files(ctx, site_name, site, hv)
     add_xcache(ctx, site_name, site, hv, sites_dir)
+    add_network(site_name, site, hv)
     add_jupyterhub(ctx, site_name, site, hv)
     add_flux(ctx, site_name, site)
     add_folder_indexes(ctx)

@@ -17,6 +17,8 @@ from dlaas_gen.validate.flux import is_flux, iter_flux_errors
 from dlaas_gen.validate.kubernetes import UnknownKind, iter_core_errors, resolve_version
 from dlaas_gen.validate.rules import objects, run_rules
 from dlaas_gen.validate.values import check_release_values
+from dlaas_gen.validate import secrets_scan as _secrets_scan  # noqa: F401 - registers SEC rules
+from dlaas_gen.validate.policy import PolicySettings, check_policy
 
 DEFAULT_KUBE_VERSION = "1.33"
 
@@ -62,12 +64,19 @@ def check_schemas(tree: Iterable[Manifest], kube_version: str) -> list[Problem]:
     return problems
 
 
-def validate_tree(tree: list[Manifest], kube_version: str = DEFAULT_KUBE_VERSION) -> list[Problem]:
-    """Run every check over one applied tree and return all problems, sorted by place."""
+def validate_tree(
+    tree: list[Manifest], kube_version: str = DEFAULT_KUBE_VERSION, policy: PolicySettings | None = None
+) -> list[Problem]:
+    """Run every check over one applied tree and return all problems, sorted by place.
+
+    With `policy` (the site's `PolicySettings`), the security policy lint runs too.
+    """
     resolve_version(kube_version)
     problems = check_schemas(tree, kube_version)
     for m in objects(tree):
         if m.kind == "HelmRelease":
             problems.extend(check_release_values(m, tree))
     problems.extend(run_rules(tree))
+    if policy is not None:
+        problems.extend(check_policy(tree, policy))
     return sorted(problems)

@@ -1,0 +1,87 @@
+"""Walk the pod specs and containers of rendered workloads, and the merged z2jh values.
+
+Why: every policy rule looks at the same places (pod templates of Deployments, DaemonSets,
+CronJobs...; the chart values of the single-user pods), so they are found once here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from dlaas_gen.manifest import Manifest
+from dlaas_gen.validate.values import VENDORED_CHARTS, _chart_files, chart_of, release_values
+from dlaas_gen.helmvalues import coalesce
+
+#: Where the pod spec is in each workload kind.
+POD_PATHS: dict[str, tuple[str, ...]] = {
+    "Pod": ("spec",),
+    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+    **{k: ("spec", "template", "spec")
+       for k in ("Deployment", "DaemonSet", "StatefulSet", "ReplicaSet", "Job", "ReplicationController")},
+}
+CONTAINER_FIELDS = ("initContainers", "containers", "ephemeralContainers")
+Path = tuple[Any, ...]
+
+
+def get(node: Any, *path: Any) -> Any:
+    """Follow `path` through dicts and lists; None when anything is missing or mistyped."""
+    for part in path:
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            return None
+    return node
+
+
+def as_list(node: Any) -> list[Any]:
+    """`node` if it is a list, else an empty list."""
+    return node if isinstance(node, list) else []
+
+
+def pod_spec(m: Manifest) -> tuple[Path, dict[str, Any]] | None:
+    """The pod spec of a workload and its path, or None for other kinds."""
+    path = POD_PATHS.get(m.kind)
+    spec = get(m.doc, *path) if path else None
+    return (path, spec) if path and isinstance(spec, dict) else None
+
+
+def containers(spec: dict[str, Any], base: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """Every container of a pod spec with its path."""
+    for field in CONTAINER_FIELDS:
+        for index, container in enumerate(as_list(spec.get(field))):
+            if isinstance(container, dict):
+                yield (*base, field, index), container
+
+
+def workloads(tree: list[Manifest]) -> Iterator[tuple[Manifest, Path, dict[str, Any]]]:
+    """(manifest, pod spec path, pod spec) of every workload in the tree."""
+    for m in tree:
+        if isinstance(m.doc, dict) and not m.is_kustomize_config:
+            found = pod_spec(m)
+            if found:
+                yield m, found[0], found[1]
+
+
+def merged_chart_values(release: Manifest, tree: list[Manifest]) -> dict[str, Any]:
+    """A z2jh HelmRelease's values as the chart sees them (chart defaults when vendored)."""
+    merged, _ = release_values(release, tree)
+    chart, version = chart_of(release.doc)
+    if version in VENDORED_CHARTS.get(chart, {}):
+        _, defaults = _chart_files(chart, version)
+        return coalesce(defaults, merged)
+    return merged
+
+
+def z2jh_releases(tree: list[Manifest]) -> Iterator[tuple[Manifest, dict[str, Any]]]:
+    """(HelmRelease, merged values) of every jupyterhub release in the tree."""
+    for m in tree:
+        if m.kind == "HelmRelease" and isinstance(m.doc, dict) and chart_of(m.doc)[0] == "jupyterhub":
+            yield m, merged_chart_values(m, tree)
+
+
+def release_namespace(m: Manifest) -> str:
+    """Namespace a HelmRelease installs into."""
+    return str(get(m.doc, "spec", "targetNamespace") or get(m.doc, "metadata", "namespace") or "")

@@ -1,0 +1,99 @@
+"""Security policy lint: every rule has a fixture that fails it; exceptions need justification."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dlaas_gen.errors import ConfigError
+from dlaas_gen.loader import load_site
+from dlaas_gen.pipeline import build_site
+from dlaas_gen.tree import load_tree
+from dlaas_gen.validate.policy import PolicySettings, check_policy, policy_for_folder
+from dlaas_gen.validate.policy.catalog import RULES
+from tests.conftest import FIXTURES, REPO, write_site
+
+POLICY = FIXTURES / "policy"
+SETTINGS = PolicySettings(host_roots=("/var/eos",), fuse_daemonset=("eos", "eosxd"))
+
+
+def findings(name: str, tmp_path: Path, settings: PolicySettings = SETTINGS) -> list[str]:
+    shutil.copy(POLICY / f"{name}.yaml", tmp_path / "tree.yaml")
+    return [p.rule for p in check_policy(load_tree(tmp_path), settings)]
+
+
+def test_every_rule_has_a_failing_fixture() -> None:
+    assert sorted(p.stem for p in POLICY.glob("*.yaml")) == sorted(r.id for r in RULES)
+
+
+@pytest.mark.parametrize("rule", [r.id for r in RULES])
+def test_fixture_fails_its_rule(rule: str, tmp_path: Path) -> None:
+    assert rule in findings(rule, tmp_path)
+
+
+def test_rules_have_id_severity_reason() -> None:
+    for r in RULES:
+        assert r.severity in ("error", "warning") and r.reason and "\n" not in r.reason
+
+
+def test_exception_silences_one_object_and_rule(tmp_path: Path) -> None:
+    settings = PolicySettings(exceptions={("CAP001", "Deployment", "apps", "app"): "because"})
+    assert "CAP001" not in findings("CAP001", tmp_path, settings)
+    other = PolicySettings(exceptions={("CAP001", "Deployment", "apps", "other"): "because"})
+    assert "CAP001" in findings("CAP001", tmp_path, other)
+
+
+def test_privileged_exception_only_for_the_fuse_daemonset(tmp_path: Path) -> None:
+    settings = PolicySettings(exceptions={("PRIV001", "Deployment", "apps", "app"): "because"})
+    assert "PRIV001" in findings("PRIV001", tmp_path, settings)
+    fuse = PolicySettings(fuse_daemonset=("apps", "app"),
+                          exceptions={("PRIV001", "Deployment", "apps", "app"): "because"})
+    assert "PRIV001" not in findings("PRIV001", tmp_path, fuse)
+
+
+def test_escape_passes_with_its_fuse_exception_justified() -> None:
+    built = build_site(REPO / "sites" / "escape.yaml")
+    assert [p.format() for p in built.problems] == []
+    rules = {e.rule for e in built.site.config.security.exceptions}
+    assert rules == {"PRIV001", "PRIV002"}
+
+
+def test_escape_without_exceptions_fails(tmp_path: Path) -> None:
+    text = (REPO / "sites" / "escape.yaml").read_text()
+    text = text[: text.index("\nsecurity:")] + "\n"
+    (tmp_path / "escape.origins.yaml").write_text((REPO / "sites" / "escape.origins.yaml").read_text())
+    built = build_site(write_site(tmp_path, "escape", text))
+    failed = {p.rule for p in built.problems if p.is_error}
+    assert failed == {"PRIV001", "PRIV002"}
+    assert any(p.rule == "NET002" for p in built.problems)
+
+
+@pytest.mark.parametrize(("exception", "expected"), [
+    ("{rule: PRIV001, kind: DaemonSet, namespace: eos, name: eosxd, justification: because}",
+     "at least 40 characters"),
+    ("{rule: NOPE001, kind: DaemonSet, name: eosxd, justification: "
+     "'a long enough text that says nothing useful at all here'}", "unknown policy rule"),
+    ("{rule: PRIV001, kind: DaemonSet, name: eosxd, justification: "
+     "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'}", "at least 5 different words"),
+])
+def test_exception_requires_a_justification(tmp_path: Path, exception: str, expected: str) -> None:
+    text = ("singleuser:\n  image: {name: quay.io/jupyter/minimal-notebook, tag: '1'}\n"
+            f"security:\n  exceptions:\n    - {exception}\n")
+    with pytest.raises(ConfigError) as info:
+        load_site(write_site(tmp_path, "s", text))
+    [problem] = info.value.problems
+    assert problem.line == 5 and expected in problem.message
+
+
+def test_egress_rejects_any_address(tmp_path: Path) -> None:
+    text = ("singleuser:\n  image: {name: quay.io/jupyter/minimal-notebook, tag: '1'}\n"
+            "security:\n  egress:\n    iam: {cidrs: [0.0.0.0/0]}\n")
+    with pytest.raises(ConfigError, match="allows every address"):
+        load_site(write_site(tmp_path, "s", text))
+
+
+def test_validate_reads_the_site_file_for_exceptions(tmp_path: Path) -> None:
+    assert policy_for_folder(REPO / "rendered" / "escape", REPO / "sites").exceptions
+    assert policy_for_folder(tmp_path / "nowhere", REPO / "sites") == PolicySettings()

@@ -39,7 +39,20 @@ class Problem:
 
     def format(self) -> str:
         """Return ``path:line:col: level: message [rule]`` on one line."""
-        where = self.path
+        where = _one_line(self.path)
         if self.line:
             where += f":{self.line}:{self.col or 1}"
-        return f"{where}: {self.level}: {self.message} [{self.rule}]"
+        return f"{where}: {self.level}: {_one_line(self.message)} [{self.rule}]"
+
+
+_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F, 0x85]}
+_CONTROL.update({ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t", 0x2028: "\\u2028", 0x2029: "\\u2029"})
+
+
+def _one_line(text: str) -> str:
+    """`text` with line breaks and control characters escaped.
+
+    Why: messages quote keys and values from user files; a key holding a newline would
+    otherwise split one problem over two lines and break ``file:line:col`` parsers.
+    """
+    return text.translate(_CONTROL)

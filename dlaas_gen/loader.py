@@ -104,22 +104,35 @@ def load_site(path: Path, *, shown: str | None = None) -> LoadedSite:
             Problem(label, 1, 1, rule="site-name", message=f"site name {name!r} (the file name) "
                     "is not a DNS-1123 label: use lower-case letters, digits and '-'")
         )
-    raw = _read_yaml(path, label)
-    if raw is None:
+    text = _read_text(path, label)
+    data = _parse_fast(text)
+    raw: Any = None
+
+    def located() -> Any:
+        """The round-trip parse (positions), made only when a position is needed."""
+        nonlocal raw
+        if raw is None:
+            raw = _read_yaml(text, label)
+        return raw
+
+    if data is _FAILED:
+        data = yamlio.plain(located())  # the careful path raises the precise error
+    if data is None:
         raise ConfigError([*problems, Problem(label, 1, 1, rule="yaml", message="file is empty")])
-    if not isinstance(raw, CommentedMap):
+    if not isinstance(data, dict):
         raise ConfigError(
             [*problems, Problem(label, 1, 1, rule="yaml", message="a site file must be a mapping")]
         )
-    problems.extend(_credential_problems(raw, label))
+    if next(secretlike.walk(data), None) is not None:
+        problems.extend(_credential_problems(located(), label))
     try:
-        config = SiteConfig.model_validate(yamlio.plain(raw))
+        config = SiteConfig.model_validate(data)
     except ValidationError as exc:
-        problems.extend(_problems_from_validation(exc, raw, label))
+        problems.extend(_problems_from_validation(exc, located(), label))
         raise ConfigError(sorted(problems)) from None
     warnings: list[Problem] = []
     for loc, level, message in run_checks(config):
-        line, col = yamlio.position_of(raw, loc)
+        line, col = yamlio.position_of(located(), loc)
         problem = Problem(label, line, col, level=level, rule="site-rule", message=message)
         (problems if level == ERROR else warnings).append(problem)
     if problems:
@@ -127,7 +140,28 @@ def load_site(path: Path, *, shown: str | None = None) -> LoadedSite:
     return LoadedSite(name=name, path=path, config=config, warnings=tuple(warnings))
 
 
-def _read_yaml(path: Path, label: str) -> Any:
+_FAILED = object()
+
+
+def _parse_fast(text: str) -> Any:
+    """Parse with the C parser after the hazard scan; `_FAILED` on any hazard or error.
+
+    Why: the round-trip parser (positions, exact messages) is pure Python and was most of the
+    time of a render; a valid file needs no positions, so the careful parse runs only when the
+    fast one fails or a problem has to be located.
+    """
+    try:
+        if yamlsafety.scan(text, fast=True) is not None:
+            return _FAILED
+        docs = [d for d in yamlio.load_fast_all(text) if d is not None]
+    except Exception:  # noqa: BLE001 - any failure: redo it carefully for the exact message
+        return _FAILED
+    if len(docs) > 1:
+        return _FAILED
+    return docs[0] if docs else None
+
+
+def _read_text(path: Path, label: str) -> str:
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -143,6 +177,11 @@ def _read_yaml(path: Path, label: str) -> Any:
         raise ConfigError(
             [Problem(label, line, 1, rule="yaml", message="file is not valid UTF-8")]
         ) from None
+    return text
+
+
+def _read_yaml(text: str, label: str) -> Any:
+    """Parse with positions (round-trip), turning every YAML problem into a `ConfigError`."""
     try:
         hazard = yamlsafety.scan(text)
         if hazard is not None:
@@ -210,10 +249,16 @@ def _problems_from_validation(exc: ValidationError, raw: Any, label: str) -> lis
         loc = _clean_loc(raw, tuple(error["loc"]))
         at_value = error["type"] not in ("missing", "extra_forbidden")
         line, col = yamlio.position_of(raw, loc, value=at_value)
-        dotted = ".".join(str(p) for p in loc) or "(top level)"
+        dotted = ".".join(_show(p) for p in loc) or "(top level)"
         message = _message(error, loc, raw)
         problems.append(Problem(label, line, col, rule="site-schema", message=f"{dotted}: {message}"))
     return problems
+
+
+def _show(part: Any) -> str:
+    """A path element for a one-line message: odd keys (line breaks, blanks) are quoted."""
+    text = str(part)
+    return text if text.isprintable() and text.strip() == text and text else repr(text)
 
 
 def _clean_loc(raw: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:

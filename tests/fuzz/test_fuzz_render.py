@@ -27,7 +27,7 @@ from tests.fuzz.counters import EXAMPLES, record
 
 SEEDS = sorted([*(REPO / "sites").glob("*.yaml"), *(FIXTURES / "sites").glob("*.yaml")])
 SEEDS = [p for p in SEEDS if not p.name.endswith((".origins.yaml", ".schema.json"))]
-PROBLEM_LINE = re.compile(r"^\S.*:\d+:\d+: (error|warning): \S.* \[[\w-]+\]$")
+PROBLEM_LINE = re.compile(r"^\S.*:\d+:\d+: (error|warning): .+ \[[\w-]+\]$")
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, database=None,
                     suppress_health_check=list(HealthCheck))
 WORK = Path(tempfile.mkdtemp(prefix="dlaas-fuzz-"))

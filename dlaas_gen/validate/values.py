@@ -90,12 +90,28 @@ def release_values(release: Manifest, tree: list[Manifest]) -> tuple[dict[str, A
     return compute_values(layers, yamlio.plain(spec.get("values") or {})), problems
 
 
+def chart_values(release: Manifest, tree: list[Manifest]) -> tuple[dict[str, Any], list[Problem]]:
+    """Merged values over the chart defaults (when vendored), computed once per release.
+
+    Why cached on the manifest: the schema check and several policy rules all need the values
+    the chart sees; merging over the chart defaults deep-copies a large document.
+    """
+    cached = release.extra.get("_chart_values")
+    if cached is None:
+        merged, problems = release_values(release, tree)
+        chart, version = chart_of(release.doc)
+        if version in VENDORED_CHARTS.get(chart, {}):
+            merged = coalesce(_chart_files(chart, version)[1], merged)
+        cached = release.extra["_chart_values"] = (merged, problems)
+    return cached
+
+
 def check_release_values(release: Manifest, tree: list[Manifest]) -> Iterator[Problem]:
     """Validate the merged values of a HelmRelease against its chart's vendored schema."""
     chart, version = chart_of(release.doc)
     if chart not in VENDORED_CHARTS:
         return
-    merged, problems = release_values(release, tree)
+    final, problems = chart_values(release, tree)
     yield from problems
     if version not in VENDORED_CHARTS[chart]:
         line, col = release.locate(["spec", "chart", "spec", "version"])
@@ -104,8 +120,7 @@ def check_release_values(release: Manifest, tree: list[Manifest]) -> Iterator[Pr
                       message=f"no values schema vendored for {chart} {version} (have {known}); "
                       "values are unchecked")
         return
-    validator, defaults = _chart_files(chart, version)
-    final = coalesce(defaults, merged)
+    validator, _ = _chart_files(chart, version)
     for error in sorted(validator.iter_errors(final), key=lambda e: list(map(str, e.absolute_path))):
         path = list(error.absolute_path)
         line, col = release.locate(["spec", "values", *error_path(error)],

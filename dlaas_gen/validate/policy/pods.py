@@ -10,8 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from dlaas_gen.manifest import Manifest
-from dlaas_gen.validate.values import VENDORED_CHARTS, _chart_files, chart_of, release_values
-from dlaas_gen.helmvalues import coalesce
+from dlaas_gen.validate.values import chart_of, chart_values
 
 #: Where the pod spec is in each workload kind.
 POD_PATHS: dict[str, tuple[str, ...]] = {
@@ -67,12 +66,7 @@ def workloads(tree: list[Manifest]) -> Iterator[tuple[Manifest, Path, dict[str, 
 
 def merged_chart_values(release: Manifest, tree: list[Manifest]) -> dict[str, Any]:
     """A z2jh HelmRelease's values as the chart sees them (chart defaults when vendored)."""
-    merged, _ = release_values(release, tree)
-    chart, version = chart_of(release.doc)
-    if version in VENDORED_CHARTS.get(chart, {}):
-        _, defaults = _chart_files(chart, version)
-        return coalesce(defaults, merged)
-    return merged
+    return chart_values(release, tree)[0]
 
 
 def z2jh_releases(tree: list[Manifest]) -> Iterator[tuple[Manifest, dict[str, Any]]]:

@@ -6,7 +6,9 @@ and the benchmark all run exactly the same code.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,27 +78,63 @@ def build_site(path: Path, out_dir: Path = DEFAULT_OUT_DIR) -> BuiltSite:
 Progress = Callable[[int, int, str], None]
 
 
+#: Below this many sites, building in worker processes costs more than it saves.
+PARALLEL_MIN_SITES = 8
+
+
+def _build_one(job: tuple[Path, Path]) -> tuple[BuiltSite | None, list[Problem]]:
+    """Build one site; a site error is returned as data (it must cross a process boundary)."""
+    path, out_dir = job
+    try:
+        result = build_site(path, out_dir)
+    except ConfigError as exc:
+        return None, exc.problems
+    return result, result.problems
+
+
+def _workers(count: int) -> int:
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if count < PARALLEL_MIN_SITES or cpus < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return min(cpus, 8)
+
+
 def build_sites(
     sites_dir: Path, names: Sequence[str], out_dir: Path, progress: Progress | None = None
 ) -> tuple[list[BuiltSite], list[Problem]]:
-    """Build every selected site; collect every problem of every site.
+    """Build every selected site; collect every problem of every site, in site order.
 
     Why: `progress` lets a terminal show how far a long run is without the library printing.
+    Many sites are built in forked worker processes (one per CPU): each site is independent
+    and the work is CPU-bound Python, so a fleet renders in a fraction of the time; forked
+    workers inherit the loaded modules and compiled validators.
     """
     built: list[BuiltSite] = []
     problems: list[Problem] = []
     paths = select_sites(sites_dir, names)
+    jobs = [(path, out_dir) for path in paths]
+    workers = _workers(len(jobs))
+    if workers > 1:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            results = pool.imap(_build_one, jobs, chunksize=max(1, len(jobs) // (workers * 4)))
+            outcomes = _collect(results, paths, progress)
+    else:
+        outcomes = _collect(map(_build_one, jobs), paths, progress)
+    for result, found in outcomes:
+        if result is not None:
+            built.append(result)
+        problems.extend(found)
+    return built, problems
+
+
+def _collect(results: Iterator[tuple[BuiltSite | None, list[Problem]]], paths: list[Path],
+             progress: Progress | None) -> list[tuple[BuiltSite | None, list[Problem]]]:
+    outcomes = []
     for index, path in enumerate(paths, 1):
         if progress is not None:
             progress(index, len(paths), site_name(path))
-        try:
-            result = build_site(path, out_dir)
-        except ConfigError as exc:
-            problems.extend(exc.problems)
-            continue
-        built.append(result)
-        problems.extend(result.problems)
-    return built, problems
+        outcomes.append(next(results))
+    return outcomes
 
 
 def orphaned_sites(out_dir: Path, keep: set[str]) -> list[str]:

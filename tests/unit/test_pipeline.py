@@ -1,0 +1,36 @@
+"""build_sites: forked workers for many sites give exactly the serial result, in order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dlaas_gen import pipeline
+from tests.conftest import REPO
+
+
+def make_sites(folder: Path, count: int) -> None:
+    folder.mkdir()
+    demo = (REPO / "sites" / "demo.yaml").read_text()
+    for index in range(count):
+        text = demo.replace("demo-hub.example.org", f"hub{index}.example.org")
+        if index == 3:
+            text = text.replace("namespace: demo-hub", "namespace: Bad_NS")
+        (folder / f"site{index:02d}.yaml").write_text(text)
+
+
+def test_parallel_equals_serial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_sites(tmp_path / "sites", 12)
+    seen: list[str] = []
+    assert pipeline._workers(12) >= 1
+    parallel = pipeline.build_sites(tmp_path / "sites", (), tmp_path / "out",
+                                    progress=lambda i, n, name: seen.append(name))
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_SITES", 10_000)
+    serial = pipeline.build_sites(tmp_path / "sites", (), tmp_path / "out")
+    assert [b.site.name for b in parallel[0]] == [b.site.name for b in serial[0]]
+    assert [b.plan for b in parallel[0]] == [b.plan for b in serial[0]]
+    assert [p.format() for p in parallel[1]] == [p.format() for p in serial[1]]
+    assert seen == [f"site{i:02d}" for i in range(12)]
+    assert any("site03.yaml" in p.path and "Bad_NS" in p.message for p in parallel[1])
+    assert len(parallel[0]) == 11

@@ -33,8 +33,12 @@ def coalesce(defaults: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str
     """Coalesce user `values` over chart `defaults` as Helm does.
 
     Maps merge, lists and scalars replace, and a ``None`` user value deletes the key.
+
+    Why no deep copy of the defaults: the chart defaults are a large document merged for every
+    release; subtrees the user does not touch are shared with `defaults`, so treat the result
+    as read-only (every caller only reads it).
     """
-    out: dict[str, Any] = {k: copy.deepcopy(v) for k, v in defaults.items()}
+    out: dict[str, Any] = dict(defaults)
     for key, value in values.items():
         if value is None:
             out.pop(key, None)

@@ -7,6 +7,7 @@ get a reason, never the value, so no message can leak what it found.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -38,16 +39,22 @@ def key_words(key: str) -> list[str]:
     return [w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w]
 
 
-def is_secretish_key(key: Any) -> bool:
-    """True when a mapping key names a secret value (``password``, ``client_secret``...).
-
-    A key whose last word names a reference or a place (``secret_ref``, ``token_file``) is not.
-    """
-    words = key_words(str(key))
+@functools.lru_cache(maxsize=4096)
+def _is_secretish_word_list(key: str) -> bool:
+    words = key_words(key)
     if not words or words[-1] in NOT_A_VALUE:
         return False
     pairs = {a + b for a, b in zip(words, words[1:])}
     return bool(SECRET_WORDS.intersection(words) or SECRET_PAIRS.intersection(pairs | set(words)))
+
+
+def is_secretish_key(key: Any) -> bool:
+    """True when a mapping key names a secret value (``password``, ``client_secret``...).
+
+    A key whose last word names a reference or a place (``secret_ref``, ``token_file``) is not.
+    Memoised: the same few hundred keys are asked about for every object of every site.
+    """
+    return _is_secretish_word_list(str(key))
 
 
 def entropy_bits(text: str) -> float:

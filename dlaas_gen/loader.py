@@ -210,10 +210,12 @@ def _read_yaml(text: str, label: str) -> Any:
         raise ConfigError(
             [Problem(label, 1, 1, rule="yaml", message=f"invalid YAML: {str(exc).splitlines()[0]}")]
         ) from None
-    except (ValueError, RecursionError) as exc:
+    except (ValueError, RecursionError, IndexError) as exc:
         # Why: ruamel turns scalars into ints/floats while composing; an integer of 5,000
-        # digits raises ValueError (Python's int-size limit), which is bad input, not a bug.
-        reason = "a number is too large" if isinstance(exc, ValueError) else "nested too deeply"
+        # digits raises ValueError (Python's int-size limit) and `+_` or `0x_` IndexError (a
+        # ruamel bug found by fuzzing): bad input, not a bug of ours.
+        reason = {ValueError: "a number is too large", RecursionError: "nested too deeply"}.get(
+            type(exc), "a value looks like a number but is not one (e.g. '0x_', '+_')")
         long_number = re.search(r"[0-9]{4000,}", text) if isinstance(exc, ValueError) else None
         offset = long_number.start() if long_number else 0
         line = text[:offset].count("\n") + 1

@@ -95,7 +95,7 @@ SCALARS = st.one_of(
     st.none(), st.booleans(), st.integers(min_value=-(10**30), max_value=10**30),
     st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=40),
     st.sampled_from(["", "latest", "../../etc", "/abs/../x", "-1", "1e400", "0x10", "~",
-                     "\u202e\u0000", "é" * 300, "a" * 5000, "{{ x }}", "${HOME}"]),
+                     "+_", "0x_", "\u202e\u0000", "é" * 300, "a" * 5000, "{{ x }}", "${HOME}"]),
 )
 VALUES = st.recursive(SCALARS, lambda inner: st.one_of(
     st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=12), inner, max_size=4)), max_leaves=12)

@@ -114,3 +114,9 @@ def test_position_of_inserted_keys_falls_back_to_parent() -> None:
     assert yamlio.position_of(doc, ["a", "new", "deeper"]) == (1, 1)
     assert yamlio.position_of(doc, ["a", "new"], value=True) == (1, 1)
     assert yamlio.position_of(doc, ["c", 1]) == (3, 1)
+
+
+@pytest.mark.parametrize("value", ["+_", "-_", "0x_", "0b_", "0o_"])
+def test_broken_numbers_are_input_errors(tmp_path: Path, value: str) -> None:
+    message = only_error(write_site(tmp_path, "s", IMAGE + f"x: {value}\n"))[2]
+    assert "looks like a number" in message

@@ -31,7 +31,7 @@ from dlaas_gen.config.datalake import (
 )
 from dlaas_gen.config.security import SecurityConfig
 from dlaas_gen.config.xcache import XCacheConfig
-from dlaas_gen.names import DnsLabel, DnsSubdomain
+from dlaas_gen.names import DnsLabel, DnsSubdomain, is_dns1123_subdomain
 
 SEMVER = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$")
 
@@ -45,7 +45,7 @@ class OwnGitRepository(StrictModel):
         pattern=r"^(ssh://|https://)\S+$",
     )
     branch: str = Field(default="main", description="Branch Flux follows.")
-    secret_ref: str | None = Field(
+    secret_ref: DnsSubdomain | None = Field(
         default=None, description="Secret with the Git credentials (in `flux-system`)."
     )
     interval: Duration = Field(default="1m", description="How often Flux fetches the repository.")
@@ -73,6 +73,13 @@ class GitOpsConfig(StrictModel):
         description="Repository path of the rendered folder, as Flux sees it (starts with `./`).",
         pattern=r"^\./[A-Za-z0-9._/-]*$",
     )
+
+    @field_validator("source")
+    @classmethod
+    def _source_name(cls, value: str | OwnGitRepository) -> str | OwnGitRepository:
+        if isinstance(value, str) and not is_dns1123_subdomain(value):
+            raise ValueError(f"{value!r} is not the name of a GitRepository (a DNS-1123 subdomain)")
+        return value
 
 
 class ChartConfig(StrictModel):

@@ -120,3 +120,9 @@ def test_position_of_inserted_keys_falls_back_to_parent() -> None:
 def test_broken_numbers_are_input_errors(tmp_path: Path, value: str) -> None:
     message = only_error(write_site(tmp_path, "s", IMAGE + f"x: {value}\n"))[2]
     assert "looks like a number" in message
+
+
+def test_gitops_source_name_cannot_inject_yaml(tmp_path: Path) -> None:
+    """Found by `make fuzz`: a quote in gitops.source broke the rendered Kustomization."""
+    line, col, message = only_error(write_site(tmp_path, "s", IMAGE + "gitops:\n  source: \"'\"\n"))
+    assert (line, col) == (6, 11) and "not the name of a GitRepository" in message

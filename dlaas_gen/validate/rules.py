@@ -162,6 +162,33 @@ def _configmaps_with_profiles(tree: list[Manifest], release: Manifest) -> list[s
     return found
 
 
+@rule("singleuser-mounts")
+def check_singleuser_mounts(tree: list[Manifest]) -> Iterator[Problem]:
+    """Every user-pod volume mount names a defined volume, and no mount path is used twice.
+
+    Why: KubeSpawner passes these lists to the API server as they are; a dangling volume name
+    or a repeated mount path only fails when a user starts a server.
+    """
+    for m in objects(tree):
+        if m.kind != "HelmRelease":
+            continue
+        storage = (((m.doc.get("spec") or {}).get("values") or {}).get("singleuser") or {}).get("storage") or {}
+        volumes = {v.get("name") for v in storage.get("extraVolumes") or [] if isinstance(v, dict)}
+        seen: set[str] = set()
+        base = ["spec", "values", "singleuser", "storage", "extraVolumeMounts"]
+        for index, mount in enumerate(storage.get("extraVolumeMounts") or []):
+            if not isinstance(mount, dict):
+                continue
+            if mount.get("name") not in volumes:
+                yield _at(m, [*base, index, "name"], "singleuser-mounts",
+                          f"volume mount {mount.get('name')!r} names no singleuser.storage.extraVolumes entry")
+            path = str(mount.get("mountPath"))
+            if path in seen:
+                yield _at(m, [*base, index, "mountPath"], "singleuser-mounts",
+                          f"mount path {path} is used twice")
+            seen.add(path)
+
+
 def run_rules(tree: list[Manifest]) -> Iterator[Problem]:
     """Run every registered rule in registration order."""
     for func in RULES.values():

@@ -151,3 +151,14 @@ def test_project_rules(tmp_path: Path) -> None:
 def test_kubernetes_version_resolution() -> None:
     assert resolve_version("1.33") == "1.33.0"
     assert resolve_version("1.40").startswith("1.3")  # newest bundled
+
+
+def test_singleuser_mounts_must_name_volumes_and_be_unique(tmp_path: Path) -> None:
+    values = ("singleuser:\n      storage:\n        extraVolumes:\n          - {name: a, emptyDir: {}}\n"
+              "        extraVolumeMounts:\n          - {name: a, mountPath: /x}\n"
+              "          - {name: b, mountPath: /x}")
+    tree = tree_from(tmp_path, hr_yaml=HR.format(version="4.4.0", values=values),
+                     cm_yaml=CM.format(content="{}"))
+    found = [(line, m) for _, line, _, rule, m in problems(tree) if rule == "singleuser-mounts"]
+    assert found == [(30, "volume mount 'b' names no singleuser.storage.extraVolumes entry"),
+                     (30, "mount path /x is used twice")]

@@ -82,6 +82,12 @@ def credential_reason(key: Any, value: Any) -> str | None:
     """
     if not isinstance(value, str):
         return None
+    return _credential_reason(None if key is None else str(key), value)
+
+
+@functools.lru_cache(maxsize=8192)
+def _credential_reason(key: str | None, value: str) -> str | None:
+    """Memoised: the same scripts and configs are scanned for every site of a fleet."""
     if PRIVATE_KEY.search(value):
         return "a private key block"
     if JWT.search(value):

@@ -1,4 +1,4 @@
-"""JSON report with a stable, versioned schema (see docs-fragments/diff.md).
+"""JSON report with a stable, versioned schema (documented in README.md, "JSON output").
 
 Why: CI jobs and bots parse this; fields are only ever added within a ``version``, and the
 order of keys and items is fixed so that the output itself can be snapshot-tested.

@@ -321,7 +321,7 @@ def _add_posix_rse(admin, lake: DataLake) -> None:
 
 
 def setup_datalake(server: RucioServer, lake: DataLake) -> DataLake:
-    """Create accounts, scopes, RSEs and limits as a site admin would (see docs-fragments)."""
+    """Create accounts, scopes, RSEs and limits as a site admin would (see README.md, "One-time Rucio admin steps")."""
     admin = server.admin_client()
     _add_user(admin, lake.user, lake.password, admin_attr=True)
     _add_user(admin, lake.plain_user, lake.password, admin_attr=False)

@@ -116,9 +116,5 @@ def handle_errors(func: F) -> F:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    try:
-        app()
-    except SystemExit as exc:
-        # click uses 2 for usage errors already; keep every other code as is.
-        raise
+    """Console-script entry point (click already exits 2 on usage errors)."""
+    app()

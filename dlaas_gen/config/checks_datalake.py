@@ -140,7 +140,7 @@ def _check_scratch(site: SiteConfig) -> Iterator[Finding]:
                    f"retention minus the longest transfer ({scratch.retention_hours} - "
                    f"{scratch.max_transfer_hours} = {budget} h), or files vanish before FTS copies them")
     host = scratch_host_path(site)
-    for index, inst in enumerate(site.rucio.instances if site.rucio else []):
+    for inst in site.rucio.instances if site.rucio else []:
         location = rse_location(site, inst.rse_mount_path) if inst.rse_mount_path else None
         if location is None:
             continue

@@ -18,7 +18,6 @@ from dlaas_gen.config.base import (
     Image,
     SecretRef,
     StrictModel,
-    Toleration,
 )
 from dlaas_gen.names import DnsLabel
 

@@ -12,7 +12,6 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator
 
 from dlaas_gen.config.base import (
-    AbsPath,
     Duration,
     HttpsUrl,
     Image,

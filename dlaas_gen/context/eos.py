@@ -15,7 +15,7 @@ from dlaas_gen.config.site import SiteConfig
 from dlaas_gen.context.common import common_labels, secret_ref_entry
 from dlaas_gen.context.jupyterhub import HubValues
 from dlaas_gen.context.model import ObjectSpec, SiteContext
-from dlaas_gen.config.derived import CONTAINER_MOUNT_ROOT, eos_host_path, instance_local_dir
+from dlaas_gen.config.derived import CONTAINER_MOUNT_ROOT, instance_local_dir
 from dlaas_gen.payload import payload_text
 
 DAEMONSET = "eosxd"

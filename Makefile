@@ -54,3 +54,8 @@ fuzz: $(TEST_STAMP)
 
 clean:
 	rm -rf $(VENV) $(RUCIO_VENV) build dist *.egg-info .pytest_cache
+
+## lint: pyflakes-level checks with ruff (installed on demand; not part of `make test`)
+lint: $(TEST_STAMP)
+	$(BIN)/python -m pip install -q ruff
+	$(BIN)/ruff check dlaas_gen tests --select F,E9,B007

@@ -53,7 +53,7 @@ def test_references_and_low_entropy_names_are_fine(tmp_path: Path) -> None:
 
 
 MANIFESTS = {
-    "SEC001": f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: a, namespace: n}}\ndata:\n  tls.key: |\n"
+    "SEC001": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: n}\ndata:\n  tls.key: |\n"
               + "".join(f"    {line}\n" for line in PEM.splitlines()),
     "SEC002": f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: a, namespace: n}}\ndata:\n  t: {JWT}\n",
     "SEC003": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: n}\ndata:\n"

@@ -51,7 +51,7 @@ def render_object(spec: ObjectSpec, env: jinja2.Environment | None = None) -> Ma
     if not text.endswith("\n"):
         text += "\n"
     try:
-        doc = yamlio.load_fast(text)
+        doc = yamlio.load_rendered(text)
     except YAMLError as exc:
         raise TemplateError(f"template {spec.template} produced invalid YAML: {exc}") from exc
     manifest = Manifest(doc=doc, text=text, path=spec.path, template=spec.template)

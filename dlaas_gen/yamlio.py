@@ -64,6 +64,90 @@ def load_fast_all(text: str) -> list[Any]:
     return list(_make_fast().load_all(text))
 
 
+class _Fallback(Exception):
+    """The event stream holds something `load_rendered` leaves to the full loader."""
+
+
+_NO_KEY = object()
+#: Plain scalar text → the value ruamel resolves it to (only immutable results are kept).
+_PLAIN: dict[str, Any] = {}
+_IMMUTABLE = (str, int, float, bool, type(None))
+
+
+def _plain_scalar(text: str) -> Any:
+    value = _PLAIN.get(text, _NO_KEY)
+    if value is _NO_KEY:
+        value = load_fast(text) if text else None
+        if not isinstance(value, _IMMUTABLE):
+            raise _Fallback
+        if len(_PLAIN) > 100_000:
+            _PLAIN.clear()
+        _PLAIN[text] = value
+    return value
+
+
+def load_rendered(text: str) -> Any:
+    """Parse one rendered document fast: C parser events, plain scalars resolved once each.
+
+    Why: re-reading every rendered object is required (it proves the output is YAML), and
+    ruamel's Python constructor was the largest single cost of rendering a fleet. Rendered
+    output is simple (no anchors, aliases or tags); anything else, and any error, goes to
+    `load_fast`, and a test checks both give identical data.
+    """
+    try:
+        return _from_events(_make_fast().parse(text))
+    except _Fallback:
+        return load_fast(text)
+    except Exception:  # noqa: BLE001 - the full loader raises the proper error
+        return load_fast(text)
+
+
+def _from_events(events: Iterable[Any]) -> Any:
+    stack: list[Any] = []
+    keys: list[Any] = []
+    root: Any = _NO_KEY
+    documents = 0
+
+    def add(value: Any) -> None:
+        nonlocal root
+        if not stack:
+            root = value
+            return
+        top = stack[-1]
+        if type(top) is list:
+            top.append(value)
+        elif keys[-1] is _NO_KEY:
+            if not isinstance(value, _IMMUTABLE) or value in top:
+                raise _Fallback
+            keys[-1] = value
+        else:
+            top[keys[-1]] = value
+            keys[-1] = _NO_KEY
+
+    for event in events:
+        name = type(event).__name__
+        if name == "ScalarEvent":
+            if event.anchor or event.tag is not None:
+                raise _Fallback
+            plain = event.implicit[0] and not event.style
+            add(_plain_scalar(event.value) if plain else event.value)
+        elif name == "MappingStartEvent" or name == "SequenceStartEvent":
+            if event.anchor or event.tag is not None:
+                raise _Fallback
+            stack.append({} if name == "MappingStartEvent" else [])
+            keys.append(_NO_KEY)
+        elif name == "MappingEndEvent" or name == "SequenceEndEvent":
+            keys.pop()
+            add(stack.pop())
+        elif name == "DocumentStartEvent":
+            documents += 1
+            if documents > 1:
+                raise _Fallback
+        elif name == "AliasEvent":
+            raise _Fallback
+    return None if root is _NO_KEY else root
+
+
 def load_roundtrip(text: str) -> Any:
     """Parse one YAML document keeping positions (raises ruamel errors on bad YAML)."""
     return make_roundtrip().load(text)

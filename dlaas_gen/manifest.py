@@ -14,9 +14,6 @@ from ruamel.yaml.comments import CommentedMap
 
 from dlaas_gen import yamlio
 
-FLUX_SOURCE_API = "source.toolkit.fluxcd.io/v1"
-FLUX_KUSTOMIZE_API = "kustomize.toolkit.fluxcd.io/v1"
-FLUX_HELM_API = "helm.toolkit.fluxcd.io/v2"
 KUSTOMIZE_CONFIG_API = "kustomize.config.k8s.io/v1beta1"
 
 #: Kinds that live at cluster scope (no metadata.namespace).

@@ -187,7 +187,3 @@ def render_sites(
     report.recovered, report.removed = outcome.recovered, outcome.removed
     return report
 
-
-def site_names(sites_dir: Path) -> list[str]:
-    """Names of the sites in `sites_dir`."""
-    return [site_name(p) for p in select_sites(sites_dir, ())]

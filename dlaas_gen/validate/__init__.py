@@ -37,7 +37,8 @@ def check_schemas(tree: Iterable[Manifest], kube_version: str) -> list[Problem]:
     for m in tree:
         if m.is_kustomize_config:
             continue
-        doc = yamlio.plain(m.doc)
+        # Rendered and loaded trees are plain data already; only round-trip maps need copying.
+        doc = yamlio.plain(m.doc) if isinstance(m.doc, yamlio.CommentedMap) else m.doc
         if not isinstance(doc, dict) or "apiVersion" not in doc or "kind" not in doc:
             line, col = m.locate([])
             problems.append(Problem(m.path, line, col, rule="k8s-object",

@@ -57,7 +57,8 @@ def iter_flux_errors(doc: dict[str, Any]) -> list[jsonschema.ValidationError] | 
 
 
 def _cel_errors(doc: dict[str, Any]) -> list[jsonschema.ValidationError]:
-    """The CEL rules of the CRDs that JSON Schema cannot express and that matter to us."""
+    """Checks JSON Schema cannot express: the HelmRelease CEL rule (exactly one of chart and
+    chartRef) and the project rule that a Kustomization path is relative (``./``)."""
     errors = []
     spec = doc.get("spec") or {}
     if doc.get("kind") == "HelmRelease" and str(doc.get("apiVersion")).endswith("/v2"):

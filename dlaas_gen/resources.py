@@ -39,5 +39,5 @@ def examples_dir() -> Path:
 
 
 def schemas_dir() -> Path:
-    """Folder of the vendored schemas (a copy of ../shared/schemas)."""
+    """Folder of the vendored upstream schemas (checked against its ``SHA256SUMS``)."""
     return Path(__file__).resolve().parent / "data" / "schemas"

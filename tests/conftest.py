@@ -10,7 +10,6 @@ from typer.testing import CliRunner
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
-SHARED = REPO.parent / "shared"
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 Why a subprocess from a separate venv: the server package and ``rucio-clients`` both install the
 top-level ``rucio/`` package, so the server lives in ``<repo>/.venv-rucio`` (made by
 ``tests/realtools/setup_rucio_venv.sh``) and the code under test keeps the project venv's client.
-Recipe and gotchas: ``/work/shared/docs/rucio-test-server.md``.
+The site setup follows the one-time Rucio admin runbook in ``docs/datalake.md``.
 """
 
 from __future__ import annotations
@@ -321,7 +321,7 @@ def _add_posix_rse(admin, lake: DataLake) -> None:
 
 
 def setup_datalake(server: RucioServer, lake: DataLake) -> DataLake:
-    """Create accounts, scopes, RSEs and limits as a site admin would (see README.md, "One-time Rucio admin steps")."""
+    """Create accounts, scopes, RSEs and limits as a site admin would (docs/datalake.md runbook)."""
     admin = server.admin_client()
     _add_user(admin, lake.user, lake.password, admin_attr=True)
     _add_user(admin, lake.plain_user, lake.password, admin_attr=False)

@@ -11,9 +11,12 @@ from collections.abc import Iterator
 from pathlib import PurePosixPath
 
 from dlaas_gen.config.checks import Finding, check
+from dlaas_gen.config.datalake import EosConfig
 from dlaas_gen.config.site import SiteConfig
 from dlaas_gen.config.derived import (
+    eos_host_network,
     eos_host_path,
+    eos_oauth2_external,
     lifetime_seconds,
     path_begins_at,
     remote_dir,
@@ -112,6 +115,48 @@ def _check_eos(site: SiteConfig) -> Iterator[Finding]:
         yield (("eos", "token_service"), "error",
                f"token service {eos.token_service!r} is not in auth.token_exchange.audiences "
                f"({', '.join(sorted(audiences)) or 'none'})")
+    yield from _eosxd_namespaces(eos)
+
+
+def _eosxd_namespaces(eos: EosConfig) -> Iterator[Finding]:
+    """The eosxd DaemonSet with oauth2 needs the node's PID namespace, and its network too when
+    the MGM is outside the cluster (unless the keytab skips sss's address check).
+
+    Why: the kernel gives a FUSE request the caller's pid as seen from the mounting daemon's PID
+    namespace, 0 when the caller is not in it (Linux ``fs/fuse``: ``pid_nr_ns(..., fc->pid_ns)``);
+    eosxd reads ``OAUTH2_TOKEN`` from ``/proc/<pid>/environ`` (EOS ``fusex/auth``:
+    ``EnvironmentReader``, ``BoundIdentityProvider::pidEnvironmentToBoundIdentity``). The
+    token travels as an sss endorsement, and the sss server refuses a client whose address
+    differs from the connection's source unless its key name ends in ``+`` (xrootd
+    ``XrdSecProtocolsss::Authenticate``). EOS's fusex chart and eosxd-csi set ``hostPID``;
+    eosxd-csi sets ``hostNetwork`` "when using OAuth2-based auth, as it relies on SSS".
+    """
+    if eos.mode != "daemonset":
+        for key in ("host_pid", "host_network"):
+            if key in eos.model_fields_set:
+                yield (("eos", key), "warning",
+                       f"eos.{key} applies to the daemonset mode only; eosxd-csi's chart sets "
+                       "hostPID and hostNetwork (nodeplugin.hostNetwork, keep it true for oauth2)")
+        return
+    oauth2 = [n for n, inst in enumerate(eos.instances) if inst.oauth2]
+    if not oauth2:
+        return
+    if not eos.host_pid:
+        name = eos.instances[oauth2[0]].name
+        yield (("eos", "host_pid"), "error",
+               f"instance {name!r} uses oauth2: eosxd needs host_pid: true to read a user "
+               "process's OAUTH2_TOKEN from /proc/<pid>/environ (from its own PID namespace a "
+               "request from a user pod carries pid 0, and eosxd falls back to the sss identity)")
+    external = eos_oauth2_external(eos)
+    noipck = eos.keytab is not None and eos.keytab.noipck
+    if external and not noipck and not eos_host_network(eos):
+        inst = eos.instances[external[0]]
+        yield (("eos", "host_network"), "error",
+               f"instance {inst.name!r} uses oauth2 with the MGM {inst.mgm} outside the cluster: "
+               "oauth2 rides on sss, and sss rejects a client whose address the MGM sees "
+               "differently (pod traffic is source-NATed to the node's address); remove "
+               "host_network: false, or use a keytab whose key name ends in '+' and set "
+               "eos.keytab.noipck: true")
 
 
 @check

@@ -143,6 +143,17 @@ class RucioConfig(StrictModel):
     log_level: Literal["debug", "info", "warning", "error"] = Field(default="info", description="Log level.")
 
 
+class EosKeytab(SecretRef):
+    """The sss keytab Secret, and whether its key skips xrootd's client address check."""
+
+    noipck: bool = Field(
+        default=False,
+        description="The keytab's key name ends in `+` (xrootd's no-IP-check flag, e.g. made "
+        "with `xrdsssadmin -k <name>+ add`): the MGM then accepts sss from any source address, "
+        "so eosxd needs no hostNetwork to reach an MGM outside the cluster.",
+    )
+
+
 class EosInstance(StrictModel):
     """One EOS instance mounted by eosxd."""
 
@@ -163,7 +174,21 @@ class EosConfig(StrictModel):
     image: Image | None = Field(default=None, description="eosxd image (daemonset mode).")
     host_mount_root: AbsPath = Field(default="/var/eos", description="Host folder holding the mounts.")
     cache_dir: AbsPath = Field(default="/var/cache/eos", description="Host folder for the eosxd cache.")
-    keytab: SecretRef | None = Field(default=None, description="sss keytab Secret (in the EOS namespace).")
+    keytab: EosKeytab | None = Field(default=None, description="sss keytab Secret (in the EOS namespace).")
+    host_pid: bool = Field(
+        default=True,
+        description="Run eosxd in the node's PID namespace (daemonset mode). eosxd finds a "
+        "caller's token through `/proc/<pid>/environ` (`OAUTH2_TOKEN`); without it, requests "
+        "from user pods carry pid 0 and fall back to the sss identity. Required with oauth2.",
+    )
+    host_network: bool | None = Field(
+        default=None,
+        description="Run eosxd in the node's network namespace with dnsPolicy "
+        "ClusterFirstWithHostNet (daemonset mode). Unset: on when an oauth2 instance's MGM is "
+        "outside the cluster and the keytab is not `noipck` (oauth2 rides on sss, and sss "
+        "rejects a client whose address the MGM sees differently, as with source-NATed pod "
+        "traffic).",
+    )
     instances: list[EosInstance] = Field(min_length=1, description="EOS instances.")
     user_mount_path: AbsPath | None = Field(
         default="/eos",

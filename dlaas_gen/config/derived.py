@@ -64,6 +64,36 @@ def path_begins_at(site: SiteConfig, mount_path: str) -> int | None:
     return len([p for p in remote.split("/") if p]) + len([p for p in sub_path.split("/") if p])
 
 
+def mgm_in_cluster(mgm: str) -> bool:
+    """True when an MGM ``host[:port]`` names a Service of this cluster.
+
+    Why: a bare Service name or a ``*.svc[.<cluster domain>]`` name is reached pod-to-Service
+    without source NAT; any other host is outside, and pod traffic to it leaves the node with the
+    node's address.
+    """
+    host = mgm.rsplit(":", 1)[0] if mgm.count(":") == 1 else mgm
+    return "." not in host or host.endswith(".svc") or ".svc." in host
+
+
+def eos_oauth2_external(eos: EosConfig) -> list[int]:
+    """Indexes of oauth2 instances whose MGM is outside the cluster."""
+    return [n for n, inst in enumerate(eos.instances) if inst.oauth2 and not mgm_in_cluster(inst.mgm)]
+
+
+def eos_host_network(eos: EosConfig) -> bool:
+    """Whether eosxd runs with hostNetwork: the site's choice, else needed by sss's address check.
+
+    Why: oauth2 tokens reach the MGM as sss endorsements, and the sss server compares the
+    client's own address with the connection's source unless the key name ends in ``+``
+    (xrootd ``XrdSecProtocolsss::Authenticate``, ``XrdSecsssKT::ktDecode0``); eosxd-csi's chart
+    enables hostNetwork for the same reason ("SSS reports IP address mismatch").
+    """
+    if eos.host_network is not None:
+        return eos.host_network
+    noipck = eos.keytab is not None and eos.keytab.noipck
+    return eos.mode == "daemonset" and not noipck and bool(eos_oauth2_external(eos))
+
+
 def scratch_host_path(site: SiteConfig) -> str:
     """Host folder of the scratch area."""
     assert site.scratch is not None and site.eos is not None

@@ -3,6 +3,15 @@
 Why: user pods mount the host root (not an instance mount point) with ``HostToContainer``, so
 an eosxd restart remounts underneath them instead of leaving a dead mount; only the DaemonSet
 uses ``Bidirectional``, which Kubernetes allows only in privileged containers.
+
+Why ``hostPID`` (and ``hostNetwork`` for an MGM outside the cluster): eosxd maps each FUSE
+request to the caller's credentials by reading ``/proc/<pid>/environ`` (EOS ``fusex/auth``
+``EnvironmentReader``); the kernel reports the pid as seen from eosxd's PID namespace, 0 for a
+process in a user pod. OAuth2 tokens travel as sss endorsements, and the sss server checks the
+client's own address against the connection's (xrootd ``XrdSecProtocolsss::Authenticate``),
+which source NAT of pod traffic breaks. EOS's fusex chart (``fusex.hostPID``) and eosxd-csi
+(``hostPID: true``, ``nodeplugin.hostNetwork: true`` with ``ClusterFirstWithHostNet``) do the
+same. See ``config/derived.eos_host_network`` and the rule in ``checks_datalake``.
 """
 
 from __future__ import annotations
@@ -15,7 +24,7 @@ from dlaas_gen.config.site import SiteConfig
 from dlaas_gen.context.common import common_labels, secret_ref_entry
 from dlaas_gen.context.jupyterhub import HubValues
 from dlaas_gen.context.model import ObjectSpec, SiteContext
-from dlaas_gen.config.derived import CONTAINER_MOUNT_ROOT, instance_local_dir
+from dlaas_gen.config.derived import CONTAINER_MOUNT_ROOT, eos_host_network, instance_local_dir
 from dlaas_gen.payload import payload_text
 
 DAEMONSET = "eosxd"
@@ -101,6 +110,8 @@ def _add_daemonset(ctx: SiteContext, site_name: str, site: SiteConfig, eos: EosC
         "labels": labels,
         "selector": {"app.kubernetes.io/name": DAEMONSET, "dlaas-gen.io/site": site_name},
         "image": eos.image.ref(),
+        "host_pid": eos.host_pid,
+        "host_network": eos_host_network(eos),
         "node_selector": dict(su.node_selector),
         "tolerations": [t.model_dump(exclude_none=True) for t in su.tolerations],
         "volumes": volumes,

@@ -53,11 +53,21 @@ def test_privileged_exception_only_for_the_fuse_daemonset(tmp_path: Path) -> Non
     assert "PRIV001" not in findings("PRIV001", tmp_path, fuse)
 
 
+@pytest.mark.parametrize("rule", ["PRIV004", "PRIV005"])
+def test_host_namespaces_excepted_only_for_the_fuse_daemonset(rule: str, tmp_path: Path) -> None:
+    excepted = {(rule, "Deployment", "apps", "app"): "because"}
+    assert rule in findings(rule, tmp_path, PolicySettings(exceptions=excepted))
+    fuse = PolicySettings(fuse_daemonset=("apps", "app"), exceptions=excepted)
+    assert rule not in findings(rule, tmp_path, fuse)
+    [message] = [p.message for p in check_policy(load_tree(tmp_path), SETTINGS) if p.rule == rule]
+    assert "add a security.exceptions entry" not in message and "only the EOS FUSE DaemonSet" in message
+
+
 def test_escape_passes_with_its_fuse_exception_justified() -> None:
     built = build_site(REPO / "sites" / "escape.yaml")
     assert [p.format() for p in built.problems] == []
     rules = {e.rule for e in built.site.config.security.exceptions}
-    assert rules == {"PRIV001", "PRIV002"}
+    assert rules == {"PRIV001", "PRIV002", "PRIV004", "PRIV005"}
 
 
 def test_escape_without_exceptions_fails(tmp_path: Path) -> None:
@@ -66,7 +76,7 @@ def test_escape_without_exceptions_fails(tmp_path: Path) -> None:
     (tmp_path / "escape.origins.yaml").write_text((REPO / "sites" / "escape.origins.yaml").read_text())
     built = build_site(write_site(tmp_path, "escape", text))
     failed = {p.rule for p in built.problems if p.is_error}
-    assert failed == {"PRIV001", "PRIV002"}
+    assert failed == {"PRIV001", "PRIV002", "PRIV004", "PRIV005"}
     assert any(p.rule == "NET002" for p in built.problems)
 
 

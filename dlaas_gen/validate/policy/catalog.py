@@ -31,8 +31,13 @@ RULES: tuple[PolicyRule, ...] = (
                "DaemonSet may be privileged", "exception, and only for the EOS FUSE DaemonSet"),
     PolicyRule("PRIV002", "error", "Bidirectional mount propagation leaks mounts to the host; only "
                "the EOS FUSE DaemonSet needs it", "exception, and only for the EOS FUSE DaemonSet"),
-    PolicyRule("PRIV003", "error", "host namespaces (hostNetwork/hostPID/hostIPC) and hostPorts "
-               "bypass pod isolation"),
+    PolicyRule("PRIV003", "error", "hostIPC and hostPorts bypass pod isolation"),
+    PolicyRule("PRIV004", "error", "hostPID shows every process on the node; only the EOS FUSE "
+               "DaemonSet needs it (eosxd reads a caller's /proc/<pid>/environ for its token)",
+               "exception, and only for the EOS FUSE DaemonSet"),
+    PolicyRule("PRIV005", "error", "hostNetwork puts a pod on the node's network; only the EOS FUSE "
+               "DaemonSet needs it (sss checks the client address, which source NAT changes)",
+               "exception, and only for the EOS FUSE DaemonSet"),
     PolicyRule("ESC001", "error", "containers must set allowPrivilegeEscalation: false (setuid "
                "binaries cannot gain root)"),
     PolicyRule("CAP001", "error", "containers must drop ALL capabilities and add none"),
@@ -62,4 +67,4 @@ RULES: tuple[PolicyRule, ...] = (
 )
 BY_ID = {r.id: r for r in RULES}
 #: Rules whose exception may only name the EOS FUSE DaemonSet.
-FUSE_ONLY = frozenset({"PRIV001", "PRIV002"})
+FUSE_ONLY = frozenset({"PRIV001", "PRIV002", "PRIV004", "PRIV005"})

@@ -58,11 +58,16 @@ def _ctx(container: dict[str, Any], key: str) -> Any:
 
 @check
 def privileged(tree: list[Manifest], settings: PolicySettings) -> Iterator[Finding]:
-    """PRIV001, PRIV002, PRIV003: privileged containers, Bidirectional, host namespaces."""
+    """PRIV001-PRIV005: privileged containers, Bidirectional, host namespaces and ports.
+
+    Why hostPID and hostNetwork have rules of their own: the EOS FUSE DaemonSet needs both
+    (see ``context/eos.py``), so each is excepted for that DaemonSet alone, with a written
+    reason, while hostIPC and hostPorts stay refused for every workload.
+    """
     for m, base, spec in workloads(tree):
-        for key in ("hostNetwork", "hostPID", "hostIPC"):
+        for key, rule_id in (("hostPID", "PRIV004"), ("hostNetwork", "PRIV005"), ("hostIPC", "PRIV003")):
             if spec.get(key) is True:
-                yield m, (*base, key), "PRIV003", f"pod uses {key}"
+                yield m, (*base, key), rule_id, f"pod uses {key}"
         for path, container in containers(spec, base):
             if _ctx(container, "privileged") is True:
                 yield m, (*path, "securityContext", "privileged"), "PRIV001", \

@@ -11,14 +11,16 @@ from collections.abc import Iterator
 from pathlib import PurePosixPath
 
 from dlaas_gen.config.checks import Finding, check
-from dlaas_gen.config.datalake import EosConfig
+from dlaas_gen.config.datalake import EosConfig, RucioInstance
 from dlaas_gen.config.site import SiteConfig
 from dlaas_gen.config.derived import (
     eos_host_network,
     eos_host_path,
     eos_oauth2_external,
     lifetime_seconds,
+    mounted_eos_dir,
     path_begins_at,
+    pod_path,
     remote_dir,
     rse_location,
     scratch_host_path,
@@ -92,9 +94,33 @@ def _check_rucio(site: SiteConfig) -> Iterator[Finding]:
                            f"path_begins_at {inst.path_begins_at} does not match the mount: the "
                            f"EOS directory shown at {inst.rse_mount_path} has {derived} path "
                            "components")
+                yield from _check_rse_prefix(site, inst, loc)
     if rucio.default_instance is not None and rucio.default_instance not in names:
         yield (("rucio", "default_instance"), "error",
                f"default_instance {rucio.default_instance!r} is not an instance name")
+
+
+def _check_rse_prefix(site: SiteConfig, inst: RucioInstance, loc: tuple) -> Iterator[Finding]:
+    """The RSE's real prefix must lie in the EOS directory shown at ``rse_mount_path``.
+
+    Why: the extension keeps what follows the first ``path_begins_at`` components of a PFN's
+    path and joins it to ``rse_mount_path`` (rucio-jupyterlab ``ReplicaModeHandler.
+    translate_pfn_to_path`` / ``get_path_after_nth_slash``). With ``path_begins_at`` = depth of
+    the mounted EOS directory M, a PFN ``<prefix>/<scope>/<hash>/<name>`` lands on its own file
+    only when the prefix is M or below it; otherwise users open a path that is not the replica.
+    """
+    if inst.rse_prefix is None or inst.rse_mount_path is None:
+        return
+    mounted = mounted_eos_dir(site, inst.rse_mount_path)
+    if mounted is None:
+        return
+    if not _under(inst.rse_prefix, mounted):
+        shown = pod_path(site, inst.rse_prefix)
+        where = f"user pods see it at {shown}" if shown else "no EOS instance mounts it"
+        yield ((*loc, "rse_mount_path"), "error",
+               f"{inst.rse_mount_path} shows the EOS directory {mounted}, which does not hold "
+               f"the prefix of RSE {inst.destination_rse or '?'} ({inst.rse_prefix}; {where}): "
+               "the extension would map the RSE's PFNs to paths that are not its files")
 
 
 @check

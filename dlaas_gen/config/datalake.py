@@ -110,6 +110,13 @@ class RucioInstance(StrictModel):
         description="PFN path components to drop; derived from the EOS mount when unset, "
         "checked when set.",
     )
+    rse_prefix: AbsPath | None = Field(
+        default=None,
+        description="Path prefix of the RSE's protocol in Rucio (what precedes the LFN part of "
+        "its PFNs), e.g. `/eos/eulake/tests/rucio_test/eulake_1/` for EULAKE-1 (`rucio-admin rse "
+        "info <RSE>`); when set, the EOS directory shown at `rse_mount_path` must hold it, so "
+        "that the extension maps PFNs to the files under the mount (replica mode).",
+    )
     replication_rule_lifetime_days: int | None = Field(default=None, ge=1, description="Rule lifetime.")
     wildcard_enabled: bool = Field(default=False, description="Allow wildcard DID search.")
     site_name: str | None = Field(

@@ -94,6 +94,32 @@ def eos_host_network(eos: EosConfig) -> bool:
     return eos.mode == "daemonset" and not noipck and bool(eos_oauth2_external(eos))
 
 
+def mounted_eos_dir(site: SiteConfig, mount_path: str) -> str | None:
+    """The EOS directory an in-pod path shows (instance remote dir + sub-path), or None."""
+    location = rse_location(site, mount_path)
+    if site.eos is None or location is None:
+        return None
+    instance, sub_path = location
+    remote = PurePosixPath(remote_dir(site.eos, instance) or "/")
+    return str(remote / sub_path) if sub_path else str(remote)
+
+
+def pod_path(site: SiteConfig, eos_path: str) -> str | None:
+    """Where a file's EOS path appears in user pods (under ``eos.user_mount_path``), or None.
+
+    Why: eosxd shows ``remotemountdir`` at ``localmountdir`` (``/eos/<instance>`` in its
+    container), which user pods see under ``user_mount_path/<instance>``.
+    """
+    if site.eos is None or site.eos.user_mount_path is None:
+        return None
+    path = PurePosixPath(eos_path)
+    for inst in site.eos.instances:
+        remote = PurePosixPath(inst.remote_mount_dir)
+        if path == remote or remote in path.parents:
+            return str(PurePosixPath(site.eos.user_mount_path) / inst.name / path.relative_to(remote))
+    return None
+
+
 def scratch_host_path(site: SiteConfig) -> str:
     """Host folder of the scratch area."""
     assert site.scratch is not None and site.eos is not None

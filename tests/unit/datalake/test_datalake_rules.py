@@ -51,34 +51,37 @@ def test_scratch_rule_lifetime_must_fit_retention(tmp_path: Path) -> None:
 
 
 def test_scratch_containing_rse_is_rejected(tmp_path: Path) -> None:
-    path = site_with(tmp_path, "  sub_path: scratch\n", "  sub_path: data\n")
+    path = site_with(tmp_path, "  sub_path: scratch\n", "  sub_path: tests\n")
     found = errors(path)
-    assert any("equals or contains the RSE mounted at /eos/eulake/data" in m for *_, m in found)
-    assert any(line == line_of(path, "sub_path: data") for line, _, m in found if "RSE" in m)
+    assert any("equals or contains the RSE mounted at /eos/eulake/tests/rucio_test/eulake_1" in m
+               for *_, m in found)
+    assert any(line == line_of(path, "sub_path: tests") for line, _, m in found if "RSE" in m)
 
 
 def test_scratch_pfn_must_match_eos_path(tmp_path: Path) -> None:
-    path = site_with(tmp_path, "//eos/eulake/escape/scratch", "//eos/eulake/scratch")
+    path = site_with(tmp_path, "//eos/eulake/scratch", "//eos/eulake/escape/scratch")
     [(line, _, message)] = errors(path)
     assert line == line_of(path, "pfn_prefix:")
-    assert "PFN path /eos/eulake/scratch is not the scratch folder's EOS path /eos/eulake/escape/scratch" in message
+    assert "PFN path /eos/eulake/escape/scratch is not the scratch folder's EOS path /eos/eulake/scratch" in message
 
 
 def test_path_begins_at_checked_when_given(tmp_path: Path) -> None:
-    path = site_with(tmp_path, "      rse_mount_path: /eos/eulake/data\n",
-                     "      rse_mount_path: /eos/eulake/data\n      path_begins_at: 5\n")
+    path = site_with(tmp_path, "      rse_mount_path: /eos/eulake/tests/rucio_test/eulake_1\n",
+                     "      rse_mount_path: /eos/eulake/tests/rucio_test/eulake_1\n"
+                     "      path_begins_at: 4\n")
     [(line, col, message)] = errors(path)
-    assert (line, col) == (line_of(path, "path_begins_at: 5"), 7)
-    assert "has 4 path components" in message
+    assert (line, col) == (line_of(path, "path_begins_at: 4"), 7)
+    assert "has 5 path components" in message
 
 
 def test_path_begins_at_derived_from_remote_dir() -> None:
     site = load_site(REPO / "sites" / "escape.yaml").config
-    assert path_begins_at(site, "/eos/eulake/data") == 4  # /eos/eulake/escape + data
+    assert path_begins_at(site, "/eos/eulake/tests/rucio_test/eulake_1") == 5  # /eos/eulake/ + 3
 
 
 def test_rse_mount_outside_eos_mount(tmp_path: Path) -> None:
-    path = site_with(tmp_path, "rse_mount_path: /eos/eulake/data", "rse_mount_path: /data")
+    path = site_with(tmp_path, "rse_mount_path: /eos/eulake/tests/rucio_test/eulake_1",
+                     "rse_mount_path: /data")
     [(line, _, message)] = errors(path)
     assert line == line_of(path, "rse_mount_path: /data")
     assert "is not under an EOS instance mounted in user pods" in message
@@ -166,7 +169,8 @@ def test_token_file_names_agree_everywhere() -> None:
     assert env["OAUTH2_TOKEN"] == f"FILE:{eos_file}"
     assert renewer["eos"]["format"] == "eos"
     assert renewer["eos"]["userinfo_endpoint"] == "https://iam-escape.cloud.cnaf.infn.it/userinfo"
-    assert instance["path_begins_at"] == 4 and instance["rse_mount_path"] == "/eos/eulake/data"
+    assert instance["path_begins_at"] == 5
+    assert instance["rse_mount_path"] == "/eos/eulake/tests/rucio_test/eulake_1"
 
 
 def test_eos_only_privileged_daemonset_is_bidirectional() -> None:

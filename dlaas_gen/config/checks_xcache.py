@@ -11,7 +11,13 @@ from collections.abc import Iterator
 
 from dlaas_gen.config.checks import Finding, check
 from dlaas_gen.config.site import SiteConfig
-from dlaas_gen.config.xcache import required_exports, xrd_size_bytes
+from dlaas_gen.config.xcache import (
+    SHARED_SITE_NAMES,
+    deployment_token,
+    proposed_site_name,
+    required_exports,
+    xrd_size_bytes,
+)
 
 MIN_BLOCK = 4 * 1024
 MAX_BLOCK = 512 * 1024**2
@@ -107,3 +113,54 @@ def _check_site_name(site: SiteConfig) -> Iterator[Finding]:
             yield (("rucio", "instances", index, "site_name"), "error",
                    f"site_name {name!r} differs from xcache.site_name {xc.site_name!r}: Rucio "
                    "would not send this instance's clients through the cache")
+
+
+@check
+def _check_site_name_unique(site: SiteConfig) -> Iterator[Finding]:
+    """``xcache.site_name`` is unique to this deployment.
+
+    Why: the Rucio server prepends ``root://<[root-proxy-internal][site]>//`` to the wan
+    root/http(s) PFNs of every client whose ``client_location['site']`` is that name (rucio
+    ``lib/rucio/core/replica.py``, the ``root-proxy-internal`` branch of the PFN builder), and the
+    client takes the name from ``SITE_NAME`` (``detect_client_location`` in
+    ``lib/rucio/common/client.py``). A shared name (``CERN``) hands every client of that site a
+    cluster-internal address it cannot resolve; a name equal to an RSE's ``site`` attribute also
+    turns off the cache for that RSE. Only a name containing a DNS name the deployment owns is
+    unique.
+    """
+    xc = site.xcache
+    if xc is None:
+        return
+    name = xc.site_name
+    proposal = proposed_site_name(site)
+    where = (X, "site_name")
+    if name.upper() in SHARED_SITE_NAMES:
+        yield (where, "error", f"site_name {name!r} is a shared name: every Rucio client "
+               f"presenting SITE_NAME={name} would be sent to this cluster's internal cache "
+               f"address; use a name unique to this deployment, e.g. {proposal!r}")
+        return
+    rse_sites = {s.upper(): s for s in xc.rse_sites}
+    if name.upper() in rse_sites:
+        yield (where, "error", f"site_name {name!r} is the `site` attribute of an RSE "
+               f"(xcache.rse_sites): that site's clients share it and its replicas would bypass "
+               f"the cache; use a name unique to this deployment, e.g. {proposal!r}")
+        return
+    token = deployment_token(site)
+    if token is not None and token.lower() not in name.lower():
+        yield (where, "error", f"site_name {name!r} is not unique to this deployment: it must "
+               f"contain the ingress host {token!r} (e.g. {proposal!r}), so that no other Rucio "
+               "client presents it")
+
+
+@check
+def _check_cluster_only(site: SiteConfig) -> Iterator[Finding]:
+    """The cache Service stays inside the cluster.
+
+    Why: a forwarding XCache reads any allowed origin for anyone who can reach it, without
+    authenticating them; a NodePort or LoadBalancer would open it to the network.
+    """
+    xc = site.xcache
+    if xc is not None and xc.service_type != "ClusterIP":
+        yield ((X, "service_type"), "error", f"service_type {xc.service_type} exposes the cache "
+               "outside the cluster; it is an unauthenticated proxy: use ClusterIP (the "
+               "NetworkPolicy admits only the hub's and xcache.client_namespaces' pods)")

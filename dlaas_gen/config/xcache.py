@@ -8,6 +8,7 @@ Cross-field rules (origin mode, watermarks, RAM vs memory limit...) are in ``che
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any, Literal
 
@@ -26,6 +27,20 @@ CRON = re.compile(r"^(\S+\s+){4}\S+$")
 CricScheme = Literal["root", "xroot", "davs", "https", "http"]
 #: Default port of a static origin URL without one.
 DEFAULT_PORTS = {"root": 1094, "xroot": 1094, "davs": 443, "https": 443, "http": 80}
+#: Longest ``all.sitename`` xrootd keeps (longer names are cut: XrdConfig.cc ``xsit``).
+SITE_NAME_MAX = 63
+#: Site names other Rucio clients present too (compared upper case). ``ROAMING`` is what the
+#: Rucio client sends without ``SITE_NAME``; the others are laboratories of the Data Lake and
+#: words any deployment could pick.
+#: Why: the Rucio server keys ``[root-proxy-internal]`` by the client's site (rucio
+#: ``core/replica.py``, ``config_get('root-proxy-internal', client_location['site'])``), so a
+#: shared name hands this cluster's internal cache address to every client of that site.
+SHARED_SITE_NAMES = frozenset({
+    "ROAMING", "CERN", "CERN-PROD", "DESY", "PIC", "INFN", "CNAF", "IN2P3", "CC-IN2P3", "LAPP",
+    "GSI", "SURF", "SARA", "NIKHEF", "FNAL", "BNL", "SLAC", "RAL", "KIT", "ESCAPE", "EULAKE",
+    "DEFAULT", "LOCAL", "LOCALHOST", "SITE", "UNKNOWN", "XCACHE", "CACHE", "PROXY", "DLAAS",
+    "JUPYTER", "JUPYTERHUB", "HUB",
+})
 
 
 def xrd_size_bytes(text: str) -> int:
@@ -162,7 +177,9 @@ class XCacheConfig(StrictModel):
     port: int = Field(default=1094, ge=1, le=65535, description="`xrd.port` of xrootd.")
     service_port: int = Field(default=1094, ge=1, le=65535, description="Port of the Service.")
     service_type: Literal["ClusterIP", "NodePort", "LoadBalancer"] = Field(
-        default="ClusterIP", description="Service type (ClusterIP is enough in-cluster)."
+        default="ClusterIP",
+        description="Service type; only `ClusterIP` is accepted: the cache is an "
+        "unauthenticated forwarding proxy and must not be reachable from outside the cluster.",
     )
     proxy_host: DnsSubdomain | None = Field(
         default=None,
@@ -199,9 +216,16 @@ class XCacheConfig(StrictModel):
     disk_usage: DiskUsage = Field(default_factory=DiskUsage, description="`pfc.diskusage`.")
     write_queue: WriteQueue = Field(default_factory=WriteQueue, description="`pfc.writequeue`.")
     site_name: str = Field(
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=SITE_NAME_MAX,
         description="`all.sitename`; also the Rucio client's `SITE_NAME` and the Rucio "
-        "`[root-proxy-internal]` key.",
+        "`[root-proxy-internal]` key, so it must be unique to this deployment: it must contain "
+        "`ingress.host` (e.g. `DLAAS-<ingress.host>`, what `dlaas-gen xcache rucio-config` "
+        "proposes); shared names (`CERN`, `ROAMING`...) and `rse_sites` are refused.",
+    )
+    rse_sites: list[str] = Field(
+        default_factory=list,
+        description="Values of the `site` attribute of RSEs on the Rucio server "
+        "(`rucio-admin rse get-attribute <RSE>`); `site_name` may not equal one of them.",
     )
     auth_template: str = Field(
         default="datalakepaths", pattern=r"^[A-Za-z][A-Za-z0-9_]*$",
@@ -247,6 +271,29 @@ def effective_exports(xcache: XCacheConfig) -> list[str]:
     if xcache.exports is not None:
         return list(xcache.exports)
     return required_exports(xcache) if xcache.mode == "forwarding" else ["/"]
+
+
+def proposed_site_name(site: Any) -> str:
+    """A Rucio site name unique to the deployment: ``DLAAS-<ingress host>``.
+
+    Why: the ingress host is a DNS name only this deployment owns, so no other Rucio client
+    presents it and no RSE carries it as its ``site`` attribute. Without an ingress, a
+    placeholder the operator must replace with the cluster's own DNS name.
+    """
+    token = deployment_token(site) or "<cluster-dns-name>"
+    return f"DLAAS-{token}"
+
+
+def deployment_token(site: Any) -> str | None:
+    """What a unique site name must contain: the ingress host (a short digest form when the
+    host is too long for ``all.sitename``); None without an ingress."""
+    ingress = getattr(site, "ingress", None)
+    if ingress is None:
+        return None
+    host = ingress.host
+    if len(host) <= SITE_NAME_MAX - len("DLAAS-"):
+        return host
+    return f"{host.split('.', 1)[0][:40]}-{hashlib.sha256(host.encode()).hexdigest()[:12]}"
 
 
 def xcache_site_name(site: Any) -> str | None:

@@ -6,7 +6,13 @@ from typing import Any
 
 from dlaas_gen.config import SiteConfig
 from dlaas_gen.context.common import common_labels
-from dlaas_gen.context.model import FLUX_FOLDER, FOLDER_ORDER, ObjectSpec, SiteContext
+from dlaas_gen.context.model import (
+    FLUX_FOLDER,
+    FOLDER_DEPENDS,
+    FOLDER_ORDER,
+    ObjectSpec,
+    SiteContext,
+)
 
 
 def source_name(site: SiteConfig) -> str:
@@ -16,15 +22,16 @@ def source_name(site: SiteConfig) -> str:
 
 
 def add_flux(ctx: SiteContext, site_name: str, site: SiteConfig) -> None:
-    """Add one Flux Kustomization per applied folder in use, chained with ``dependsOn``.
+    """Add one Flux Kustomization per applied folder in use, with ``dependsOn`` per
+    ``FOLDER_DEPENDS``.
 
-    Why: ``infrastructure`` (DaemonSets, caches) is applied with ``wait: true`` and ``apps``
-    depends on it, so the hub only rolls out once the FUSE mounts it needs are ready.
+    Why: ``infrastructure`` (the EOS DaemonSet) is applied with ``wait: true`` and ``apps``
+    depends on it, so the hub only rolls out once the FUSE mounts it needs are ready. The XCache
+    (``cache``) has its own Kustomization that nothing depends on: the hub works without it.
     """
     gitops = site.gitops
     labels = common_labels(site_name, "flux")
     used = [f for f in FOLDER_ORDER if any(o.folder == f for o in ctx.objects)]
-    previous: str | None = None
     for folder in used:
         name = f"{site_name}-{folder}"
         spec: dict[str, Any] = {
@@ -38,10 +45,9 @@ def add_flux(ctx: SiteContext, site_name: str, site: SiteConfig) -> None:
             "prune": gitops.prune,
             "wait": True,
             "source_name": source_name(site),
-            "depends_on": [previous] if previous else [],
+            "depends_on": [f"{site_name}-{d}" for d in FOLDER_DEPENDS[folder] if d in used],
         }
         ctx.add(ObjectSpec("flux/kustomization.yaml.j2", FLUX_FOLDER, "Kustomization", name, spec))
-        previous = name
     source = gitops.source
     if not isinstance(source, str):
         spec = {

@@ -5,8 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-#: Applied folders, in the order Flux applies them (each later one dependsOn the earlier ones).
-FOLDER_ORDER = ("infrastructure", "apps")
+#: Applied folders, one Flux Kustomization each, in listing order.
+FOLDER_ORDER = ("infrastructure", "apps", "cache")
+#: The folders whose Kustomization each folder's Kustomization dependsOn (when present).
+#: ``apps`` (the hub) waits for ``infrastructure`` (EOS: user pods mount it); ``cache`` (XCache)
+#: is on its own, so a failing cache never blocks the hub.
+FOLDER_DEPENDS: dict[str, tuple[str, ...]] = {
+    "infrastructure": (),
+    "apps": ("infrastructure",),
+    "cache": (),
+}
 FLUX_FOLDER = "flux"
 
 
@@ -16,7 +24,7 @@ class ObjectSpec:
 
     Attributes:
         template: template path under ``templates/``, e.g. ``jupyterhub/helmrelease.yaml.j2``.
-        folder: ``flux``, ``infrastructure`` or ``apps``.
+        folder: ``flux``, ``infrastructure``, ``apps`` or ``cache``.
         kind: the object's kind (checked against the rendered document).
         name: the object's metadata.name (checked against the rendered document).
         vars: template variables.

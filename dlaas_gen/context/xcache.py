@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,9 @@ from dlaas_gen.payload import payload_text
 from dlaas_gen.payload.xcache_refresh import authdb_text, merge_origins
 from dlaas_gen.problem import Problem
 
-FOLDER = "infrastructure"
+#: The cache has a folder and a Flux Kustomization of its own that the hub's does not depend on,
+#: so a crash-looping cache (or no node with the cache disks) never holds back the hub.
+FOLDER = "cache"
 NAME = "xcache"
 CONFIG_CM = "xcache-config"
 AUTHDB_CM = "xcache-authdb"
@@ -38,6 +41,7 @@ RUN_DIR = "/var/run/xrootd"
 SSA_ANNOTATION = "kustomize.toolkit.fluxcd.io/ssa"
 SCRIPT = "xcache_refresh.py"
 JOB_UID = 65534
+PREPARE = "prepare-folders"
 
 
 def xrootd_directives(xc: XCacheConfig) -> list[str]:
@@ -63,11 +67,9 @@ def xrootd_directives(xc: XCacheConfig) -> list[str]:
         ]
     else:
         lines.append(f"pss.origin {xc.origin}")
-    lines += [
-        f"oss.localroot {META_MOUNT}/namespace",
-        f"oss.space meta {META_MOUNT}/xrdcinfos",
-    ]
-    lines += [f"oss.space data {mount}" for mount in data_mounts(xc)]
+    paths = cache_paths(xc)
+    lines.append(f"oss.localroot {paths.localroot}")
+    lines += [f"oss.space {space} {path}" for space, path in paths.spaces]
     lines += [
         "pfc.spaces data meta",
         f"pfc.ram {xc.ram}",
@@ -77,6 +79,34 @@ def xrootd_directives(xc: XCacheConfig) -> list[str]:
         f"pfc.writequeue {xc.write_queue.blocks} {xc.write_queue.threads}",
     ]
     return lines
+
+
+@dataclass(frozen=True)
+class CachePaths:
+    """The folders xrootd needs at start: ``oss.localroot`` and every ``oss.space`` path.
+
+    Why: xrootd 5.5 creates none of them. A missing localroot fails the name2name setup
+    (``XrdOucN2NLoader.cc``: ``stat(lclRoot)`` → "Unable to use localroot"), and a missing space
+    path fails ``oss.space`` (``XrdOssCache.cc``, ``XrdOssCache_FS``: ``FS_Stat(fsPath)`` before
+    the one-level ``mkdir`` of its own sub-folder; reported by ``XrdOssConfig.cc`` ``xspaceBuild``
+    as "Unable to create meta space at ..."); XrdPfc makes no folder (no ``mkdir`` in
+    ``src/XrdPfc``). The volumes start empty, so the init container makes them, from this one list.
+    """
+
+    localroot: str
+    spaces: tuple[tuple[str, str], ...]
+
+    @property
+    def folders(self) -> list[str]:
+        """Every folder to create, localroot first."""
+        return [self.localroot, *(path for _, path in self.spaces)]
+
+
+def cache_paths(xc: XCacheConfig) -> CachePaths:
+    """The localroot and the ``oss.space`` paths (space name, path) the config names."""
+    spaces = [("meta", f"{META_MOUNT}/xrdcinfos")]
+    spaces += [("data", mount) for mount in data_mounts(xc)]
+    return CachePaths(localroot=f"{META_MOUNT}/namespace", spaces=tuple(spaces))
 
 
 def data_mounts(xc: XCacheConfig) -> list[str]:
@@ -91,19 +121,29 @@ def service_host(xc: XCacheConfig) -> str:
 
 
 def rucio_server_config(site: SiteConfig) -> str:
-    """The Rucio server settings that route this site's clients through the cache."""
+    """The Rucio server settings that route this deployment's clients through the cache.
+
+    Why: the server prepends ``root://<[root-proxy-internal][site]>//`` to a wan ``root``,
+    ``http`` or ``https`` PFN when the client's site (``SITE_NAME``, sent by the client's
+    ``detect_client_location``) differs from the replica RSE's ``site`` attribute (rucio
+    ``lib/rucio/core/replica.py``). The site file's checks make the name unique to this
+    deployment, so only its pods receive the cluster-internal address.
+    """
     xc = site.xcache
     if xc is None:
         raise ValueError("the site has no xcache section")
     host = service_host(xc)
+    name = xc.site_name
     return (
-        f"# Rucio server: send clients with SITE_NAME={xc.site_name} through the XCache.\n"
-        "# rucio.cfg (or: rucio-admin config set --section root-proxy-internal "
-        f"--option {xc.site_name} --value {host})\n"
+        f"# Rucio server: clients presenting SITE_NAME={name} (this deployment's user pods,\n"
+        "# only them: the name is unique to it) read through the XCache at its cluster-internal\n"
+        "# address. In rucio.cfg, or: rucio-admin config set --section root-proxy-internal "
+        f"--option {name} --value {host}\n"
         "[root-proxy-internal]\n"
-        f"{xc.site_name} = {host}\n"
-        "# Replicas on RSEs whose `site` attribute equals the site name are not proxied:\n"
-        f"#   rucio-admin rse set-attribute --rse <LOCAL-RSE> --key site --value {xc.site_name}\n"
+        f"{name} = {host}\n"
+        "# Side effect: no RSE has this name as its `site` attribute, so every wan root/http/https\n"
+        "# replica these pods list, CERN-local ones included, comes through the cache (davs is\n"
+        "# read as https). Give no RSE this `site` attribute unless its storage is in this cluster.\n"
     )
 
 
@@ -221,9 +261,21 @@ def _cache_pod_spec(xc: XCacheConfig, selector: dict[str, str]) -> dict[str, Any
         # A directory mount (no subPath): the kubelet swaps in ConfigMap updates, xrootd re-reads.
         mounts.insert(1, {"name": "authdb", "mountPath": AUTHDB_DIR, "readOnly": True})
         volumes.insert(1, {"name": "authdb", "configMap": {"name": AUTHDB_CM}})
+    disk_mounts = [{"name": "meta", "mountPath": META_MOUNT}]
     for index, (host, mount) in enumerate(zip(xc.disks.data, data_mounts(xc), strict=True), 1):
         mounts.append({"name": f"data-{index}", "mountPath": mount})
+        disk_mounts.append({"name": f"data-{index}", "mountPath": mount})
         volumes.append({"name": f"data-{index}", "hostPath": {"path": host, "type": "Directory"}})
+    # Runs as the cache's uid: a folder it cannot create here, xrootd could not write either.
+    prepare = {
+        "name": PREPARE,
+        "image": xc.image.ref(),
+        "command": ["mkdir", "-p", *cache_paths(xc).folders],
+        "resources": {"limits": {"cpu": "100m", "memory": "64Mi"},
+                      "requests": {"cpu": "10m", "memory": "16Mi"}},
+        "securityContext": _security_context(xc.run_as_user),
+        "volumeMounts": disk_mounts,
+    }
     probe = {"tcpSocket": {"port": "xrootd"}}
     container = {
         "name": "xrootd",
@@ -240,6 +292,7 @@ def _cache_pod_spec(xc: XCacheConfig, selector: dict[str, str]) -> dict[str, Any
     spec: dict[str, Any] = {
         "automountServiceAccountToken": False,
         "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+        "initContainers": [prepare],
         "containers": [container],
         "volumes": volumes,
     }

@@ -38,7 +38,7 @@ DEFAULT_IGNORE_ANNOTATIONS: tuple[str, ...] = (
 )
 
 #: Folders `dlaas-gen render` writes inside ``rendered/<site>/``.
-LAYOUT_FOLDERS = frozenset({"flux", "apps", "infrastructure"})
+LAYOUT_FOLDERS = frozenset({"flux", "apps", "infrastructure", "cache"})
 
 
 @dataclass(frozen=True)

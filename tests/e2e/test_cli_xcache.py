@@ -14,7 +14,7 @@ from tests.conftest import REPO
 
 PATH = "/api/doma/rse/query/"
 LOCK = Path("sites/escape.origins.yaml")
-AUTHDB = Path("rendered/escape/infrastructure/configmap-xcache-authdb.yaml")
+AUTHDB = Path("rendered/escape/cache/configmap-xcache-authdb.yaml")
 
 
 def run(runner: CliRunner, *args: str):
@@ -108,8 +108,23 @@ def test_site_without_cric_is_usage_error(runner, repo_copy) -> None:
 def test_rucio_config(runner, repo_copy) -> None:
     result = run(runner, "xcache", "rucio-config", "escape")
     assert result.exit_code == 0
-    assert "[root-proxy-internal]\nCERN = xcache.xcache.svc.cluster.local:1094\n" in result.stdout
+    assert ("[root-proxy-internal]\nDLAAS-dlaas.escape.example.org = "
+            "xcache.xcache.svc.cluster.local:1094\n") in result.stdout
+    assert "CERN-local ones included, comes through the cache" in result.stdout
     assert run(runner, "xcache", "rucio-config", "demo").exit_code == 2
+
+
+def test_rucio_config_refuses_a_shared_site_name(runner, repo_copy) -> None:
+    site = Path("sites/escape.yaml")
+    text = site.read_text()
+    site.write_text(text.replace("  site_name: DLAAS-dlaas.escape.example.org", "  site_name: CERN"))
+    line = text[:text.index("  site_name: DLAAS")].count("\n") + 1
+    result = run(runner, "xcache", "rucio-config", "escape")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith(
+        f"sites/escape.yaml:{line}:3: error: site_name 'CERN' is a shared name: every Rucio client "
+        "presenting SITE_NAME=CERN would be sent to this cluster's internal cache address; use a "
+        "name unique to this deployment, e.g. 'DLAAS-dlaas.escape.example.org' [site-rule]")
 
 
 def test_render_without_lock_fails_at_the_lock(runner, repo_copy) -> None:

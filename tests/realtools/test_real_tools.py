@@ -67,7 +67,7 @@ SITE_FILES = {
     **{p.stem: REPO / "tests" / "fixtures" / "sites" / f"{p.stem}.yaml"
        for p in (Path("minimal"), Path("maximal"), Path("maximal-variants"))},
 }
-APPLIED_FOLDERS = ("flux", "infrastructure", "apps")
+APPLIED_FOLDERS = ("flux", "infrastructure", "apps", "cache")
 KUBECTL = Path(sys.executable).parent / "kubectl"
 USER = "alice"
 BAD_WORDS = ("not recognized", "was not recognized", "deprecated", "ignored")

@@ -16,12 +16,13 @@ import pytest
 from werkzeug import Request, Response
 
 from dlaas_gen import yamlio
+from dlaas_gen.context.xcache import FOLDER as XCACHE_FOLDER
 from dlaas_gen.payload import payload_text
 from dlaas_gen.payload.xcache_refresh import authdb_origins
 from tests.conftest import REPO
 from tests.unit.xcache.xcache_sites import CRIC_DIR
 
-RENDERED = REPO / "rendered" / "escape" / "infrastructure"
+RENDERED = REPO / "rendered" / "escape" / XCACHE_FOLDER
 CM_PATH = "/api/v1/namespaces/xcache/configmaps/xcache-authdb"
 CRIC_PATH = "/api/doma/rse/query/"
 TOKEN = "sa-token-123"

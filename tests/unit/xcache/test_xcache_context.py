@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import configparser
 import posixpath
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from dlaas_gen.errors import ConfigError
 from dlaas_gen.loader import load_site
 from dlaas_gen.payload.xcache_refresh import authdb_text
 from tests.conftest import write_site
-from tests.unit.xcache.xcache_sites import BASE, FIXED, site_with_lock
+from tests.unit.xcache.xcache_sites import BASE, FIXED, SITE_NAME, site_with_lock
 
 
 def objects(path: Path) -> dict[tuple[str, str], dict]:
@@ -89,7 +90,7 @@ def test_cache_pod_is_hardened(tmp_path: Path) -> None:
 
 def test_hub_gets_site_name_and_egress_to_the_cache(tmp_path: Path) -> None:
     values = hub_values(site_with_lock(tmp_path))
-    assert values["singleuser"]["extraEnv"]["SITE_NAME"] == "CERN"
+    assert values["singleuser"]["extraEnv"]["SITE_NAME"] == SITE_NAME
     [rule] = values["singleuser"]["networkPolicy"]["egress"]
     assert rule["ports"] == [{"port": 1094, "protocol": "TCP"}]
     assert rule["to"][0]["namespaceSelector"]["matchLabels"] == {
@@ -134,11 +135,49 @@ def test_empty_lock_file_is_an_error(tmp_path: Path) -> None:
         objects(site_with_lock(tmp_path, lock=lock))
 
 
-def test_rucio_server_config(tmp_path: Path) -> None:
+def test_rucio_server_config_is_read_by_the_server_as_the_proxy_of_the_site(tmp_path) -> None:
+    """The printed section, read the way rucio's ``config_get`` reads rucio.cfg (ConfigParser),
+    gives the cache address for exactly this deployment's site name."""
     site = load_site(site_with_lock(tmp_path)).config
     text = rucio_server_config(site)
-    assert "[root-proxy-internal]\nCERN = xcache.xcache.svc.cluster.local:1094\n" in text
-    assert "--key site --value CERN" in text
+    parser = configparser.ConfigParser()
+    parser.read_string(text)
+    assert parser.items("root-proxy-internal") == [
+        (SITE_NAME.lower(), "xcache.xcache.svc.cluster.local:1094")]
+    assert parser.get("root-proxy-internal", SITE_NAME) == "xcache.xcache.svc.cluster.local:1094"
+    assert not parser.has_option("root-proxy-internal", "CERN")
+    assert "CERN-local ones included, comes through the cache" in text
+    assert "set-attribute" not in text  # no RSE is to be given this deployment's name
+
+
+def test_init_container_creates_every_folder_xrootd_needs_as_its_uid(tmp_path: Path) -> None:
+    objs = objects(site_with_lock(tmp_path))
+    cfg = objs[("ConfigMap", "xcache-config")]["data"]["xcache.cfg"].splitlines()
+    named = [line.split()[1] for line in cfg if line.startswith("oss.localroot ")]
+    named += [line.split()[2] for line in cfg if line.startswith("oss.space ")]
+    assert named == ["/xcache-meta/namespace", "/xcache-meta/xrdcinfos", "/xcache-data_1",
+                     "/xcache-data_2"]
+    pod = objs[("Deployment", "xcache")]["pod_spec"]
+    [init] = pod["initContainers"]
+    xrootd = pod["containers"][0]
+    assert init["command"] == ["mkdir", "-p", *named]
+    assert init["securityContext"] == xrootd["securityContext"]
+    assert init["image"] == xrootd["image"]
+    disks = {m["mountPath"]: m["name"] for m in xrootd["volumeMounts"]}
+    assert {m["mountPath"]: m["name"] for m in init["volumeMounts"]} == {
+        p: disks[p] for p in ("/xcache-meta", "/xcache-data_1", "/xcache-data_2")}
+
+
+def test_cache_has_a_kustomization_the_hub_does_not_depend_on(tmp_path: Path) -> None:
+    path = site_with_lock(tmp_path)
+    site = load_site(path)
+    ctx = build_context(site.name, site.config, path.parent)
+    folders = {o.folder for o in ctx.objects if o.template.startswith("xcache/")}
+    assert folders == {"cache"}
+    flux = {o.name: o.vars for o in ctx.objects if o.kind == "Kustomization" and o.folder == "flux"}
+    assert flux["s-cache"]["path"] == "./rendered/s/cache"
+    assert flux["s-cache"]["depends_on"] == []
+    assert flux["s-apps"]["depends_on"] == []  # this site has no EOS: no infrastructure folder
 
 
 def test_directives_are_deterministic(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from dlaas_gen.config.xcache import (
 from dlaas_gen.errors import ConfigError
 from dlaas_gen.loader import load_site
 from tests.conftest import REPO, write_site
-from tests.unit.xcache.xcache_sites import BASE, FIXED, position
+from tests.unit.xcache.xcache_sites import BASE, FIXED, SITE_NAME, position
 
 
 def errors(folder: Path, text: str) -> list[tuple[int, int, str]]:
@@ -31,7 +31,7 @@ def test_forwarding_site_loads_with_defaults(tmp_path: Path) -> None:
     assert xc.origins.static_by_protocol() == {"root": ["eoseulake.cern.ch:1094"]}
     assert protocols_in_use(xc) == ["https", "root"]  # davs is reached as https
     assert effective_exports(xc) == ["/https:/", "/root:/", "/xroot:/"]
-    assert xcache_site_name(site) == "CERN"
+    assert xcache_site_name(site) == SITE_NAME
 
 
 def test_fixed_origin_site_exports_root(tmp_path: Path) -> None:
@@ -51,7 +51,7 @@ def test_xrd_sizes(text: str, size: int) -> None:
 
 
 def test_forwarding_with_fixed_origin_is_one_mode_too_many(tmp_path: Path) -> None:
-    text = BASE.replace("  site_name: CERN\n", "  site_name: CERN\n  origin: eos.cern.ch:1094\n")
+    text = BASE + "  origin: eos.cern.ch:1094\n"
     [(line, col, message)] = errors(tmp_path, text)
     assert (line, col) == position(text, "origin: eos")
     assert "forwarding mode (pss.origin =) takes none" in message
@@ -158,11 +158,83 @@ def test_site_name_consistent_with_rucio_instances(tmp_path: Path) -> None:
     (tmp_path / "s.origins.yaml").write_text((REPO / "sites/escape.origins.yaml").read_text())
     found = errors(tmp_path, text)
     assert (*position(text, "site_name: GENEVA"),
-            "site_name 'GENEVA' differs from xcache.site_name 'CERN': Rucio would not send this "
+            "site_name 'GENEVA' differs from xcache.site_name 'DLAAS-dlaas.escape.example.org': "
+            "Rucio would not send this "
             "instance's clients through the cache") in found
 
 
 def test_example_site_enables_the_xcache() -> None:
     site = load_site(REPO / "sites" / "escape.yaml").config
-    assert site.xcache.site_name == "CERN" and site.xcache.mode == "forwarding"
+    assert site.xcache.site_name == "DLAAS-dlaas.escape.example.org"
+    assert site.xcache.mode == "forwarding" and site.xcache.service_type == "ClusterIP"
     assert "root://eoseulake.cern.ch:1094" in site.xcache.origins.static
+
+
+# -- the Rucio site name is unique to the deployment --------------------------------------------
+
+ESCAPE = REPO / "sites" / "escape.yaml"
+ESCAPE_NAME = "  site_name: DLAAS-dlaas.escape.example.org"
+
+
+def escape_with(tmp_path: Path, old: str, new: str) -> str:
+    text = ESCAPE.read_text()
+    assert text.count(old) == 1
+    (tmp_path / "s.origins.yaml").write_text((REPO / "sites/escape.origins.yaml").read_text())
+    return text.replace(old, new)
+
+
+@pytest.mark.parametrize("name", ["CERN", "cern", "ROAMING", "DESY", "xcache"])
+def test_shared_site_names_are_refused(tmp_path: Path, name: str) -> None:
+    text = escape_with(tmp_path, ESCAPE_NAME, f"  site_name: {name}")
+    [(line, col, message)] = errors(tmp_path, text)
+    assert (line, col) == position(text, f"site_name: {name}")
+    assert message == (
+        f"site_name {name!r} is a shared name: every Rucio client presenting SITE_NAME={name} "
+        "would be sent to this cluster's internal cache address; use a name unique to this "
+        "deployment, e.g. 'DLAAS-dlaas.escape.example.org'")
+
+
+def test_rse_site_attribute_is_refused(tmp_path: Path) -> None:
+    text = escape_with(tmp_path, ESCAPE_NAME,
+                       "  site_name: DLAAS-dlaas.escape.example.org\n"
+                       "  rse_sites: [dlaas-dlaas.escape.example.org]")
+    [(line, col, message)] = errors(tmp_path, text)
+    assert (line, col) == position(text, "site_name: DLAAS")
+    assert message.startswith("site_name 'DLAAS-dlaas.escape.example.org' is the `site` attribute "
+                              "of an RSE (xcache.rse_sites)")
+
+
+def test_site_name_must_contain_the_ingress_host(tmp_path: Path) -> None:
+    text = escape_with(tmp_path, ESCAPE_NAME, "  site_name: GENEVA-DLAAS")
+    [(line, col, message)] = errors(tmp_path, text)
+    assert (line, col) == position(text, "site_name: GENEVA")
+    assert message == (
+        "site_name 'GENEVA-DLAAS' is not unique to this deployment: it must contain the ingress "
+        "host 'dlaas.escape.example.org' (e.g. 'DLAAS-dlaas.escape.example.org'), so that no "
+        "other Rucio client presents it")
+
+
+def test_site_name_longer_than_xrootd_keeps_is_refused(tmp_path: Path) -> None:
+    text = escape_with(tmp_path, ESCAPE_NAME, "  site_name: " + "A" * 64)
+    [(line, col, message)] = errors(tmp_path, text)
+    assert (line, col) == position(text, "A" * 64) and "at most 63 characters" in message
+
+
+def test_a_long_ingress_host_gives_a_short_unique_proposal(tmp_path: Path) -> None:
+    host = "a-very-long-hub-name." + "sub." * 12 + "example.org"
+    text = escape_with(tmp_path, "host: dlaas.escape.example.org", f"host: {host}")
+    text = text.replace(ESCAPE_NAME, "  site_name: CERN")
+    [(_, _, message)] = errors(tmp_path, text)
+    proposal = message.rsplit("e.g. ", 1)[1].strip("'")
+    assert proposal.startswith("DLAAS-a-very-long-hub-name-") and len(proposal) <= 63
+    ok = escape_with(tmp_path, ESCAPE_NAME, f"  site_name: {proposal}")
+    ok = ok.replace("host: dlaas.escape.example.org", f"host: {host}")
+    assert load_site(write_site(tmp_path, "s", ok)).config.xcache.site_name == proposal
+
+
+@pytest.mark.parametrize("kind", ["NodePort", "LoadBalancer"])
+def test_cache_is_not_exposed_outside_the_cluster(tmp_path: Path, kind: str) -> None:
+    text = BASE + f"  service_type: {kind}\n"
+    [(line, col, message)] = errors(tmp_path, text)
+    assert (line, col) == position(text, "service_type:")
+    assert message.startswith(f"service_type {kind} exposes the cache outside the cluster")

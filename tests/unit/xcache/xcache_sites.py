@@ -15,7 +15,7 @@ xcache:
   image:
     name: hub.opensciencegrid.org/opensciencegrid/xcache
     tag: "24-release"
-  site_name: CERN
+  site_name: DLAAS-hub.test.example.org
   disks:
     data: [/scratch, /scratch_1]
     meta: /xcache-meta
@@ -34,13 +34,14 @@ xcache:
   image:
     name: hub.opensciencegrid.org/opensciencegrid/xcache
     tag: "24-release"
-  site_name: CERN
+  site_name: DLAAS-hub.test.example.org
   mode: fixed_origin
   origin: eospilot.cern.ch:1094
   disks:
     data: [/scratch]
     meta: /xcache-meta
 """
+SITE_NAME = "DLAAS-hub.test.example.org"
 CRIC_DIR = REPO / "tests" / "fixtures" / "cric"
 
 

@@ -5,19 +5,22 @@ BIN    := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 TEST_STAMP    := $(VENV)/.installed-test
 RUCIO_VENV    := .venv-rucio
+# setuptools reports every editable install with an information-only "Editable installation"
+# warning (setuptools.warnings.InformationOnly); it is not a packaging problem, so it is hidden.
+EDITABLE_PIP  := PYTHONWARNINGS="ignore:Editable installation:UserWarning" $(BIN)/python -m pip
 
-.PHONY: venv render check test schema update-snapshots bench fuzz lint clean
+.PHONY: venv render check test schema update-snapshots bench fuzz lint clean docs
 
 venv: $(RUNTIME_STAMP)
 
 $(RUNTIME_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e .
+	$(EDITABLE_PIP) install -q -e .
 	touch $@
 
 $(TEST_STAMP): $(RUNTIME_STAMP) pyproject.toml
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(EDITABLE_PIP) install -q -e '.[test]'
 	touch $@
 
 $(RUCIO_VENV)/.installed: tests/realtools/setup_rucio_venv.sh
@@ -34,8 +37,13 @@ check: venv
 	$(BIN)/dlaas-gen validate
 
 ## test: every test, including the real-tool checks (kubectl, KubeSpawner, JupyterHub, Rucio)
-test: $(TEST_STAMP) $(RUCIO_VENV)/.installed
+test: $(TEST_STAMP) $(RUCIO_VENV)/.installed docs
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+## docs: build the documentation (mkdocs.yml, docs/) with --strict into a temporary folder; quiet unless it fails
+docs: $(TEST_STAMP)
+	@site=$$(mktemp -d) && out=$$(NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir "$$site" 2>&1); \
+	status=$$?; rm -rf "$$site"; [ $$status -eq 0 ] || { printf '%s\n' "$$out"; exit $$status; }
 
 ## schema: regenerate sites/site.schema.json
 schema: venv

@@ -48,6 +48,8 @@ def test_wheel_contents(wheel: Path) -> None:
     assert {"dlaas_gen/sites/demo.yaml", "dlaas_gen/sites/escape.yaml",
             "dlaas_gen/sites/site.schema.json"} <= names
     assert any(n.startswith("dlaas_gen/data/schemas/") and n.endswith(".json") for n in names)
+    assert {"dlaas_gen/data/schemas/SHA256SUMS", "dlaas_gen/templates/xcache/deployment.yaml.j2",
+            "dlaas_gen/data/schemas/flux-v1/json/helmrelease-helm-v1.json"} <= names
     assert not any(n.startswith(("tests/", "rendered/", "templates/", "sites/")) for n in names)
 
 

@@ -2,20 +2,21 @@
 
 Why: ruamel round-trip keeps comments, key order and quoting, but it still re-flows some
 whitespace; documents we do not change must stay byte-for-byte identical, so each document keeps
-its original text and only changed documents are dumped, after which every dumped line that
-equals an original line (ignoring trailing whitespace) is replaced by the original bytes.
+its original text and only changed documents are re-emitted, entry by entry (`emit`).
+Parsing accepts what kustomize's Go YAML parser accepts and ruamel does not (a TAB after a value,
+``key:<TAB>value``), and error messages never quote a value from the file (a duplicate
+``password`` key must not print the passwords).
 """
 
 from __future__ import annotations
 
-import difflib
-import io
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.error import MarkedYAMLError
 
+from dlaas_gen.migrate.emit import dump, emit_changed
 from dlaas_gen.yamlio import make_roundtrip
 
 _SEPARATOR = re.compile(r"^---(?:[ \t]*(?:#.*)?)?$")
@@ -45,6 +46,7 @@ class Chunk:
         doc: parsed document (None for an empty document).
         changed: set by the migration when `doc` was modified.
         extra: documents to emit right after this one (new source objects).
+        tolerated: a TAB that ruamel rejects (and Go YAML accepts) was read leniently.
     """
 
     head: str
@@ -54,6 +56,7 @@ class Chunk:
     doc: Any = None
     changed: bool = False
     extra: list[Any] = field(default_factory=list)
+    tolerated: bool = False
 
     @property
     def original(self) -> str:
@@ -146,69 +149,144 @@ def detect_indent(text: str) -> tuple[int, int, int]:
     return mapping, offset + 2, offset
 
 
+_PLACEHOLDER = "\ue000"
+_TAB_PROBLEM = "found character '\\t' that cannot start any token"
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+_DUPLICATE = re.compile(r'found duplicate key "(?P<key>.*?)" with value ')
+
+
+def safe_problem(exc: BaseException) -> str:
+    """The YAML problem of `exc` without any value from the input.
+
+    Why: ruamel's messages quote values (a duplicate key prints both values, a bad scalar prints
+    itself); keys are fine, so a duplicate key is named, and every other quoted text longer than
+    one character is replaced by ``…``.
+    """
+    problem = getattr(exc, "problem", None) or getattr(exc, "context", None)
+    if problem is None:
+        return "invalid YAML: a value cannot be read"
+    match = _DUPLICATE.search(problem)
+    if match:
+        return f'invalid YAML: duplicate key "{match.group("key")}"'
+
+    def redact(m: re.Match[str]) -> str:
+        return m.group(0) if len(m.group(0)) <= 4 else m.group(0)[0] + "…" + m.group(0)[0]
+
+    return f"invalid YAML: {_QUOTED.sub(redact, str(problem))}"
+
+
+def _fix_tab(lines: list[str], line: int, col: int, placeholder: bool) -> bool:
+    """Make the TAB at (line, col) acceptable to ruamel the way Go YAML reads it."""
+    if line >= len(lines) or col >= len(lines[line]) or lines[line][col] != "\t":
+        return False
+    text = lines[line]
+    stop = col
+    while stop < len(text) and text[stop] in " \t":
+        stop += 1
+    rest = text[stop:].rstrip("\n")
+    before = text[:col].rstrip(" \t")
+    indicator = bool(before) and (before[-1] == ":" or (
+        before[-1] in "-?" and (len(before) == 1 or before[-2] in " \t")))
+    if not rest or rest.startswith("#") or indicator:
+        lines[line] = text[:col] + text[col:stop].replace("\t", " ") + text[stop:]
+        return True
+    if not placeholder:
+        return False
+    lines[line] = text[:col] + _PLACEHOLDER + text[col + 1:]
+    return True
+
+
+def _untab(node: Any) -> Any:
+    """Turn placeholders back into the TABs they stand for (inside plain scalars)."""
+    if isinstance(node, str) and _PLACEHOLDER in node:
+        return node.replace(_PLACEHOLDER, "\t")
+    if isinstance(node, dict):
+        for key in list(node):
+            value = _untab(node[key])
+            if value is not node[key]:
+                node[key] = value
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            new = _untab(value)
+            if new is not value:
+                node[i] = new
+    return node
+
+
+def load_tolerant(text: str) -> tuple[Any, bool]:
+    """Parse one document with ruamel round-trip; TABs Go YAML accepts are accepted too.
+
+    Returns:
+        ``(document, tolerated)``: tolerated is True when a TAB had to be read leniently.
+
+    Raises:
+        MarkedYAMLError, YAMLError: the text is not YAML (even for Go YAML).
+    """
+    yaml = make_roundtrip()
+    lines = text.split("\n")
+    placeholder = _PLACEHOLDER not in text
+    tolerated = False
+    for _ in range(text.count("\t") + 1):
+        try:
+            doc = yaml.load("\n".join(lines))
+        except MarkedYAMLError as exc:
+            mark = exc.problem_mark
+            if exc.problem != _TAB_PROBLEM or mark is None or not _fix_tab(
+                    lines, mark.line, mark.column, placeholder):
+                raise
+            tolerated = True
+            continue
+        return (_untab(doc) if tolerated else doc), tolerated
+    raise YamlFileError("invalid YAML: TAB characters", 1)
+
+
 def parse_file(raw: str) -> YamlFile:
     """Split and parse a file's text (any line ending).
 
     Raises:
-        YamlFileError: conflict markers or invalid YAML, with the file line.
+        YamlFileError: conflict markers or invalid YAML, with the file line (no value quoted).
     """
     crlf = "\r\n" in raw
     text = raw.replace("\r\n", "\n")
     final_newline = text.endswith("\n") or not text
-    yaml = make_roundtrip()
     chunks = []
     for head, body, tail, body_line in split_documents(text):
         chunk = Chunk(head=head, body=body, tail=tail, body_line=body_line)
         if body.strip():
             try:
-                chunk.doc = yaml.load(body)
+                chunk.doc, chunk.tolerated = load_tolerant(body)
             except MarkedYAMLError as exc:
                 mark = exc.problem_mark or exc.context_mark
                 line = body_line + (mark.line if mark else 0)
                 col = (mark.column + 1) if mark else 0
-                problem = exc.problem or exc.context or "invalid YAML"
-                raise YamlFileError(f"invalid YAML: {problem}", line, col) from None
-            except YAMLError as exc:
-                raise YamlFileError(f"invalid YAML: {exc}", body_line) from None
+                raise YamlFileError(safe_problem(exc), line, col) from None
+            except YamlFileError as exc:
+                raise YamlFileError(str(exc), body_line) from None
+            except Exception as exc:  # noqa: BLE001 - ruamel raises ValueError etc. on bad scalars
+                raise YamlFileError(safe_problem(exc), body_line) from None
         chunks.append(chunk)
     return YamlFile(chunks, crlf, final_newline, detect_indent(text))
 
 
 def dump_document(doc: Any, indent: tuple[int, int, int]) -> str:
     """Dump one document with ruamel round-trip and the given indentation."""
-    yaml = make_roundtrip()
-    mapping, sequence, offset = indent
-    yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
-    stream = io.StringIO()
-    yaml.dump(doc, stream)
-    return stream.getvalue()
+    return "\n".join(dump(doc, indent)) + "\n"
 
 
-def _restore_lines(original: str, dumped: str) -> str:
-    """Replace each dumped line equal (up to trailing blanks) to an original line by the original."""
-    old = original.splitlines()
-    new = dumped.splitlines()
-    def key(line: str) -> str:
-        # ruamel escapes tabs in double-quoted scalars; the original tab is the same value.
-        return line.rstrip().replace("\\t", "\t")
-
-    matcher = difflib.SequenceMatcher(None, [key(ln) for ln in old], [key(ln) for ln in new],
-                                      autojunk=False)
-    out: list[str] = []
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        out.extend(old[i1:i2] if tag == "equal" else new[j1:j2])
-    return "\n".join(out) + "\n"
+def render_chunk(chunk: Chunk) -> str:
+    """Return the chunk's new text: only its edited entries change bytes."""
+    if not chunk.changed:
+        return chunk.original
+    pristine, _ = load_tolerant(chunk.body)
+    body = emit_changed(chunk.body, chunk.doc, pristine, detect_indent(chunk.body))
+    return chunk.head + body + chunk.tail
 
 
 def render_file(yfile: YamlFile) -> str:
     """Return the file's text with changed documents re-emitted and new documents appended."""
     parts = []
     for chunk in yfile.chunks:
-        if chunk.changed:
-            body = _restore_lines(chunk.body, dump_document(chunk.doc, detect_indent(chunk.body)))
-            parts.append(chunk.head + body + chunk.tail)
-        else:
-            parts.append(chunk.original)
+        parts.append(render_chunk(chunk))
         for extra in chunk.extra:
             text = "".join(parts)
             if text and not text.endswith("\n"):

@@ -5,9 +5,6 @@ BIN    := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 TEST_STAMP    := $(VENV)/.installed-test
 RUCIO_VENV    := .venv-rucio
-# setuptools reports every editable install with an information-only "Editable installation"
-# warning (setuptools.warnings.InformationOnly); it is not a packaging problem, so it is hidden.
-EDITABLE_PIP  := PYTHONWARNINGS="ignore:Editable installation:UserWarning" $(BIN)/python -m pip
 
 .PHONY: venv render check test schema update-snapshots bench fuzz lint clean docs
 
@@ -16,11 +13,15 @@ venv: $(RUNTIME_STAMP)
 $(RUNTIME_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(EDITABLE_PIP) install -q -e .
+	$(BIN)/python -m pip install -q -e .
 	touch $@
 
+# setuptools reports every editable install with an information-only "Editable installation"
+# warning (setuptools.warnings.InformationOnly); it is not a packaging problem, so it is hidden.
+$(RUNTIME_STAMP) $(TEST_STAMP): export PYTHONWARNINGS := ignore:Editable installation:UserWarning
+
 $(TEST_STAMP): $(RUNTIME_STAMP) pyproject.toml
-	$(EDITABLE_PIP) install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $@
 
 $(RUCIO_VENV)/.installed: tests/realtools/setup_rucio_venv.sh

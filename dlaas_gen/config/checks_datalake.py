@@ -224,6 +224,37 @@ def _check_scratch(site: SiteConfig) -> Iterator[Finding]:
     if root and (_under(scratch.mount_path, root) or _under(root, scratch.mount_path)):
         yield (("scratch", "mount_path"), "error",
                f"scratch mount path {scratch.mount_path} overlaps the read-only EOS mount {root}")
+    yield from _cleanup_identity(site)
+
+
+def _cleanup_identity(site: SiteConfig) -> Iterator[Finding]:
+    """The cleanup CronJob needs an EOS identity that may delete, carried by sss.
+
+    Why: through the shared eosxd mount a process without credentials is the sss keytab's
+    user, which the seed maps to a powerless ``nobody``; the job then deleted nothing and
+    reported success. eosxd forwards a process's ``XrdSecsssENDORSEMENT`` with its sss login
+    (EOS ``fusex/auth/BoundIdentityProvider.cc``, ``sssEnvToBoundIdentity``), read from
+    ``/proc/<pid>/environ`` (so eosxd needs the host PID namespace), and the MGM maps the key
+    of a gateway host with ``vid set map -sss key:<key>`` (EOS ``common/Mapping.cc``).
+    """
+    assert site.scratch is not None and site.eos is not None
+    cleanup = site.scratch.cleanup
+    if cleanup.endorsement is None:
+        yield (("scratch", "cleanup") if "cleanup" in site.scratch.model_fields_set else ("scratch",),
+               "error",
+               "the scratch cleanup needs an EOS identity that may delete: set "
+               "scratch.cleanup.endorsement (a Secret key holding an sss endorsement the MGM "
+               "maps to an account with delete rights on the scratch folder); without it the "
+               "job is the sss keytab's user and deletes nothing")
+        return
+    inst = next(i for i in site.eos.instances if i.name == site.scratch.eos_instance)
+    if not inst.sss:
+        yield (("scratch", "cleanup", "endorsement"), "error",
+               f"the endorsement rides on sss, but EOS instance {inst.name!r} has sss: false")
+    if site.eos.mode == "daemonset" and not site.eos.host_pid:
+        yield (("scratch", "cleanup", "endorsement"), "error",
+               "eosxd reads the endorsement from the job's /proc/<pid>/environ: the eosxd "
+               "DaemonSet needs eos.host_pid: true")
 
 
 @check

@@ -215,7 +215,16 @@ class ScratchCleanup(StrictModel):
     schedule: str = Field(default="17 * * * *", description="Cron schedule (5 fields).")
     image: Image = Field(
         default_factory=lambda: Image(name="docker.io/library/busybox", tag="1.37.0"),
-        description="Small image with `find`.",
+        description="Small image with `sh`, `find`, `xargs`, `rm` and `rmdir` (busybox).",
+    )
+    endorsement: SecretRef | None = Field(
+        default=None,
+        description="Secret key (in the hub namespace) holding the sss endorsement the job "
+        "presents to EOS as `XrdSecsssENDORSEMENT`. Required: through the shared eosxd mount "
+        "the job is otherwise the sss keytab's user, which may delete nothing. The MGM maps the "
+        "key to an account allowed to delete in the scratch tree (`vid set map -sss "
+        "key:<key> vuid:<uid> vgid:<gid>` plus `vid add gateway <node> sss`; see the scratch "
+        "docs).",
     )
 
     @field_validator("schedule")

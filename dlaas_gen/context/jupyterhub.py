@@ -8,6 +8,7 @@ so no component overwrites another's list (Helm would replace a list wholesale).
 from __future__ import annotations
 
 import copy
+import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +59,10 @@ class HubValues:
     profile_overrides: list[dict[str, Any]] = field(default_factory=list)
     profile_extra: dict[str, dict[str, Any]] = field(default_factory=dict)
     post_start: list[str] = field(default_factory=list)
+    #: argv of the token renewer's postStart run (``--detach``); set by the notebook files.
+    renewer: list[str] = field(default_factory=list)
+    #: Env vars naming folders the renewer creates once the EOS token files exist (scratch).
+    token_dirs: list[str] = field(default_factory=list)
 
     def add(self, fragment: dict[str, Any]) -> None:
         """Contribute inline values (lists concatenate)."""
@@ -180,9 +185,8 @@ def add_jupyterhub(ctx: SiteContext, site_name: str, site: SiteConfig, hv: HubVa
         ctx.secrets.append(secret_ref_entry(ns, secret.ref.name, secret.ref.key,
                                             f"HelmRelease valuesFrom -> {secret.target_path}",
                                             secret.purpose))
-    if hv.post_start:
-        # One postStart hook per container: each step may fail without killing the server.
-        script = "; ".join(f"{step} || true" for step in hv.post_start)
+    script = post_start_script(hv)
+    if script:
         hv.add({"singleuser": {"lifecycleHooks": {"postStart": {"exec": {
             "command": ["/bin/sh", "-c", script]}}}}})
     inline = merge_maps(hv.inline, site.extra_values)
@@ -193,6 +197,26 @@ def add_jupyterhub(ctx: SiteContext, site_name: str, site: SiteConfig, hv: HubVa
          "release_name": chart.release_name, "chart": "jupyterhub", "version": chart.version,
          "repo_name": chart.repo_name, "values_from": values_from, "values": inline},
     ))
+
+
+def post_start_script(hv: HubValues) -> str:
+    """The one postStart script of the user container: the token renewer first, then the rest.
+
+    Why the folders go to the renewer: on EOS with OIDC a folder can only be created once the
+    token file exists, and eosxd keeps the identity it first bound to a process; the renewer
+    writes the files, then creates each folder in a fresh process, retrying and logging
+    (``token_renewer.py --mkdir``). Why no ``|| true``: every step must exit 0 by itself (the
+    renewer does), because a failing postStart hook kills the container, and ``|| true`` hid
+    the failure of ``mkdir -p "$SCRATCH"`` before (rule ``poststart-scratch-after-tokens``).
+    """
+    steps: list[str] = []
+    if hv.renewer:
+        steps.append(" ".join([shlex.join(hv.renewer), *(f'--mkdir "${var}"' for var in hv.token_dirs)]))
+    else:
+        # No token files to wait for: nothing but the folders' own failure can stop them.
+        steps.extend(f'mkdir -p "${var}"' for var in hv.token_dirs)
+    steps.extend(hv.post_start)
+    return "; ".join(steps)
 
 
 def hub_namespace_labels(hv: HubValues) -> dict[str, str]:

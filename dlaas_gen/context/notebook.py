@@ -186,9 +186,10 @@ def add_notebook_files(ctx: SiteContext, site_name: str, site: SiteConfig, hv: H
         },
         "extraEnv": env,
     }})
-    hv.post_start.append(
-        f"python3 {RENEWER_DIR}/token_renewer.py --config {RENEWER_DIR}/token-renewer.json --detach"
-    )
+    # Why --detach: postStart must return; the renewer syncs, creates hv.token_dirs once the
+    # EOS token is written (jupyterhub.post_start_script), then polls in the background.
+    hv.renewer.extend(["python3", f"{RENEWER_DIR}/token_renewer.py",
+                       "--config", f"{RENEWER_DIR}/token-renewer.json", "--detach"])
 
 
 def _json(value: Any) -> str:

@@ -1,29 +1,53 @@
 """The scratch area: a writable EOS folder in user pods and the CronJob that ages it out.
 
 Why: retention is enforced by file age with minute arithmetic (``-mmin``), never touching the
-per-user top folders (``-mindepth 2``) and never following symlinks (``find -P``), on a node
-where the FUSE mount exists (same node selector and tolerations as user pods).
+per-user top folders (``-mindepth 2``) and never following symlinks (find's default), on a node
+where the FUSE mount exists (same node selector and tolerations as user pods). The job presents
+an sss endorsement (``XrdSecsssENDORSEMENT``) that the MGM maps to an account allowed to delete;
+without it, it is the powerless sss keytab user. It fails (exit 1) when anything old could not
+be deleted, instead of reporting success.
 """
 
 from __future__ import annotations
 
 from dlaas_gen.config.site import SiteConfig
-from dlaas_gen.context.common import common_labels
+from dlaas_gen.context.common import common_labels, secret_ref_entry
 from dlaas_gen.context.jupyterhub import HubValues
 from dlaas_gen.context.model import ObjectSpec, SiteContext
 from dlaas_gen.config.derived import scratch_host_path
 
 CRONJOB = "scratch-cleanup"
 VOLUME = "dlaas-scratch"
+MOUNT = "/scratch"
+#: busybox's ``nobody``. Why a fixed non-root uid: eosxd decides by the credentials the process
+#: presents (the endorsement), not by its uid, unless the keytab is ``anybody``/``anygroup``
+#: (EOS ``fusex/README.md``, "Mounting with sss credentials"); root would add nothing.
+CLEANUP_UID = 65534
+#: eosxd reads this variable from the calling process (EOS ``fusex/auth/BoundIdentityProvider.cc``).
+ENDORSEMENT_ENV = "XrdSecsssENDORSEMENT"
 
 
 def cleanup_command(mount: str, retention_hours: int) -> list[str]:
-    """The cleanup command: files older than the retention, then emptied sub-folders."""
+    """The cleanup command: files older than the retention, then emptied sub-folders.
+
+    Why ``-print0 | xargs -0 rm``, not ``-delete``: busybox ``find -delete`` only prints an
+    unlink error and still exits 0 (busybox ``findutils/find.c``, ``ACTF(delete)``), Debian's
+    busybox lacks ``-delete``, and busybox reports a failing ``-exec ... +`` batch only for the
+    last batch; ``xargs`` exits 123 when any ``rm`` fails (busybox ``findutils/xargs.c``), and
+    ``pipefail`` also keeps ``find``'s own errors (an unreadable folder). ``rm -f`` removes a
+    symlink, never its target. Nested empty folders go one level per run: a folder whose
+    child was just removed is new again.
+    """
     minutes = retention_hours * 60
     script = (
-        f"find -P {mount} -xdev -mindepth 2 ! -type d -mmin +{minutes} -print -delete; "
-        f"find -P {mount} -xdev -mindepth 2 -type d -empty -mmin +{minutes} -print -delete; "
-        "exit 0"
+        "set -o pipefail; rc=0; "
+        f"find {mount} -xdev -mindepth 2 ! -type d -mmin +{minutes} -print0 "
+        "| xargs -0 -r -t rm -f || rc=1; "
+        f"find {mount} -xdev -mindepth 2 -depth -type d -empty -mmin +{minutes} -print0 "
+        "| xargs -0 -r -t rmdir || rc=1; "
+        f'[ "$rc" = 0 ] || echo "scratch-cleanup: some entries older than {retention_hours} h '
+        'could not be deleted (does the EOS account mapped to the endorsement have delete rights?)" >&2; '
+        'exit "$rc"'
     )
     return ["/bin/sh", "-c", script]
 
@@ -43,15 +67,28 @@ def add_scratch(ctx: SiteContext, site_name: str, site: SiteConfig, hv: HubValue
         # KubeSpawner expands {username} in environment values.
         "extraEnv": {scratch.env_var: f"{scratch.mount_path}/{{username}}"},
     }})
-    hv.post_start.append(f'mkdir -p "${scratch.env_var}"')
+    # Why not a mkdir step: only the token renewer knows when the EOS token file exists.
+    hv.token_dirs.append(scratch.env_var)
     su = site.singleuser
+    cleanup = scratch.cleanup
+    endorsement = None
+    if cleanup.endorsement is not None:
+        endorsement = {"name": ENDORSEMENT_ENV, "secret": cleanup.endorsement.name,
+                       "key": cleanup.endorsement.key}
+        ctx.secrets.append(secret_ref_entry(
+            site.namespace, cleanup.endorsement.name, cleanup.endorsement.key,
+            f"CronJob {CRONJOB} env {ENDORSEMENT_ENV}",
+            "sss endorsement the MGM maps to the scratch cleanup account"))
     ctx.add(ObjectSpec("scratch/cronjob.yaml.j2", "apps", "CronJob", CRONJOB, {
         "name": CRONJOB,
         "namespace": site.namespace,
         "labels": common_labels(site_name, "scratch"),
-        "schedule": scratch.cleanup.schedule,
-        "image": scratch.cleanup.image.ref(),
-        "command": cleanup_command("/scratch", scratch.retention_hours),
+        "schedule": cleanup.schedule,
+        "image": cleanup.image.ref(),
+        "command": cleanup_command(MOUNT, scratch.retention_hours),
+        "mount": MOUNT,
+        "uid": CLEANUP_UID,
+        "endorsement": endorsement,
         "host_path": host,
         "node_selector": dict(su.node_selector),
         "tolerations": [t.model_dump(exclude_none=True) for t in su.tolerations],

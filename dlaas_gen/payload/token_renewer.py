@@ -9,9 +9,19 @@ file whose content changed. Each poll also lets the hub refresh the user's token
 
 Usage::
 
-    token_renewer.py --config FILE            # poll until SIGTERM/SIGINT
+    token_renewer.py --config FILE            # poll until SIGTERM/SIGINT; SIGUSR1 polls now
     token_renewer.py --config FILE --once     # one sync; exit 1 if any file is not current
-    token_renewer.py --config FILE --detach   # one sync, then poll in the background; exit 0
+    token_renewer.py --config FILE --detach [--mkdir DIR]... [--wait SECONDS]
+        # postStart: sync (hub errors retried for up to --wait s), create each DIR once the
+        # EOS token files are in place, then poll in the background; always exit 0
+
+``--mkdir DIR`` creates ``DIR`` (``mkdir -p``) only after every ``eos``-format file exists with
+mode 0600 and our uid, each attempt in a fresh process; attempts are retried every few seconds
+for up to ``--wait`` seconds and then at every poll until one succeeds, and each failure is
+logged. Why: eosxd maps a request to the caller's credentials, read from the calling process's
+``OAUTH2_TOKEN`` file, and caches that identity per process (EOS ``fusex/auth/ProcessCache.cc``
+``ProcessCache::retrieve``): a process that touched the mount before the token existed keeps
+the powerless sss identity, so the folder would never be created.
 
 ``--config`` defaults to ``$DLAAS_TOKEN_RENEWER_CONFIG``. The config is JSON::
 
@@ -40,6 +50,8 @@ import logging
 import os
 import re
 import signal
+import stat
+import subprocess
 import sys
 import tempfile
 import threading
@@ -49,6 +61,9 @@ from urllib.parse import quote
 from urllib.request import Request, urlopen
 
 MIN_INTERVAL = 60
+#: Default bound of the postStart foreground phase (``--wait``), and its retry pause.
+DEFAULT_WAIT = 30.0
+RETRY_SECONDS = 2.0
 FORMATS = ("raw", "eos")
 DEFAULT_LOG_FILE = "/tmp/dlaas-token-renewer.log"
 CONFIG_ENV = "DLAAS_TOKEN_RENEWER_CONFIG"
@@ -319,12 +334,97 @@ def sync_once(config: Config, client: HubClient, now: float | None = None) -> bo
     return all_ok
 
 
-def run(config: Config, client: HubClient, stop: threading.Event, interval: float) -> None:
-    """Sync, then wait ``interval`` seconds (or until ``stop``), until ``stop`` is set.
+def tokens_ready(config: Config) -> bool:
+    """Whether every ``eos``-format file is a non-empty regular file, mode 0600, owned by us.
+
+    Why these tests: eosxd accepts a token file only when its owner is the caller and
+    ``mode & 0077 == 0`` (EOS ``fusex/auth/SecurityChecker.cc``); checking the file, not the
+    mount, never lets this process touch EOS before the token is there.
+    """
+    for spec in config.files:
+        if spec.fmt != "eos":
+            continue
+        try:
+            st = os.lstat(spec.path)
+        except OSError:
+            return False
+        if not stat.S_ISREG(st.st_mode) or st.st_size == 0:
+            return False
+        if (st.st_mode & 0o7777) != 0o600 or st.st_uid != os.getuid():
+            return False
+    return True
+
+
+#: Run in a child process by :func:`make_dir`: ``mkdir -p`` with the reason on failure.
+_MKDIR = (
+    "import os, sys\n"
+    "try:\n"
+    "    os.makedirs(sys.argv[1], exist_ok=True)\n"
+    "except OSError as e:\n"
+    "    sys.stderr.write(e.strerror or str(e))\n"
+    "    sys.exit(1)\n"
+)
+
+
+def make_dir(path: str, timeout: float = 60.0) -> str | None:
+    """Create ``path`` and its parents in a fresh process.
+
+    Returns:
+        None on success, else the reason it failed.
+
+    Why a fresh process: eosxd caches the identity it bound to a process (pid and start time,
+    EOS ``fusex/auth/ProcessCache.cc``); a new process is looked up anew and finds the token.
+    """
+    try:
+        done = subprocess.run([sys.executable, "-c", _MKDIR, path], stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return "no answer within %ds" % int(timeout)
+    except OSError as e:
+        return "cannot start %s: %s" % (sys.executable, e)
+    if done.returncode != 0:
+        return done.stderr.decode("utf-8", "replace").strip() or "exit %d" % done.returncode
+    return None
+
+
+class PendingDirs:
+    """Folders still to create once the EOS token files are in place (``--mkdir``)."""
+
+    def __init__(self, paths: list):
+        """Remember the folders, in order, without duplicates."""
+        self.paths = list(dict.fromkeys(paths))
+        self._said_waiting = False
+
+    def attempt(self, config: Config) -> bool:
+        """Try each pending folder if the token files are ready; True when none is pending."""
+        if not self.paths:
+            return True
+        if not tokens_ready(config):
+            if not self._said_waiting:
+                log.warning("%s: waiting for the EOS token file(s) before creating it",
+                            ", ".join(self.paths))
+                self._said_waiting = True
+            return False
+        for path in list(self.paths):
+            error = make_dir(path)
+            if error is None:
+                log.info("%s: created", path)
+                self.paths.remove(path)
+            else:
+                log.error("%s: cannot create: %s", path, error)
+        return not self.paths
+
+
+def run(config: Config, client: HubClient, stop: threading.Event, interval: float,
+        pending: PendingDirs | None = None, wake: threading.Event | None = None) -> None:
+    """Sync, then wait ``interval`` seconds (or until ``stop``/``wake``), until ``stop`` is set.
 
     Why never raise: a hub restart or IdP outage must not kill the renewer; the next poll
-    retries, and the files keep their last good content meanwhile.
+    retries, and the files keep their last good content meanwhile. ``pending`` folders are
+    tried after each sync until created.
     """
+    wake = stop if wake is None else wake
     while not stop.is_set():
         try:
             sync_once(config, client)
@@ -332,7 +432,40 @@ def run(config: Config, client: HubClient, stop: threading.Event, interval: floa
             log.warning("%s; retrying in %ss", e, int(interval))
         except Exception:  # noqa: BLE001
             log.exception("unexpected error; retrying in %ss", int(interval))
-        stop.wait(interval)
+        if pending is not None:
+            pending.attempt(config)
+        wake.wait(interval)
+        if wake is not stop:
+            wake.clear()
+
+
+def first_sync(config: Config, client: HubClient, pending: PendingDirs, wait: float,
+               retry: float = RETRY_SECONDS) -> bool:
+    """The postStart phase: sync and create folders, retrying for up to ``wait`` seconds.
+
+    Retries while the hub cannot be read or a pending folder is not created yet (its token
+    missing, or the mkdir failing); a token the hub simply lacks is not waited for otherwise.
+
+    Returns:
+        True when the hub answered and no folder is pending.
+    """
+    deadline = time.monotonic() + wait
+    while True:
+        answered = True
+        try:
+            sync_once(config, client)
+        except RenewerError as e:
+            log.warning("%s", e)
+            answered = False
+        done = pending.attempt(config) and answered
+        left = deadline - time.monotonic()
+        if done or left <= 0:
+            break
+        time.sleep(min(retry, left))
+    if pending.paths:
+        log.error("%s: not created within %gs; the background renewer retries every poll",
+                  ", ".join(pending.paths), wait)
+    return done
 
 
 def _detach(log_file: str) -> bool:
@@ -380,13 +513,21 @@ def main(argv: list | None = None) -> int:
     parser.add_argument("--config", default=os.environ.get(CONFIG_ENV), help="JSON config")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--once", action="store_true", help="sync once and exit")
-    mode.add_argument("--detach", action="store_true", help="sync once, then poll in background")
+    mode.add_argument("--detach", action="store_true",
+                      help="sync (retrying for up to --wait s), then poll in background; exit 0")
+    parser.add_argument("--mkdir", action="append", default=[], metavar="DIR",
+                        help="with --detach: create DIR once the EOS token files exist")
+    parser.add_argument("--wait", type=float, default=DEFAULT_WAIT, metavar="SECONDS",
+                        help="with --detach: longest foreground phase (default %(default)s)")
     args = parser.parse_args(argv)
     logging.basicConfig(
         stream=sys.stderr,
         level=logging.INFO,
         format="%(asctime)s token-renewer[%(process)d] %(levelname)s %(message)s",
     )
+    if args.mkdir and not args.detach:
+        log.error("--mkdir needs --detach")
+        return 2
     if not args.config:
         log.error("no config: pass --config or set %s", CONFIG_ENV)
         return 2
@@ -396,28 +537,60 @@ def main(argv: list | None = None) -> int:
     except RenewerError as e:
         log.error("%s", e)
         return 2
-    if args.once or args.detach:
+    if args.once:
         try:
-            ok = sync_once(config, client)
+            return 0 if sync_once(config, client) else 1
         except RenewerError as e:
             log.warning("%s", e)
-            ok = False
-        if args.once:
-            return 0 if ok else 1
+            return 1
+    pending = None
+    if args.detach:
+        # Why the file too: postStart output is shown nowhere unless the hook fails, and a
+        # failing hook kills the container; the log file keeps every message visible.
+        to_file = _file_handler(config.log_file)
+        relative = [d for d in args.mkdir if not os.path.isabs(d)]
+        if relative:
+            # Why: an unset variable in the hook ("$SCRATCH" empty) must not create a folder
+            # in whatever the current directory is.
+            log.error("--mkdir needs absolute paths; not creating %s", ", ".join(map(repr, relative)))
+        pending = PendingDirs([d for d in args.mkdir if os.path.isabs(d)])
+        first_sync(config, client, pending, max(args.wait, 0.0))
         if not _detach(config.log_file):
             return 0  # Why: a failing postStart hook kills the container; never fail here.
+        if to_file is not None:
+            logging.getLogger().removeHandler(to_file)  # stderr is that file now
     lock = _single_instance()
     if lock is None:
         log.info("another renewer already runs for this uid; exiting")
         return 0
-    stop = threading.Event()
+    stop, wake = threading.Event(), threading.Event()
+
+    def _stop(*_: object) -> None:
+        stop.set()
+        wake.set()
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, _stop)
+    signal.signal(signal.SIGUSR1, lambda *_: wake.set())
     log.info("polling %s every %ss for %d file(s)", client.url, int(config.interval),
              len(config.files))
-    run(config, client, stop, config.interval)
+    run(config, client, stop, config.interval, pending, wake)
     log.info("stopped")
     return 0
+
+
+def _file_handler(path: str) -> logging.Handler | None:
+    """Also log to ``path`` (mode 0600); None when it cannot be opened."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    except OSError as e:
+        log.warning("cannot open log file %s: %s", path, e)
+        return None
+    handler = logging.StreamHandler(os.fdopen(fd, "a", buffering=1))
+    root = logging.getLogger()
+    handler.setFormatter(root.handlers[0].formatter if root.handlers else None)
+    root.addHandler(handler)
+    return handler
 
 
 if __name__ == "__main__":

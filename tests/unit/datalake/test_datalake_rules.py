@@ -119,8 +119,7 @@ def test_sss_needs_keytab(tmp_path: Path) -> None:
 
 
 def test_cron_schedule_validated(tmp_path: Path) -> None:
-    path = site_with(tmp_path, "  rule_lifetime_hours: 24\n",
-                     "  rule_lifetime_hours: 24\n  cleanup:\n    schedule: every hour\n")
+    path = site_with(tmp_path, "    endorsement:\n", "    schedule: every hour\n    endorsement:\n")
     [(line, _, message)] = errors(path)
     assert line == line_of(path, "schedule: every hour") and "5-field cron" in message
 
@@ -139,8 +138,8 @@ def test_provider_layouts() -> None:
 
 def test_cleanup_uses_exact_minutes_and_keeps_user_folders() -> None:
     script = cleanup_command("/scratch", 48)[2]
-    assert "-mmin +2880" in script and "-mindepth 2" in script and "find -P" in script
-    assert "-mtime" not in script
+    assert "-mmin +2880" in script and "-mindepth 2" in script
+    assert "-mtime" not in script and " -L " not in script and "-follow" not in script
 
 
 def test_lifetimes() -> None:

@@ -292,3 +292,183 @@ def test_stdlib_only_and_python38_syntax():
         elif isinstance(node, ast.ImportFrom) and node.module:
             imported.add(node.module.split(".")[0])
     assert imported <= set(sys.stdlib_module_names) | {"__future__"}
+
+
+# -- postStart: folders created only once the EOS token file is in place (--mkdir) ---------------
+
+
+def _without_eos(hub) -> None:
+    del hub.state["exchanged_tokens"]["eos"]
+    hub.state["exchange_errors"] = {"eos": "exchange refused"}
+
+
+def _with_eos(hub) -> None:
+    hub.state["exchanged_tokens"]["eos"] = dict(STATE["exchanged_tokens"]["eos"])
+    hub.state.pop("exchange_errors", None)
+
+
+def test_tokens_ready_needs_every_eos_file_private_and_ours(tmp_path):
+    config = tr.Config.from_dict(config_dict(tmp_path))
+    assert not tr.tokens_ready(config)
+    (tmp_path / "oauth.token").write_text("x")  # raw files do not count
+    assert not tr.tokens_ready(config)
+    eos = tmp_path / "eos_oauth.token"
+    tr.atomic_write(str(eos), b"oauth2:t:host/userinfo")
+    assert tr.tokens_ready(config)
+    eos.chmod(0o644)
+    assert not tr.tokens_ready(config)
+    eos.chmod(0o600)
+    eos.write_bytes(b"")
+    assert not tr.tokens_ready(config)
+
+
+def test_make_dir_creates_parents_and_reports_the_reason(tmp_path):
+    assert tr.make_dir(str(tmp_path / "a" / "b")) is None
+    assert (tmp_path / "a" / "b").is_dir()
+    assert tr.make_dir(str(tmp_path / "a" / "b")) is None  # mkdir -p: existing is fine
+    (tmp_path / "file").write_text("")
+    assert tr.make_dir(str(tmp_path / "file" / "x")) == "Not a directory"
+
+
+def test_first_sync_waits_for_the_eos_token_before_creating(tmp_path, hub, monkeypatch, caplog):
+    config = tr.Config.from_dict(config_dict(tmp_path))
+    eos = tmp_path / "eos_oauth.token"
+    scratch = tmp_path / "scratch" / "alice"
+    seen = []
+
+    def checked(path: str, timeout: float = 60.0):
+        seen.append((path, eos.exists() and mode(eos) == 0o600))
+        return real(path, timeout)
+
+    real = tr.make_dir
+    monkeypatch.setattr(tr, "make_dir", checked)
+    _without_eos(hub)
+    pending = tr.PendingDirs([str(scratch)])
+    result = {}
+    worker = threading.Thread(target=lambda: result.setdefault(
+        "done", tr.first_sync(config, hub.client, pending, wait=10, retry=0.05)))
+    with caplog.at_level("INFO", logger="dlaas.token_renewer"):
+        worker.start()
+        deadline = time.monotonic() + 5
+        while hub.requests < 3:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        assert not scratch.exists() and seen == []  # retried, never tried without the token
+        _with_eos(hub)
+        worker.join(10)
+    assert result == {"done": True}
+    assert scratch.is_dir() and seen == [(str(scratch), True)]
+    assert pending.paths == []
+    assert f"{scratch}: waiting for the EOS token file(s)" in caplog.text
+    assert f"{scratch}: created" in caplog.text
+
+
+def test_first_sync_is_bounded_and_says_what_is_missing(tmp_path, hub, caplog):
+    config = tr.Config.from_dict(config_dict(tmp_path))
+    (tmp_path / "file").write_text("")
+    pending = tr.PendingDirs([str(tmp_path / "file" / "alice")])
+    start = time.monotonic()
+    with caplog.at_level("INFO", logger="dlaas.token_renewer"):
+        assert tr.first_sync(config, hub.client, pending, wait=0.5, retry=0.1) is False
+    assert time.monotonic() - start < 5
+    assert "cannot create: Not a directory" in caplog.text
+    assert "not created within 0.5s; the background renewer retries every poll" in caplog.text
+    assert pending.paths == [str(tmp_path / "file" / "alice")]
+
+
+def test_first_sync_does_not_wait_for_a_token_the_hub_lacks(tmp_path, hub):
+    """A failed Rucio exchange is logged, not waited for: it would only slow every spawn."""
+    config = tr.Config.from_dict(config_dict(tmp_path))
+    del hub.state["exchanged_tokens"]["rucio"]
+    start = time.monotonic()
+    assert tr.first_sync(config, hub.client, tr.PendingDirs([str(tmp_path / "s")]), wait=10) is True
+    assert time.monotonic() - start < 5 and (tmp_path / "s").is_dir()
+
+
+def test_first_sync_retries_hub_errors(tmp_path, hub):
+    config = tr.Config.from_dict(config_dict(tmp_path))
+    hub.fail_next = 2
+    assert tr.first_sync(config, hub.client, tr.PendingDirs([]), wait=10, retry=0.05) is True
+    assert hub.requests == 3 and (tmp_path / "eos_oauth.token").exists()
+
+
+def test_loop_creates_pending_folder_once_the_token_arrives(tmp_path, hub):
+    config = tr.Config.from_dict(config_dict(tmp_path))
+    _without_eos(hub)
+    scratch = tmp_path / "scratch"
+    pending = tr.PendingDirs([str(scratch)])
+    stop = threading.Event()
+    worker = threading.Thread(target=tr.run, args=(config, hub.client, stop, 0.05, pending))
+    worker.start()
+    try:
+        deadline = time.monotonic() + 5
+        while hub.requests < 3:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        assert not scratch.exists()
+        _with_eos(hub)
+        while not scratch.is_dir():
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+    finally:
+        stop.set()
+        worker.join(2)
+    assert pending.paths == []
+
+
+def _log_pid(log: Path) -> int:
+    return int(re.search(r"token-renewer\[(\d+)\] INFO polling", log.read_text()).group(1))
+
+
+def test_cli_detach_mkdir_then_sigusr1_syncs_at_once(tmp_path, hub, httpserver):
+    """postStart: the folder exists when the hook returns; SIGUSR1 makes the poller sync now."""
+    raw = config_dict(tmp_path / "files")
+    raw["log_file"] = str(tmp_path / "renewer.log")
+    config_path = tmp_path / "renewer.json"
+    config_path.write_text(json.dumps(raw))
+    scratch = tmp_path / "scratch" / "alice"
+    done = subprocess.run([sys.executable, str(SCRIPT), "--detach", "--mkdir", str(scratch),
+                           "--wait", "10"], env=_env(httpserver, config_path), timeout=20)
+    assert done.returncode == 0 and scratch.is_dir()
+    log = tmp_path / "renewer.log"
+    deadline = time.monotonic() + 5
+    while "polling" not in log.read_text():
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    assert f"{scratch}: created" in log.read_text()  # the foreground phase is in the log too
+    pid = _log_pid(log)
+    try:
+        hub.state["exchanged_tokens"]["eos"]["access_token"] = "eos.B.sig"
+        os.kill(pid, signal.SIGUSR1)  # the interval is 60 s: only the signal can do this
+        eos = tmp_path / "files" / "eos_oauth.token"
+        while b"eos.B.sig" not in eos.read_bytes():
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        assert mode(eos) == 0o600
+    finally:
+        os.kill(pid, signal.SIGTERM)
+    while "stopped" not in log.read_text():
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    assert log.read_text().count(f"{scratch}: created") == 1  # no duplicate log lines
+
+
+def test_cli_mkdir_needs_detach_and_absolute_paths(tmp_path, hub, httpserver):
+    raw = config_dict(tmp_path / "files")
+    raw["log_file"] = str(tmp_path / "renewer.log")
+    config_path = tmp_path / "renewer.json"
+    config_path.write_text(json.dumps(raw))
+    env = _env(httpserver, config_path)
+    once = subprocess.run([sys.executable, str(SCRIPT), "--once", "--mkdir", "/x"], env=env,
+                          capture_output=True, text=True, timeout=10)
+    assert once.returncode == 2 and "--mkdir needs --detach" in once.stderr
+    # "$SCRATCH" unset in the hook: nothing is made in the working directory, the hook exits 0
+    done = subprocess.run([sys.executable, str(SCRIPT), "--detach", "--mkdir", "", "--wait", "1"],
+                          env=env, cwd=tmp_path, capture_output=True, text=True, timeout=20)
+    assert done.returncode == 0
+    assert "--mkdir needs absolute paths; not creating ''" in (tmp_path / "renewer.log").read_text()
+    deadline = time.monotonic() + 5
+    while "polling" not in (tmp_path / "renewer.log").read_text():
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    os.kill(_log_pid(tmp_path / "renewer.log"), signal.SIGTERM)

@@ -6,7 +6,7 @@ RUNTIME_STAMP := $(VENV)/.installed-runtime
 TEST_STAMP    := $(VENV)/.installed-test
 RUCIO_VENV    := .venv-rucio
 
-.PHONY: venv render check test schema update-snapshots bench fuzz lint clean docs
+.PHONY: venv render check test schema update-snapshots bench fuzz lint clean docs docs-generated
 
 venv: $(RUNTIME_STAMP)
 
@@ -45,6 +45,11 @@ test: $(TEST_STAMP) $(RUCIO_VENV)/.installed docs
 docs: $(TEST_STAMP)
 	@site=$$(mktemp -d) && out=$$(NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir "$$site" 2>&1); \
 	status=$$?; rm -rf "$$site"; [ $$status -eq 0 ] || { printf '%s\n' "$$out"; exit $$status; }
+
+## docs-generated: rewrite the generated parts of docs/ (site reference, rule tables, the ESCAPE graph)
+docs-generated: venv
+	$(BIN)/dlaas-gen schema --format markdown
+	$(BIN)/python -c 'from dlaas_gen.reference.pages import refresh_docs; refresh_docs()'
 
 ## schema: regenerate sites/site.schema.json
 schema: venv

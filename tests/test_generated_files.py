@@ -53,7 +53,7 @@ _NOT_VENDORED = {"SHA256SUMS", "README.md"}
 
 
 def vendored_mismatches(root: Path) -> list[str]:
-    """What differs between the files under ``root`` and its ``SHA256SUMS`` (``sha256sum`` output)."""
+    """What differs between the files under ``root`` and its ``SHA256SUMS`` (sha256sum output)."""
     listed: dict[str, str] = {}
     problems = []
     for number, line in enumerate((root / "SHA256SUMS").read_text().splitlines(), 1):

@@ -107,7 +107,7 @@ def test_allow_groups_needs_groups(tmp_path: Path) -> None:
 
 
 def test_register_upload_needs_scratch_rse(tmp_path: Path) -> None:
-    path = site_with(tmp_path, "  rse: JUPYTER-SCRATCH-EULAKE\n", "")
+    path = site_with(tmp_path, "  rse: JUPYTER-EULAKE-SCRATCHDISK", "  # no rse:")
     found = errors(path)
     assert any("register mode needs a scratch RSE" in m for *_, m in found)
 

@@ -35,12 +35,26 @@ def _policy_name(obj_name: str, container: str) -> str:
     return f"{obj_name}-{container}" if container else obj_name
 
 
+#: Boolean policies: Flux v1 treated them as set only when the value is exactly "true".
+BOOLEAN_POLICIES = ("automated", "locked", "ignore")
+#: Tag filter prefixes Flux v1 knew; anything else was a glob of the whole value.
+FILTER_PREFIXES = ("glob", "semver", "regexp", "regex")
+
+
 def suggestion_for(key: str, value: Any, namespace: str, name: str) -> tuple[str, str]:
-    """Return ``(level, suggestion)`` for one removed annotation (level ``warning`` or ``note``)."""
+    """Return ``(level, suggestion)`` for one removed annotation (level ``warning`` or ``note``).
+
+    Why: Flux v1 read ``automated``/``locked``/``ignore`` as on only for the value ``"true"``
+    (fluxcd/flux ``pkg/policy/policy.go``, ``Set.Has`` with ``Boolean``), and a tag filter
+    without one of the prefixes ``glob:``, ``semver:``, ``regexp:``/``regex:`` was a glob of the
+    whole value (``pkg/policy/pattern.go``, ``NewPattern``). Suggestions never repeat the value.
+    """
     key = str(key)
     value = "" if value is None else str(value)
     prefix, _, rest = key.partition("/")
     policy = _policy_name(name, rest.split(".", 1)[1] if rest.startswith("tag.") else "")
+    if (rest in BOOLEAN_POLICIES and value != "true") or rest.startswith("locked_"):
+        return "note", ""
     if rest == "automated":
         return "warning", (
             f"create an ImageRepository, an ImagePolicy and an ImageUpdateAutomation "
@@ -48,14 +62,20 @@ def suggestion_for(key: str, value: Any, namespace: str, name: str) -> tuple[str
             f'# {{"$imagepolicy": "{namespace}:{policy}"}}'
         )
     if prefix in ("fluxcd.io", "flux.weave.works") and rest.startswith("tag."):
-        kind, _, pattern = value.partition(":")
+        kind, sep, _pattern = value.partition(":")
+        if not sep or kind not in FILTER_PREFIXES:
+            return "warning", (
+                "the value has no known filter prefix (glob:, semver:, regexp:), so Flux v1 "
+                "matched it as a glob of the whole value; check it for a typo, then write an "
+                f"ImagePolicy {namespace}/{policy} with spec.filterTags.pattern"
+            )
         if kind == "semver":
             return "warning", (
                 f"ImagePolicy {namespace}/{policy} ({_IMAGE_API}) with "
-                f"spec.policy.semver.range: '{pattern}'"
+                f"spec.policy.semver.range set to the annotation's range"
             )
         return "warning", (
-            f"{kind or 'glob'} tag filters have no direct equivalent (Flux v1 sorted by build "
+            f"{kind} tag filters have no direct equivalent (Flux v1 sorted by build "
             f"time): give images sortable tags, then an ImagePolicy {namespace}/{policy} with "
             f"spec.filterTags.pattern and spec.policy.numerical or alphabetical"
         )
@@ -64,9 +84,10 @@ def suggestion_for(key: str, value: Any, namespace: str, name: str) -> tuple[str
         field = {"repository.fluxcd.io": ":name", "tag.fluxcd.io": ":tag"}.get(prefix, "")
         if prefix == "filter.fluxcd.io":
             return "warning", (
-                f"ImagePolicy {namespace}/{policy} from the filter '{value}' "
+                f"ImagePolicy {namespace}/{policy} from the annotation's filter "
                 f"(semver: -> spec.policy.semver.range)"
             )
+        # the value of these annotations is a path into spec.values (a path, not data)
         where = f"spec.values.{value}" if value else "the values field"
         return "warning", (
             f'add the marker # {{"$imagepolicy": "{namespace}:{policy}{field}"}} next to {where}'
@@ -93,7 +114,7 @@ def remove_flux_v1_annotations(doc: Any, ctx: DocCtx, namespace: str, name: str)
         level, suggestion = suggestion_for(key, value, namespace, name)
         ctx.change(f"removed Flux v1 annotation {key}", annotations, key)
         if level == "warning":
-            ctx.warn(f"annotation {key}: {value} has no automatic Flux v2 equivalent",
+            ctx.warn(f"annotation {key} has no automatic Flux v2 equivalent",
                      annotations, key, suggestion)
         delete_key(annotations, key)
     if keys and not annotations:

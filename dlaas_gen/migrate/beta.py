@@ -12,35 +12,33 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import LiteralScalarString
 
-from dlaas_gen.migrate.ctx import DocCtx
+from dlaas_gen.migrate.ctx import DocCtx, cross_namespace_warning
 from dlaas_gen.migrate.docs import dump_document
 from dlaas_gen.migrate.edit import cmap, delete_key, get_path, insert_key, replace_key
-
-#: (group, old version) → new version; notification depends on the kind.
-GA_VERSIONS: dict[tuple[str, str], str] = {
-    ("helm.toolkit.fluxcd.io", "v2beta1"): "v2",
-    ("helm.toolkit.fluxcd.io", "v2beta2"): "v2",
-    ("kustomize.toolkit.fluxcd.io", "v1beta1"): "v1",
-    ("kustomize.toolkit.fluxcd.io", "v1beta2"): "v1",
-    ("source.toolkit.fluxcd.io", "v1beta1"): "v1",
-    ("source.toolkit.fluxcd.io", "v1beta2"): "v1",
-    ("image.toolkit.fluxcd.io", "v1beta1"): "v1",
-    ("image.toolkit.fluxcd.io", "v1beta2"): "v1",
-    ("notification.toolkit.fluxcd.io", "v1beta1"): "v1beta3",
-    ("notification.toolkit.fluxcd.io", "v1beta2"): "v1beta3",
-}
-_NOTIFICATION_V1 = frozenset({"Receiver"})
+from dlaas_gen.migrate.versions import ALPHA, OLD, classify
 
 
 def ga_api_version(api_version: str, kind: str = "") -> str | None:
-    """Return the GA apiVersion of a beta Flux apiVersion, None if it is not a Flux beta."""
-    group, _, version = str(api_version).rpartition("/")
-    new = GA_VERSIONS.get((group, version))
-    if new is None:
-        return None
-    if group == "notification.toolkit.fluxcd.io" and kind in _NOTIFICATION_V1:
-        new = "v1"
-    return f"{group}/{new}"
+    """Return the current apiVersion for an old (beta or alpha) Flux apiVersion, else None."""
+    verdict = classify(str(api_version), kind)
+    return verdict.target if verdict.status in (OLD, ALPHA) else None
+
+
+def _namespace(doc: CommentedMap) -> str | None:
+    ns = get_path(doc, "metadata", "namespace")
+    return str(ns) if ns else None
+
+
+def _cross_namespace(doc: CommentedMap, ctx: DocCtx, namespace: str | None) -> None:
+    """Report source references into another namespace (``--no-cross-namespace-refs``)."""
+    own = _namespace(doc) or namespace
+    for path in (("spec", "chart", "spec", "sourceRef"), ("spec", "chartRef"),
+                 ("spec", "sourceRef")):
+        ref = get_path(doc, *path)
+        if isinstance(ref, CommentedMap) and ref.get("namespace") and own and (
+                str(ref["namespace"]) != own):
+            cross_namespace_warning(ctx, f"{ref.get('kind', 'source')} {ref['namespace']}/"
+                                         f"{ref.get('name')}", ref, "namespace")
 
 
 def _yaml_text(node: Any) -> LiteralScalarString:
@@ -78,19 +76,29 @@ def _patches(owner: CommentedMap, ctx: DocCtx, where: str) -> None:
             delete_key(owner, other)
 
 
+def _values_file(owner: CommentedMap, ctx: DocCtx, where: str) -> None:
+    """``valuesFile`` → ``valuesFiles: [valuesFile, *valuesFiles]`` (nothing dropped).
+
+    Why: the v1beta2 API merged ``valuesFile`` "before the ValuesFiles items"
+    (fluxcd/source-controller ``api/v1beta2/helmchart_types.go``); v1 only has the list.
+    """
+    first = owner["valuesFile"]
+    old = owner.get("valuesFiles")
+    ctx.change(f"{where}valuesFile → {where}valuesFiles (first item)", owner, "valuesFile")
+    if isinstance(old, CommentedSeq):
+        old.insert(0, first)
+        delete_key(owner, "valuesFile")
+    elif isinstance(old, list):
+        owner["valuesFiles"] = CommentedSeq([first, *old])
+        delete_key(owner, "valuesFile")
+    else:
+        replace_key(owner, "valuesFile", "valuesFiles", CommentedSeq([first]))
+
+
 def _helmrelease(spec: CommentedMap, ctx: DocCtx) -> None:
     chart_spec = get_path(spec, "chart", "spec")
     if isinstance(chart_spec, CommentedMap) and "valuesFile" in chart_spec:
-        files = CommentedSeq([chart_spec["valuesFile"]])
-        for item in chart_spec.get("valuesFiles") or []:
-            if item not in files:
-                files.append(item)
-        ctx.change("spec.chart.spec.valuesFile → valuesFiles", chart_spec, "valuesFile")
-        if "valuesFiles" in chart_spec:
-            chart_spec["valuesFiles"] = files
-            delete_key(chart_spec, "valuesFile")
-        else:
-            replace_key(chart_spec, "valuesFile", "valuesFiles", files)
+        _values_file(chart_spec, ctx, "spec.chart.spec.")
     for renderer in spec.get("postRenderers") or []:
         kustomize = renderer.get("kustomize") if isinstance(renderer, dict) else None
         if isinstance(kustomize, CommentedMap):
@@ -98,8 +106,7 @@ def _helmrelease(spec: CommentedMap, ctx: DocCtx) -> None:
     install = spec.get("install")
     if isinstance(install, CommentedMap) and "skipCRDs" in install:
         skip = install["skipCRDs"]
-        ctx.change(f"install.skipCRDs: {str(bool(skip)).lower()} → install.crds: {'Skip' if skip else 'Create'}",
-                   install, "skipCRDs")
+        ctx.change("install.skipCRDs → install.crds", install, "skipCRDs")
         if "crds" in install:
             delete_key(install, "skipCRDs")
         else:
@@ -108,8 +115,8 @@ def _helmrelease(spec: CommentedMap, ctx: DocCtx) -> None:
 
 def _kustomization(spec: CommentedMap, ctx: DocCtx) -> None:
     if "validation" in spec:
-        ctx.change(f"removed spec.validation: {spec['validation']} (gone in v1; the server "
-                   f"validates on apply)", spec, "validation")
+        ctx.change("removed spec.validation (gone in v1; the server validates on apply)", spec,
+                   "validation")
         delete_key(spec, "validation")
     _patches(spec, ctx, "spec.")
 
@@ -121,8 +128,7 @@ def _source(kind: str, spec: CommentedMap, ctx: DocCtx) -> None:
                 ctx.change(f"removed spec.{key} (gone in v1)", spec, key)
                 delete_key(spec, key)
     if kind == "HelmChart" and "valuesFile" in spec:
-        ctx.change("spec.valuesFile → valuesFiles", spec, "valuesFile")
-        replace_key(spec, "valuesFile", "valuesFiles", CommentedSeq([spec["valuesFile"]]))
+        _values_file(spec, ctx, "spec.")
 
 
 def _notification(kind: str, spec: CommentedMap, ctx: DocCtx) -> None:
@@ -137,8 +143,14 @@ def _notification(kind: str, spec: CommentedMap, ctx: DocCtx) -> None:
         meta.setdefault("summary", summary)
 
 
-def migrate_beta(doc: CommentedMap, ctx: DocCtx) -> str | None:
-    """Move one beta Flux object to its GA apiVersion in place; return the new apiVersion."""
+def migrate_beta(doc: CommentedMap, ctx: DocCtx, namespace: str | None = None) -> str | None:
+    """Move one beta (or alpha) Flux object to its current apiVersion in place; return it.
+
+    Args:
+        doc: the object.
+        ctx: report context.
+        namespace: the namespace it lands in when it sets none (for cross-namespace checks).
+    """
     kind = str(doc.get("kind", ""))
     old = str(doc.get("apiVersion", ""))
     new = ga_api_version(old, kind)
@@ -160,4 +172,6 @@ def migrate_beta(doc: CommentedMap, ctx: DocCtx) -> str | None:
         elif group == "image.toolkit.fluxcd.io":
             ctx.note("image automation objects have no vendored schema: review fields by hand",
                      doc, "kind")
+        if kind in ("HelmRelease", "Kustomization"):
+            _cross_namespace(doc, ctx, namespace)
     return new

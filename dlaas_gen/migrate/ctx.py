@@ -61,10 +61,31 @@ class DocCtx:
         """Record a step the tool cannot do."""
         self._add(MANUAL, message, node, key, suggestion)
 
-    def note(self, message: str, node: Any = None, key: Any = None) -> None:
+    def note(self, message: str, node: Any = None, key: Any = None, suggestion: str = "") -> None:
         """Record an informational note."""
-        self._add(NOTE, message, node, key, "")
+        self._add(NOTE, message, node, key, suggestion)
 
     def error(self, message: str, node: Any = None, key: Any = None) -> None:
         """Record an error (the file is not written)."""
         self._add(ERROR, message, node, key, "")
+
+
+def cross_namespace_warning(ctx: DocCtx, what: str, node: Any = None, key: Any = None) -> None:
+    """Report a reference to an object in another namespace.
+
+    Why: helm-controller and kustomize-controller refuse such references when they run with
+    ``--no-cross-namespace-refs`` (fluxcd/helm-controller ``internal/acl/acl.go``
+    ``AllowsAccessTo``; fluxcd/kustomize-controller
+    ``internal/controller/kustomization_controller.go``), a common multi-tenancy setting; the
+    release would stop reconciling after the cut-over.
+    """
+    if ctx.options.no_cross_namespace_refs:
+        ctx.manual(f"refers to {what} in another namespace: refused under "
+                   f"--no-cross-namespace-refs", node, key,
+                   f"put a copy of {what.split(' ', 1)[0]} in this object's namespace and drop "
+                   f"the namespace from the reference")
+    else:
+        ctx.warn(f"refers to {what} in another namespace: breaks when the controllers run "
+                 f"with --no-cross-namespace-refs", node, key,
+                 "if they do, run migrate with --no-cross-namespace-refs (sources are then "
+                 "created in the release's namespace)")

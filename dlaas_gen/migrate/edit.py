@@ -1,15 +1,15 @@
 """Small in-place edits on ruamel round-trip maps that keep positions and comments.
 
 Why: rebuilding a HelmRelease spec from scratch would drop every comment; editing the parsed map
-in place (rename at the same index, move a removed key's trailing comment to its predecessor)
-keeps what the user wrote around the fields we touch.
+in place (rename at the same index, keep a renamed key's comment) keeps what the user wrote
+around the fields we touch.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.comments import CommentedMap
 
 
 def line_of(node: Any, key: Any = None) -> int | None:
@@ -37,27 +37,13 @@ def get_path(node: Any, *keys: Any) -> Any:
     return node
 
 
-def _move_comment(cmap: CommentedMap, key: Any) -> None:
-    """Give `key`'s trailing comment to the previous key, so deleting `key` keeps it."""
-    items = cmap.ca.items
-    if key not in items:
-        return
-    comment = items.pop(key)
-    keys = list(cmap.keys())
-    idx = keys.index(key)
-    if idx == 0 or comment is None or len(comment) < 3 or comment[2] is None:
-        return
-    prev = keys[idx - 1]
-    if isinstance(cmap[prev], (CommentedMap, CommentedSeq)):
-        return
-    slot = items.setdefault(prev, [None, None, None, None])
-    if slot[2] is None:
-        slot[2] = comment[2]
-
-
 def delete_key(cmap: CommentedMap, key: Any) -> Any:
-    """Remove `key` (keeping a comment that followed it) and return its value."""
-    _move_comment(cmap, key)
+    """Remove `key` and its attached comment; return its value.
+
+    The comment lines around it are not lost: the emitter keeps the comment lines of a removed
+    entry in place (`emit.Emitter`), which ruamel would otherwise attach to the wrong key.
+    """
+    cmap.ca.items.pop(key, None)
     return cmap.pop(key)
 
 

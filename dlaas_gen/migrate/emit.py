@@ -137,6 +137,15 @@ def _line_key(line: str) -> str:
     return line.rstrip().replace("\\t", "\t")
 
 
+def _item_key(node: Any) -> str:
+    """A hashable key of a list item's value (type included) for aligning two lists."""
+    if isinstance(node, dict):
+        return "{" + ",".join(f"{k!r}:{_item_key(v)}" for k, v in node.items()) + "}"
+    if isinstance(node, list):
+        return "[" + ",".join(_item_key(v) for v in node) + "]"
+    return f"{type(node).__name__}:{node!r}"
+
+
 def restore(old: list[str], new: list[str]) -> list[str]:
     """Return `new` with every line equal to an `old` line (see `_line_key`) taken from
     `old`, and with comment and blank lines of `old` that `new` lost put back in place (an
@@ -325,30 +334,33 @@ class Emitter:
         dash = self._dash_col(old, 0)
         spans = [(s, starts[i + 1] if i + 1 < len(starts) else end) for i, s in enumerate(starts)]
         pieces: list[tuple[str, list[str]]] = []
-        for i in range(max(len(new), len(old))):
-            if i >= len(old):
-                pieces.append(("dumped", self._dump_item(new, i, dash, None)))
-                continue
-            a, b = spans[i]
-            span = self.lines[a:b]
-            if i >= len(new):
-                pieces.append(("deleted", span))
-                continue
-            nv, ov = new[i], old[i]
-            if same(nv, ov):
-                pieces.append(("verbatim", span))
-                continue
-            line, col = old.lc.item(i)
-            if (isinstance(nv, CommentedMap) and isinstance(ov, CommentedMap) and nv and ov
-                    and not _flow(nv) and not _flow(ov) and line == a):
-                try:
-                    prefix = self.lines[a][:col]
-                    pieces.append(("nested", self._map(nv, ov, a, b, prefix)))
-                    continue
-                except _Fallback:
-                    pass
-            pieces.append(("dumped", self._dump_item(new, i, dash, span)))
+        matcher = difflib.SequenceMatcher(None, [_item_key(x) for x in old],
+                                          [_item_key(x) for x in new], autojunk=False)
+        for _tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            pairs = list(zip(range(i1, i2), range(j1, j2), strict=False))
+            for i, j in pairs:
+                pieces.append(self._item(new, old, j, i, spans[i], dash))
+            for i in range(i1 + len(pairs), i2):
+                pieces.append(("deleted", self.lines[spans[i][0]:spans[i][1]]))
+            for j in range(j1 + len(pairs), j2):
+                pieces.append(("dumped", self._dump_item(new, j, dash, None)))
         return self._merge(pieces)
+
+    def _item(self, new: CommentedSeq, old: CommentedSeq, j: int, i: int,
+              span_range: tuple[int, int], dash: int) -> tuple[str, list[str]]:
+        a, b = span_range
+        span = self.lines[a:b]
+        nv, ov = new[j], old[i]
+        if same(nv, ov):
+            return "verbatim", span
+        line, col = old.lc.item(i)
+        if (isinstance(nv, CommentedMap) and isinstance(ov, CommentedMap) and nv and ov
+                and not _flow(nv) and not _flow(ov) and line == a):
+            try:
+                return "nested", self._map(nv, ov, a, b, self.lines[a][:col])
+            except _Fallback:
+                pass
+        return "dumped", self._dump_item(new, j, dash, span)
 
     def _merge(self, pieces: Iterable[tuple[str, list[str]]]) -> list[str]:
         """Join pieces; comments of removed entries are kept unless a dumped piece has them."""

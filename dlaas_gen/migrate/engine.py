@@ -1,50 +1,40 @@
 """The migration run: find files, convert every document, validate, and write if asked.
 
-Why: sources are shared across files (one HelmRepository per URL for the whole run), so all files
-are parsed before any is converted; a file is written only when it changed and every migrated
-object in it validates.
+Why: sources are shared across files (one HelmRepository per URL for the whole run), and a
+kustomize patch must end on the same apiVersion as the object it patches, so all files are
+parsed first; full objects are converted next (pass 1, their fates recorded), then patches,
+patch targets and inline patch texts follow them (pass 2, `convert`). A file is written only
+when it changed and every changed object in it validates.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from dlaas_gen.errors import UsageError
-from dlaas_gen.migrate.annotations import remove_flux_v1_annotations
-from dlaas_gen.migrate.beta import ga_api_version, migrate_beta
-from dlaas_gen.migrate.ctx import DocCtx, object_label
-from dlaas_gen.migrate.docs import (
-    Chunk,
-    YamlFile,
-    YamlFileError,
-    looks_like_template,
-    parse_file,
-    render_file,
-)
-from dlaas_gen.migrate.edit import get_path
-from dlaas_gen.migrate.helmop import HELM_V2, is_helm_operator_release, migrate_helm_operator
-from dlaas_gen.migrate.kustomize import enclosing_namespace, is_kustomize_config, update_kustomize_refs
+from dlaas_gen.migrate.convert import Converter, Item
+from dlaas_gen.migrate.docs import YamlFile, YamlFileError, looks_like_template, parse_file
+from dlaas_gen.migrate.kustomize import KUSTOMIZATION_NAMES, patch_files
 from dlaas_gen.migrate.model import (
     ERROR,
     MANUAL,
     NOTE,
+    WARNING,
     FileOutcome,
     Finding,
     MigrationResult,
-    ObjectPlan,
     Options,
 )
-from dlaas_gen.migrate.schema import validate_object
-from dlaas_gen.migrate.sources import SourceRegistry
 
 YAML_SUFFIXES = (".yaml", ".yml")
 TEMPLATE_SUFFIXES = (".j2", ".jinja", ".jinja2", ".tpl", ".gotmpl", ".tmpl", ".jsonnet", ".libsonnet")
-_FLUX_MARKERS = ("fluxcd.io", "flux.weave.works")
+#: Text that names a Flux API group (``*.fluxcd.io/``, ``flux.weave.works/``).
+_FLUX_TEXT = re.compile(r"(?:[a-z0-9-]+\.)*(?:fluxcd\.io|flux\.weave\.works)/")
 
 
 def _walk(root: Path, exclude: Path | None) -> list[Path]:
@@ -78,16 +68,9 @@ def collect_files(paths: Sequence[str | os.PathLike[str]], exclude: Path | None 
     return out
 
 
-def _is_partial(doc: Any) -> bool:
-    chart = get_path(doc, "spec", "chart")
-    return not (isinstance(chart, dict) and ("repository" in chart or "git" in chart))
-
-
-def _rel(path: Path) -> str:
-    try:
-        return Path(os.path.relpath(path)).as_posix()
-    except ValueError:  # another drive on Windows
-        return path.as_posix()
+def names_flux(text: str) -> bool:
+    """True when a text names a Flux API group (so a problem in it may hide a Flux object)."""
+    return bool(_FLUX_TEXT.search(text))
 
 
 class _Run:
@@ -96,20 +79,13 @@ class _Run:
     def __init__(self, options: Options):
         self.options = options
         self.result = MigrationResult()
-        self.registry = SourceRegistry(interval=options.interval)
         self.parsed: list[tuple[Path, YamlFile, FileOutcome]] = []
 
-    def namespace(self, doc: Any, file: Path) -> tuple[str, bool, str]:
-        """Return ``(namespace, explicit, where it came from)`` for a namespaced object."""
-        ns = get_path(doc, "metadata", "namespace")
-        if ns:
-            return str(ns), True, "metadata.namespace"
-        found = enclosing_namespace(file)
-        if found:
-            return found[0], False, f"namespace of {_rel(found[1])}"
-        if self.options.default_namespace:
-            return self.options.default_namespace, False, "--default-namespace"
-        return "default", False, "the Helm Operator's default"
+    def _skip(self, display: str, line: int, message: str, text: str) -> None:
+        """A file that cannot be read as YAML: an error when it names a Flux API, else a
+        warning (it holds nothing to migrate, and kustomize would refuse it anyway)."""
+        level = ERROR if names_flux(text) else WARNING
+        self.result.findings.append(Finding(display, line, level, f"{message}: skipped"))
 
     def read(self, file: Path) -> None:
         display = file.as_posix()
@@ -118,9 +94,19 @@ class _Run:
         outcome = FileOutcome(display)
         self.result.files.append(outcome)
         try:
-            raw = file.read_bytes().decode("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            self.result.findings.append(Finding(display, 0, ERROR, f"cannot read: {exc}"))
+            data = file.read_bytes()
+        except OSError as exc:
+            outcome.unreadable = True
+            self.result.findings.append(Finding(display, 0, ERROR,
+                                                f"cannot read: {exc.strerror or 'I/O error'}"))
+            return
+        try:
+            raw = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start) + 1
+            col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+            self._skip(display, line, f"not UTF-8 (column {col} of this line)",
+                       data.decode("latin-1"))
             return
         outcome.original = raw
         if file.name == ".flux.yaml":
@@ -130,7 +116,7 @@ class _Run:
                            f"at ./{file.parent.as_posix()} (kustomize-controller builds it)"))
             return
         if file.suffix in TEMPLATE_SUFFIXES:
-            if any(m in raw for m in _FLUX_MARKERS):
+            if names_flux(raw):
                 self.result.findings.append(Finding(
                     display, 0, NOTE, "template file mentions Flux APIs: skipped (not YAML), "
                     "migrate its template source by hand"))
@@ -142,92 +128,23 @@ class _Run:
                 self.result.findings.append(Finding(
                     display, exc.line, NOTE, "not plain YAML (template markup): skipped"))
             else:
-                self.result.findings.append(Finding(display, exc.line, ERROR, str(exc)))
+                self._skip(display, exc.line, str(exc), raw)
             return
         self.parsed.append((file, yfile, outcome))
-        for chunk in yfile.chunks:
-            if isinstance(chunk.doc, dict) and chunk.doc.get("kind") in (
-                    "HelmRepository", "GitRepository", "OCIRepository"):
-                self.registry.register_existing(chunk.doc, self.namespace(chunk.doc, file)[0])
 
-    def convert_chunk(self, file: Path, chunk: Chunk) -> tuple[DocCtx, bool, bool]:
-        """Convert one document; return ``(ctx, flux object migrated, partial)``."""
-        doc = chunk.doc
-        display = file.as_posix()
-        ns, explicit, origin = self.namespace(doc, file)
-        name = str(get_path(doc, "metadata", "name") or "")
-        ctx = DocCtx(display, chunk.body_line, object_label(doc, ns if explicit or (
-            is_helm_operator_release(doc) and not _is_partial(doc)) else None), self.options)
-        api, kind = str(doc.get("apiVersion", "")), str(doc.get("kind", ""))
-        line = ctx.line(doc, "apiVersion")
-        label = ctx.obj
-        migrated = partial = False
-        if is_helm_operator_release(doc):
-            partial = _is_partial(doc)
-            if not explicit and not partial:
-                ctx.warn(f"no metadata.namespace: assumed {ns} ({origin}); the release name "
-                         f"depends on it", doc, "metadata")
-            res = migrate_helm_operator(doc, ctx, ns, explicit, self.registry, display)
-            self.result.plans.append(ObjectPlan(display, line, label, api,
-                                                HELM_V2 if res.migrated else "", res.plan,
-                                                res.manual or any(f.level == MANUAL
-                                                                  for f in ctx.findings)))
-            if not res.migrated:
-                return ctx, False, partial
-            chunk.extra.extend(src.doc for src in res.new_sources)
-            migrated = True
-        elif kind == "FluxHelmRelease" or api.startswith("helm.integrations.flux.weave.works/"):
-            ctx.manual(f"{api} {kind}: chartGitPath is relative to the operator's Git repository "
-                       f"(URL unknown); rewrite it as a helm.toolkit.fluxcd.io/v2 HelmRelease",
-                       doc, "apiVersion")
-            self.result.plans.append(ObjectPlan(display, line, label, api, "", "manual", True))
-            return ctx, False, False
-        elif ga_api_version(api, kind):
-            new = migrate_beta(doc, ctx)
-            count = sum(1 for f in ctx.findings if f.level == "change")
-            self.result.plans.append(ObjectPlan(display, line, label, api, str(new),
-                                                f"{count} change(s)"))
-            migrated = True
-        elif is_kustomize_config(doc, file.name):
-            migrated = update_kustomize_refs(doc, ctx)
-            if migrated:
-                self.result.plans.append(ObjectPlan(display, line, label, api, api,
-                                                    "group/version references updated"))
-            return ctx, migrated, False
-        if remove_flux_v1_annotations(doc, ctx, ns, name):
-            if not migrated:
-                self.result.plans.append(ObjectPlan(display, line, label, api, api,
-                                                    "Flux v1 annotations removed"))
-            migrated = True
-        return ctx, migrated, partial
-
-    def convert_file(self, file: Path, yfile: YamlFile, outcome: FileOutcome) -> None:
-        findings: list[Finding] = []
-        valid = True
-        for chunk in yfile.chunks:
-            if not isinstance(chunk.doc, dict):
-                continue
-            ctx, changed, partial = self.convert_chunk(file, chunk)
-            chunk.changed = changed
-            if changed:
-                for rel, col, message in validate_object(chunk.doc, partial=partial):
-                    ctx.findings.append(Finding(ctx.path, chunk.abs_line(rel), ERROR,
-                                                f"invalid after migration: {message} (col {col})",
-                                                ctx.obj))
-                for extra in chunk.extra:
-                    for _rel, _col, message in validate_object(extra):
-                        ctx.error(f"invalid new {extra['kind']}: {message}", chunk.doc, "kind")
-            valid &= not any(f.level == ERROR for f in ctx.findings)
-            findings.extend(ctx.findings)
-        self.result.findings.extend(findings)
-        if not any(c.changed or c.extra for c in yfile.chunks):
-            return
-        if not valid:
-            outcome.valid = False
-            self.result.findings.append(Finding(outcome.path, 0, ERROR,
-                                                "not written: migrated objects do not validate"))
-            return
-        outcome.migrated = render_file(yfile)
+    def items(self) -> list[Item]:
+        """Every mapping document of the parsed files, with the patch files marked."""
+        patches: set[Path] = set()
+        for file, yfile, _ in self.parsed:
+            if file.name in KUSTOMIZATION_NAMES:
+                for chunk in yfile.chunks:
+                    patches.update(patch_files(chunk.doc, file.parent))
+        out = []
+        for file, yfile, outcome in self.parsed:
+            in_patch = file.resolve() in patches
+            out.extend(Item(file, chunk, outcome, in_patch) for chunk in yfile.chunks
+                       if isinstance(chunk.doc, dict))
+        return out
 
 
 def _write_text(target: Path, text: str, like: Path | None) -> None:
@@ -247,7 +164,8 @@ def migrate(paths: Sequence[str | os.PathLike[str]], options: Options | None = N
     Args:
         paths: files or folders.
         options: run settings.
-        write: rewrite changed files in place.
+        write: rewrite changed files in place (files with manual steps left are still written
+            when what could be converted validates; the exit code stays 1).
         out: write a complete migrated copy of the inputs under this folder instead.
 
     Returns:
@@ -266,10 +184,11 @@ def migrate(paths: Sequence[str | os.PathLike[str]], options: Options | None = N
     run = _Run(options)
     for file, _base in files:
         run.read(file)
-    for file, yfile, outcome in run.parsed:
-        run.convert_file(file, yfile, outcome)
+    converter = Converter(options, run.result)
+    converter.run(run.items(), [(f, y, o) for f, y, o in run.parsed])
     result = run.result
     result.findings.sort(key=lambda f: (f.path, f.line))
+    result.plans.sort(key=lambda p: (p.path, p.line))
     if write:
         for outcome in result.changed_files:
             _write_text(Path(outcome.path), outcome.migrated or "", Path(outcome.path))

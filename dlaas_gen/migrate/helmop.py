@@ -13,7 +13,7 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from dlaas_gen.migrate.ctx import DocCtx
+from dlaas_gen.migrate.ctx import DocCtx, cross_namespace_warning
 from dlaas_gen.migrate.edit import cmap, delete_key, get_path, insert_key, replace_key
 from dlaas_gen.migrate.options_map import map_behaviour
 from dlaas_gen.migrate.sources import SourceRef, SourceRegistry, git_url
@@ -82,12 +82,13 @@ def _chart_source(spec: CommentedMap, chart: CommentedMap, ctx: DocCtx, ns: str,
         secret = get_path(chart, "secretRef", "name")
         src = registry.git_repository(str(chart["git"]), ref, ns, secret)
         if converted:
-            ctx.change(f"Git URL {chart['git']} written as {url} (Flux needs ssh://)", chart, "git")
+            ctx.change("scp-like Git URL written as ssh://host/path (Flux needs ssh://)", chart,
+                       "git")
         if url.startswith("ssh://") and not secret:
             ctx.manual("the Helm Operator used its mounted SSH key; Flux needs a Secret", chart,
-                       "git", f"flux create secret git {src.name}-auth --url={url} "
-                       f"-n {src.namespace}, then set spec.secretRef.name on GitRepository "
-                       f"{src.name}")
+                       "git", f"flux create secret git {src.name}-auth --url=<spec.url of "
+                       f"GitRepository {src.name}> -n {src.namespace}, then set "
+                       f"spec.secretRef.name on GitRepository {src.name}")
         elif secret:
             ctx.warn(f"Secret {secret} must hold username/password for GitRepository {src.name}",
                      chart, "secretRef")
@@ -120,17 +121,19 @@ def _chart_source(spec: CommentedMap, chart: CommentedMap, ctx: DocCtx, ns: str,
                         ("sourceRef", _source_ref(src, ns)))
             _copy_comments(chart, tmpl, {"name": "chart", "version": "version"})
             replace_key(spec, "chart", "chart", cmap(("spec", tmpl)))
-            plan = f"chart {name} {version or '*'} from HelmRepository {src.name}"
+            plan = f"chart {name} from HelmRepository {src.name}"
         if secret:
             ctx.warn(f"chartPullSecret {secret}: the Secret must hold username/password keys",
                      chart, "chartPullSecret")
     if src.created and not src.defined_in:
         src.defined_in = path
-        ctx.change(f"new {src.kind} {src.namespace}/{src.name} ({src.doc['spec']['url']}) "
-                   f"appended to this file", *line_chart)
+        ctx.change(f"new {src.kind} {src.namespace}/{src.name} appended to this file",
+                   *line_chart)
     else:
         where = f", defined in {src.defined_in}" if src.defined_in else ""
         ctx.change(f"uses existing {src.kind} {src.namespace}/{src.name}{where}", *line_chart)
+    if src.namespace and src.namespace != ns:
+        cross_namespace_warning(ctx, f"{src.kind} {src.namespace}/{src.name}", *line_chart)
     ctx.change(f"spec.chart → {plan}", *line_chart)
     return plan, src
 
@@ -166,9 +169,51 @@ def _map_patch_chart(spec: CommentedMap, chart: CommentedMap, ctx: DocCtx) -> No
     replace_key(spec, "chart", "chart", cmap(("spec", tmpl)))
 
 
-def _map_values_from(spec: CommentedMap, ctx: DocCtx, ns: str, chart_dir: str) -> None:
-    """Map valueFileSecrets and valuesFrom to the v2 valuesFrom list."""
+def _values_file(chart_dir: str, path: str) -> str:
+    """A chart-relative values file path as ``valuesFiles`` wants it (relative to the source)."""
+    parts = [p for p in f"{chart_dir}/{path}".split("/") if p not in ("", ".")]
+    return "/".join(parts)
+
+
+def _chart_files(chart_spec: CommentedMap | None, ctx: DocCtx, item: CommentedMap,
+                 ref: dict[str, Any], chart_dir: str, first: bool, files: list[str]) -> None:
+    """Map one ``chartFileRef`` to ``spec.chart.spec.valuesFiles``.
+
+    Why: the Helm Operator read ``path`` relative to the chart root and merged it like any
+    valuesFrom item (fluxcd/helm-operator ``pkg/release/values.go``); source-controller's
+    ``valuesFiles`` are relative to the source and replace the chart's values.yaml, which must
+    therefore come first (``fluxcd/source-controller: docs/spec/v1/helmcharts.md``).
+    """
+    path = str(ref.get("path") or "")
+    if chart_spec is None:
+        ctx.manual("valuesFrom chartFileRef: this release has no spec.chart.spec (an OCI "
+                   "chartRef, or a patch), so valuesFiles cannot be set here", item,
+                   "chartFileRef", "add the file's values to spec.values, or a ConfigMap in "
+                   "valuesFrom")
+        return
+    if not files:
+        files.append(_values_file(chart_dir, "values.yaml"))
+    target = _values_file(chart_dir, path)
+    if target not in files:
+        files.append(target)
+    ctx.change(f"valuesFrom chartFileRef {path} → spec.chart.spec.valuesFiles "
+               f"(after the chart's values.yaml)", item, "chartFileRef")
+    if ref.get("optional"):
+        chart_spec["ignoreMissingValuesFiles"] = True
+        ctx.change("chartFileRef optional → spec.chart.spec.ignoreMissingValuesFiles: true",
+                   item, "chartFileRef")
+    if not first:
+        ctx.warn("chartFileRef came after other valuesFrom items, which it overrode; "
+                 "valuesFiles are chart defaults, so those items now override it", item,
+                 "chartFileRef", "move the overlapping keys into spec.values if the file must "
+                 "win")
+
+
+def _map_values_from(spec: CommentedMap, ctx: DocCtx, ns: str, chart_dir: str,
+                     chart_spec: CommentedMap | None) -> None:
+    """Map valueFileSecrets and valuesFrom to the v2 valuesFrom list (and valuesFiles)."""
     out = CommentedSeq()
+    files: list[str] = []
     anchor = "valuesFrom" if "valuesFrom" in spec else "valueFileSecrets"
     for item in spec.get("valueFileSecrets") or []:
         out.append(cmap(("kind", "Secret"), ("name", item.get("name"))))
@@ -187,19 +232,11 @@ def _map_values_from(spec: CommentedMap, ctx: DocCtx, ns: str, chart_dir: str) -
                     ctx.manual(f"valuesFrom {kind} {ref['namespace']}/{ref.get('name')} is in "
                                f"another namespace (no longer supported)", item, key,
                                f"copy {kind} {ref.get('name')} into namespace {ns}")
-        ext = item.get("externalSourceRef")
-        if isinstance(ext, dict):
-            ctx.manual(f"valuesFrom externalSourceRef {ext.get('url')} is no longer supported "
-                       f"(removed)", item, "externalSourceRef",
-                       "fetch the file into a ConfigMap (committed, or by a CronJob) and add "
-                       "valuesFrom: [{kind: ConfigMap, name: <it>, valuesKey: values.yaml}]")
         ref = item.get("chartFileRef")
         if isinstance(ref, dict):
-            ctx.manual(f"valuesFrom chartFileRef {ref.get('path')} has no valuesFrom equivalent "
-                       f"(removed)", item, "chartFileRef",
-                       f"set spec.chart.spec.valuesFiles: [{chart_dir}values.yaml, "
-                       f"{chart_dir}{ref.get('path')}] (chart defaults are no longer merged "
-                       f"implicitly)")
+            _chart_files(chart_spec, ctx, item, ref, chart_dir, not out and not files, files)
+    if files and chart_spec is not None:
+        chart_spec["valuesFiles"] = CommentedSeq(files)
     if "valueFileSecrets" in spec and anchor != "valueFileSecrets":
         delete_key(spec, "valueFileSecrets")
     if out:
@@ -208,32 +245,64 @@ def _map_values_from(spec: CommentedMap, ctx: DocCtx, ns: str, chart_dir: str) -
         delete_key(spec, anchor)
 
 
+def blockers(doc: Any, options: Any, is_patch: bool) -> list[tuple[str, Any, Any, str]]:
+    """Reasons a Helm Operator release (or patch) must stay on its apiVersion for now.
+
+    Returns:
+        ``(message, node, key, suggestion)`` per reason; empty when it can be converted.
+    """
+    spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else {}
+    chart = spec.get("chart") if isinstance(spec.get("chart"), dict) else {}
+    out = []
+    if not is_patch:
+        version = spec.get("helmVersion")
+        if version == "v2" or (version is None and not options.assume_helm3):
+            why = "helmVersion: v2" if version == "v2" else (
+                "helmVersion unset (the operator default --enabled-helm-versions=v2,v3 picked "
+                "Helm 2)")
+            out.append((f"{why}: helm-controller cannot adopt a Helm 2 release",
+                        spec if version else doc, "helmVersion" if version else "kind",
+                        "convert the release with helm-2to3, then set helmVersion: v3 (or pass "
+                        "--assume-helm3) and run migrate again"))
+        if "git" in chart and not chart.get("path"):
+            # Why: the operator skipped a git chart without path (fluxcd/helm-operator
+            # pkg/chartsync/git.go, forHelmRelease), and chart.name means nothing for git.
+            named = " (chart.name is ignored for a git chart)" if "name" in chart else ""
+            out.append((f"chart.git without chart.path{named}: the chart folder is unknown",
+                        chart, "name" if "name" in chart else "git",
+                        "set spec.chart.path to the chart's folder in the repository, then run "
+                        "migrate again"))
+    for item in spec.get("valuesFrom") or []:
+        if isinstance(item, dict) and isinstance(item.get("externalSourceRef"), dict):
+            out.append(("valuesFrom externalSourceRef has no helm-controller equivalent: the "
+                        "release would lose those values", item, "externalSourceRef",
+                        "fetch the file into a ConfigMap (committed, or by a CronJob), replace "
+                        "the item by configMapKeyRef, then run migrate again"))
+    return out
+
+
 def migrate_helm_operator(doc: CommentedMap, ctx: DocCtx, ns: str, explicit_ns: bool,
-                          registry: SourceRegistry, path: str) -> HelmOpResult:
-    """Convert one Helm Operator HelmRelease (or a partial patch of one) in place."""
+                          registry: SourceRegistry, path: str, *, is_patch: bool
+                          ) -> HelmOpResult:
+    """Convert one Helm Operator HelmRelease (or a partial patch of one) in place.
+
+    A release with a blocker (`blockers`) is left unchanged and reported as a manual step.
+    """
     spec = doc.get("spec")
     if not isinstance(spec, CommentedMap):
         spec = CommentedMap()
     chart = spec.get("chart")
-    is_patch = not (isinstance(chart, dict) and ("repository" in chart or "git" in chart))
     old_api = str(doc.get("apiVersion"))
-    if not is_patch:
-        version = spec.get("helmVersion")
-        if version == "v2" or (version is None and not ctx.options.assume_helm3):
-            why = "helmVersion: v2" if version == "v2" else (
-                "helmVersion unset (the operator default --enabled-helm-versions=v2,v3 picked "
-                "Helm 2)")
-            ctx.manual(f"{why}: helm-controller cannot adopt a Helm 2 release; left unchanged",
-                       spec if version else doc, "helmVersion" if version else "kind",
-                       "convert the release with helm-2to3, then set helmVersion: v3 (or pass "
-                       "--assume-helm3) and run migrate again")
-            return HelmOpResult(False, "manual: Helm 2 release", manual=True)
+    reasons = blockers(doc, ctx.options, is_patch)
+    for message, node, key, suggestion in reasons:
+        ctx.manual(f"{message}; left on {old_api}", node, key, suggestion)
+    if reasons:
+        return HelmOpResult(False, f"manual: {reasons[0][0].split(':', 1)[0]}", manual=True)
     name = str(get_path(doc, "metadata", "name") or "")
     doc["apiVersion"] = HELM_V2
     ctx.change(f"apiVersion {old_api} → {HELM_V2}", doc, "apiVersion")
     if "helmVersion" in spec:
-        ctx.change(f"removed helmVersion: {spec['helmVersion']} (helm-controller is Helm 3+)",
-                   spec, "helmVersion")
+        ctx.change("removed helmVersion (helm-controller is Helm 3+)", spec, "helmVersion")
         delete_key(spec, "helmVersion")
     elif not is_patch:
         ctx.warn("helmVersion unset: assumed Helm 3 (--assume-helm3)", doc, "spec")
@@ -244,8 +313,10 @@ def migrate_helm_operator(doc: CommentedMap, ctx: DocCtx, ns: str, explicit_ns: 
         if isinstance(chart, CommentedMap):
             _map_patch_chart(spec, chart, ctx)
         plan = "patch: fields mapped"
+        if "valuesFrom" in spec or "valueFileSecrets" in spec:
+            _map_values_from(spec, ctx, ns, "", None)
     else:
-        chart_dir = "" if "git" not in chart else str(chart.get("path", "")).strip("/") + "/"
+        chart_dir = str(chart.get("path", "")) if "git" in chart else ""
         plan, src = _chart_source(spec, chart, ctx, ns, explicit_ns, registry, path)
         if src.created and src.doc is not None and src.defined_in == path and not src.placed:
             src.placed = True
@@ -269,9 +340,16 @@ def migrate_helm_operator(doc: CommentedMap, ctx: DocCtx, ns: str, explicit_ns: 
             insert_key(spec, "storageNamespace", target, after="targetNamespace")
             ctx.change(f"storageNamespace: {target} (where the Helm Operator stored the release)",
                        spec, "targetNamespace")
-        _map_values_from(spec, ctx, ns, chart_dir)
-    if is_patch and ("valuesFrom" in spec or "valueFileSecrets" in spec):
-        _map_values_from(spec, ctx, ns, "")
+        _map_values_from(spec, ctx, ns, chart_dir, get_path(spec, "chart", "spec"))
+        # Why: on a failed install the operator ran an uninstall so that the next sync
+        # installed afresh (fluxcd/helm-operator pkg/release/release.go, InstallAction ->
+        # UninstallAction); helm-controller v2 remediates a failed install only when
+        # install.remediation.retries is set (fluxcd/helm-controller api/v2
+        # helmrelease_types.go, InstallRemediation).
+        ctx.note("the Helm Operator uninstalled a failed install and retried it; helm-controller "
+                 "leaves a failed install as it is", doc, "spec",
+                 "set spec.install.remediation.retries (e.g. 3) to retry with an uninstall in "
+                 "between")
     map_behaviour(spec, ctx, full=not is_patch)
     if "status" in doc:
         ctx.change("removed status", doc, "status")

@@ -1,32 +1,45 @@
-"""kustomize files: the namespace they give releases, and group/version references in them.
+"""kustomize files and Flux Kustomization patches: namespaces, patch targets, inline patches.
 
 Why: a HelmRelease without ``metadata.namespace`` gets its namespace from the kustomization
-that includes it, and the Helm Operator's release name depends on it; patch targets and
-transformer ``fieldSpecs`` that select the old group/version would silently stop matching.
+that includes it, and the Helm Operator's release name depends on it. Patch targets and
+transformer ``fieldSpecs`` that select an old group/version, and inline patch texts that carry
+an old apiVersion, silently stop matching once their targets move, in ``kustomization.yaml`` and
+in a Flux Kustomization's ``spec.patches`` alike (a parent's patches would stop adding SOPS
+decryption to its child Kustomizations). Each follows its target: it moves when the target
+moved and stays when the target stays (`pairing`).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scalarstring import LiteralScalarString
 
-from dlaas_gen.migrate.beta import ga_api_version
 from dlaas_gen.migrate.ctx import DocCtx
-from dlaas_gen.yamlio import make_roundtrip
+from dlaas_gen.migrate.pairing import Fates
+from dlaas_gen.migrate.versions import ALPHA, OLD, classify, group_of_kind, target_version
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 _OLD_HELM_GROUPS = ("helm.fluxcd.io", "flux.weave.works")
-_OLD_API_STRINGS = ("helm.fluxcd.io/v1", "flux.weave.works/v1beta1", "toolkit.fluxcd.io/v1beta",
-                    "toolkit.fluxcd.io/v2beta")
+#: An apiVersion of a Flux group inside a text (a patch embedded as a string).
+FLUX_API_IN_TEXT = re.compile(r"(?:[a-z0-9-]+\.)*(?:fluxcd\.io|flux\.weave\.works)/v\d\w*")
+
+#: Converts an inline patch text; returns the new text (the same text when its objects stay),
+#: or None when the text holds no Flux object.
+TextConverter = Callable[[str, DocCtx, CommentedMap | CommentedSeq, Any], str | None]
 
 
 @lru_cache(maxsize=512)
 def _namespace_of(path: Path) -> str | None:
+    from dlaas_gen.migrate.docs import load_tolerant  # noqa: PLC0415 - docs imports nothing here
+
     try:
-        doc = make_roundtrip().load(path.read_text(encoding="utf-8"))
+        doc, _ = load_tolerant(path.read_bytes().decode("utf-8").replace("\r\n", "\n"))
     except Exception:  # noqa: BLE001 - an unreadable kustomization gives no namespace
         return None
     ns = doc.get("namespace") if isinstance(doc, dict) else None
@@ -64,19 +77,62 @@ def is_kustomize_config(doc: Any, filename: str) -> bool:
     )
 
 
+def patch_files(doc: Any, folder: Path) -> list[Path]:
+    """Files a kustomization uses as patches (strategic-merge or ``patches[].path``)."""
+    if not isinstance(doc, dict):
+        return []
+    out = []
+    for item in doc.get("patchesStrategicMerge") or []:
+        if isinstance(item, str) and "\n" not in item:
+            out.append(folder / item)
+    for item in doc.get("patches") or []:
+        if isinstance(item, dict) and isinstance(item.get("path"), str):
+            out.append(folder / item["path"])
+    return [p.resolve() for p in out]
+
+
 def new_group_version(group: str, version: str | None, kind: str | None) -> tuple[str, str | None]:
-    """Return the GA ``(group, version)`` for an old Flux group/version (same when current)."""
+    """Return the current ``(group, version)`` for an old Flux group/version (same when current)."""
     if group in _OLD_HELM_GROUPS and kind in (None, "HelmRelease"):
         return "helm.toolkit.fluxcd.io", ("v2" if version else None)
     if version:
-        new = ga_api_version(f"{group}/{version}", kind or "")
-        if new:
-            return group, new.rsplit("/", 1)[1]
+        verdict = classify(f"{group}/{version}", kind or "")
+        if verdict.status in (OLD, ALPHA):
+            return group, verdict.target.rsplit("/", 1)[1]
     return group, version
 
 
-def _update_selector(node: CommentedMap, ctx: DocCtx, where: str) -> bool:
-    changed = False
+def _old_apis_of_selector(group: str | None, version: str | None, kind: str | None
+                          ) -> list[tuple[str, str | None]]:
+    """``(old group, new version)`` candidates a selector may mean (group may be unset)."""
+    if group:
+        new_group, new_version = new_group_version(group, version, kind)
+        return [(group, new_version)] if (new_group, new_version) != (group, version) else []
+    if not version or not kind:
+        return []
+    out = []
+    flux_group = group_of_kind(kind)
+    if flux_group and classify(f"{flux_group}/{version}", kind).status in (OLD, ALPHA):
+        out.append((flux_group, target_version(flux_group, kind)))
+    if kind == "HelmRelease" and version in ("v1", "v1beta1"):
+        out.append(("helm.fluxcd.io" if version == "v1" else "flux.weave.works", "v2"))
+    return out
+
+
+def _stays(node: CommentedMap, kind: str | None, old_api: str, fates: Fates) -> list[Any]:
+    name = node.get("name")
+    if isinstance(name, str) and kind:
+        found = fates.targets(kind, name, node.get("namespace") or None)
+        return [f for f in found if f.stays and f.old_api.startswith(old_api)]
+    return fates.staying(kind, old_api)
+
+
+def update_selector(node: CommentedMap, ctx: DocCtx, where: str, fates: Fates) -> bool:
+    """Update one patch target / fieldSpec / selector naming an old Flux API; True if changed.
+
+    A selector whose target stays on its old apiVersion (a Helm 2 release, say) is left alone
+    and reported as a manual step with the target's location.
+    """
     kind = node.get("kind")
     kind = str(kind) if kind is not None else None
     api = node.get("apiVersion")
@@ -84,49 +140,112 @@ def _update_selector(node: CommentedMap, ctx: DocCtx, where: str) -> bool:
         group, version = api.rsplit("/", 1)
         new_group, new_version = new_group_version(group, version, kind)
         new = f"{new_group}/{new_version}"
-        if new != api:
-            ctx.change(f"{where}apiVersion {api} → {new}", node, "apiVersion")
-            node["apiVersion"] = new
-            changed = True
+        if new == api:
+            return False
+        if _blocked(node, ctx, where, kind, api, fates, "apiVersion"):
+            return False
+        ctx.change(f"{where}apiVersion {api} → {new}", node, "apiVersion")
+        node["apiVersion"] = new
+        return True
     group = node.get("group")
-    if isinstance(group, str):
-        version = node.get("version")
-        version = str(version) if version is not None else None
-        new_group, new_version = new_group_version(group, version, kind)
-        if (new_group, new_version) != (group, version):
-            old = f"{group}/{version}" if version else group
-            new = f"{new_group}/{new_version}" if new_version else new_group
-            ctx.change(f"{where}group/version {old} → {new}", node, "group")
-            node["group"] = new_group
-            if new_version is not None:
-                node["version"] = new_version
-            changed = True
-    return changed
+    group = str(group) if isinstance(group, str) else None
+    version = node.get("version")
+    version = str(version) if version is not None else None
+    candidates = _old_apis_of_selector(group, version, kind)
+    if not candidates:
+        return False
+    old_group, new_version = candidates[0]
+    old = f"{old_group}/{version}" if version else old_group
+    if any(_blocked(node, ctx, where, kind, f"{g}/{version}" if version else g, fates,
+                    "group" if group else "version") for g, _ in candidates):
+        return False
+    if group:
+        new_group, _ = new_group_version(group, version, kind)
+        new = f"{new_group}/{new_version}" if new_version else new_group
+        ctx.change(f"{where}group/version {old} → {new}", node, "group")
+        node["group"] = new_group
+    else:
+        new = f"{old_group}/{new_version}"
+        ctx.change(f"{where}version {version} → {new_version} ({kind} of {old_group})", node,
+                   "version")
+    if new_version is not None and version is not None:
+        node["version"] = new_version
+    return True
 
 
-def update_kustomize_refs(doc: Any, ctx: DocCtx) -> bool:
-    """Update patch targets, fieldSpecs and selectors naming old Flux APIs; True if changed.
+def _blocked(node: CommentedMap, ctx: DocCtx, where: str, kind: str | None, old_api: str,
+             fates: Fates, key: str) -> bool:
+    staying = _stays(node, kind, old_api, fates)
+    if not staying:
+        return False
+    first = staying[0]
+    ctx.manual(f"{where.rstrip('.') or 'selector'} selects {first.kind} {first.name}, which stays "
+               f"on {first.old_api} ({first.reason}, {first.where()}): left unchanged with it",
+               node, key, "migrate both once the target can be converted")
+    return True
 
-    Only nested maps are touched, never the document's own ``apiVersion``/``kind``; inline patch
-    texts that mention old APIs are reported, not edited.
-    """
+
+def _convert_string(node: Any, key: Any, ctx: DocCtx, where: str,
+                    convert_text: TextConverter) -> bool:
+    value = node[key]
+    if not (isinstance(value, str) and "\n" in value and FLUX_API_IN_TEXT.search(value)):
+        return False
+    new = convert_text(value, ctx, node, key)
+    if new is None:
+        ctx.warn(f"inline {where}{key} text mentions an old Flux API but holds no Flux object",
+                 node, key, "edit it by hand")
+        return False
+    if new == value:
+        return False
+    node[key] = LiteralScalarString(new) if "\n" in new else new
+    ctx.change(f"inline patch {where}{key}: converted", node, key)
+    return True
+
+
+def update_kustomize_refs(doc: Any, ctx: DocCtx, fates: Fates, convert_text: TextConverter
+                          ) -> bool:
+    """Update patch targets, fieldSpecs, selectors and inline patch texts naming old Flux APIs
+    in a kustomize file; True if anything changed. The document's own apiVersion/kind is
+    never touched."""
     changed = False
 
     def walk(node: Any, where: str, top: bool) -> None:
         nonlocal changed
         if isinstance(node, CommentedMap):
-            if not top and "kind" in node and ("group" in node or "apiVersion" in node):
-                changed |= _update_selector(node, ctx, where)
+            if not top and "kind" in node and ("group" in node or "apiVersion" in node
+                                               or "version" in node):
+                changed |= update_selector(node, ctx, where, fates)
             for key, value in node.items():
-                if isinstance(value, str) and any(s in value for s in _OLD_API_STRINGS) and (
-                        "\n" in value):
-                    ctx.warn(f"inline {where}{key} text mentions an old Flux API", node, key,
-                             "move the patch to a file (migrate converts it) or edit it by hand")
+                if isinstance(value, str):
+                    changed |= _convert_string(node, key, ctx, where, convert_text)
                 else:
                     walk(value, f"{where}{key}.", False)
         elif isinstance(node, CommentedSeq):
-            for item in node:
-                walk(item, where.rstrip(".") + "[].", False)
+            for i, item in enumerate(node):
+                if isinstance(item, str):
+                    changed |= _convert_string(node, i, ctx, where.rstrip(".") + "[]",
+                                               convert_text)
+                else:
+                    walk(item, where.rstrip(".") + "[].", False)
 
     walk(doc, "", True)
+    return changed
+
+
+def update_flux_patches(doc: Any, ctx: DocCtx, fates: Fates, convert_text: TextConverter
+                        ) -> bool:
+    """Update a Flux Kustomization's ``spec.patches``: targets and inline patch texts."""
+    spec = doc.get("spec") if isinstance(doc, dict) else None
+    patches = spec.get("patches") if isinstance(spec, dict) else None
+    if not isinstance(patches, list):
+        return False
+    changed = False
+    for item in patches:
+        if not isinstance(item, CommentedMap):
+            continue
+        target = item.get("target")
+        if isinstance(target, CommentedMap):
+            changed |= update_selector(target, ctx, "spec.patches[].target.", fates)
+        if isinstance(item.get("patch"), str):
+            changed |= _convert_string(item, "patch", ctx, "spec.patches[].", convert_text)
     return changed

@@ -97,6 +97,7 @@ class FileOutcome:
         migrated: new text, None when the file is left alone (nothing to do, or invalid output).
         written: path written to, empty when nothing was written.
         valid: False when the migrated objects failed schema validation.
+        unreadable: the file could not be read at all (permissions, I/O): exit code 2.
     """
 
     path: str
@@ -104,6 +105,7 @@ class FileOutcome:
     migrated: str | None = None
     written: str = ""
     valid: bool = True
+    unreadable: bool = False
 
     @property
     def changed(self) -> bool:
@@ -140,7 +142,16 @@ class MigrationResult:
         return any(f.level == MANUAL for f in self.findings)
 
     def exit_code(self) -> int:
-        """0 nothing to do (or everything written), 1 changes pending, manual steps or errors."""
+        """The CLI's exit code, as for ``render`` and ``diff``.
+
+        0: nothing to do, or every change written and no manual step left (warnings and notes
+        may be printed). 1: changes pending (dry run), manual steps remain (also after
+        ``--write``, which still writes every file it could convert), or an error (a file that
+        cannot be parsed while it names a Flux API, an object that does not validate). 2: a
+        file could not be read at all (usage errors raise `UsageError` before this).
+        """
+        if any(f.unreadable for f in self.files):
+            return 2
         if self.has_errors or self.needs_manual:
             return 1
         if self.changed_files and not self.written:
@@ -157,8 +168,12 @@ class Options:
         default_namespace: namespace of releases without one and without an enclosing
             ``kustomization.yaml`` namespace (None: ``default``, the Helm Operator's default).
         interval: ``spec.interval`` given to created objects and HelmReleases lacking one.
+        no_cross_namespace_refs: the controllers run with ``--no-cross-namespace-refs``: a
+            release gets sources in its own namespace, and an existing reference to another
+            namespace is a manual step (without it, such a reference is a warning).
     """
 
     assume_helm3: bool = False
     default_namespace: str | None = None
     interval: str = DEFAULT_INTERVAL
+    no_cross_namespace_refs: bool = False

@@ -27,7 +27,7 @@ def seconds(value: Any) -> Any:
 def _timeout(node: CommentedMap, ctx: DocCtx, where: str) -> None:
     if "timeout" in node and isinstance(node["timeout"], int | float):
         new = seconds(node["timeout"])
-        ctx.change(f"{where}timeout: {node['timeout']} → \"{new}\"", node, "timeout")
+        ctx.change(f"{where}timeout: integer seconds → duration string", node, "timeout")
         replace_key(node, "timeout", "timeout", new)
 
 
@@ -46,8 +46,8 @@ def _rollback(spec: CommentedMap, ctx: DocCtx, before: str) -> None:
     if rollback.get("retry"):
         retries = rollback.get("maxRetries", 5)
         remediation["retries"] = retries
-        ctx.change(f"rollback.enable + retry (maxRetries {retries}) → "
-                   f"upgrade.remediation.retries: {retries}", rollback, "enable")
+        ctx.change("rollback.enable + retry → upgrade.remediation.retries (rollback.maxRetries, "
+                   "default 5)", rollback, "enable")
     else:
         remediation["retries"] = 1
         ctx.warn("rollback.enable without retry → upgrade.remediation.retries: 1 (approximate: "

@@ -76,6 +76,25 @@ def _position(doc: Any, loc: list[Any]) -> tuple[int, int]:
     return line, col
 
 
+def _message(error: Any) -> str:
+    """A jsonschema error without the offending value (jsonschema's own messages quote it)."""
+    validator, expected, instance = error.validator, error.validator_value, error.instance
+    if validator == "required" and isinstance(instance, dict):
+        missing = [k for k in expected if k not in instance]
+        return f"missing required field(s) {', '.join(missing)}"
+    if validator == "additionalProperties" and isinstance(instance, dict):
+        known = set(error.schema.get("properties", {}))
+        extra = [str(k) for k in instance if k not in known]
+        return f"unknown field(s) {', '.join(extra)}"
+    if validator == "type":
+        return f"must be of type {expected}"
+    if validator in ("enum", "const"):
+        return f"must be one of {expected}" if validator == "enum" else f"must be {expected}"
+    if validator in ("oneOf", "anyOf"):
+        return "matches none of the allowed forms"
+    return f"does not satisfy {validator}: {expected}"
+
+
 def validate_object(doc: Any, *, partial: bool = False) -> list[tuple[int, int, str]]:
     """Validate one migrated object; return ``(line, col, message)`` per problem (0-based line).
 
@@ -94,9 +113,10 @@ def validate_object(doc: Any, *, partial: bool = False) -> list[tuple[int, int, 
         loc = list(error.absolute_path)
         line, col = _position(doc, loc)
         where = ".".join(str(p) for p in loc) or "(root)"
-        problems.append((line - 1, col, f"{where}: {error.message}"))
+        problems.append((line - 1, col, f"{where}: {_message(error)}"))
     if not partial:
         for loc, message in _cel(data):
             line, col = _position(doc, loc)
             problems.append((line - 1, col, f"{'.'.join(loc)}: {message}"))
     return problems
+

@@ -82,11 +82,23 @@ class SourceRef:
 class SourceRegistry:
     """Sources of the run, keyed by ``(kind, normalised URL, extra)``."""
 
-    by_key: dict[tuple[str, str, str], SourceRef] = field(default_factory=dict)
+    by_key: dict[tuple[str, str, str], list[SourceRef]] = field(default_factory=dict)
     names: set[tuple[str, str, str]] = field(default_factory=set)
     interval: str = DEFAULT_INTERVAL
     #: set by the caller before creating: write metadata.namespace on the new object.
     explicit_ns: bool = True
+    #: only hand out sources of the release's own namespace (``--no-cross-namespace-refs``).
+    same_namespace: bool = False
+
+    def _find(self, key: tuple[str, str, str], namespace: str | None) -> SourceRef | None:
+        """The source for `key`: one in `namespace` first, else (when allowed) any."""
+        found = self.by_key.get(key, [])
+        for ref in found:
+            if (ref.namespace or "") == (namespace or ""):
+                return ref
+        if found and not self.same_namespace:
+            return found[0]
+        return None
 
     def register_existing(self, doc: Any, namespace: str | None) -> None:
         """Remember a source object already present in the scanned files."""
@@ -104,7 +116,7 @@ class SourceRegistry:
             ref = spec.get("ref") if isinstance(spec.get("ref"), dict) else {}
             extra = "/".join(f"{k}={v}" for k, v in sorted(ref.items()))
         key = (kind, normalise_url(git_url(str(url))[0]), extra)
-        self.by_key.setdefault(key, SourceRef(kind, str(name), namespace, False))
+        self.by_key.setdefault(key, []).append(SourceRef(kind, str(name), namespace, False))
         self.names.add((kind, namespace or "", str(name)))
 
     def _unique(self, kind: str, namespace: str | None, candidates: list[str]) -> str:
@@ -123,14 +135,15 @@ class SourceRegistry:
         meta = cmap(("name", name), ("namespace", namespace if self.explicit_ns else None))
         doc = cmap(("apiVersion", SOURCE_API), ("kind", kind), ("metadata", meta), ("spec", spec))
         ref = SourceRef(kind, name, namespace, True, doc)
-        self.by_key[key] = ref
+        self.by_key.setdefault(key, []).append(ref)
         return ref
 
     def helm_repository(self, url: str, namespace: str | None, secret: str | None) -> SourceRef:
         """Return (creating if needed) the HelmRepository of a chart repository URL."""
         key = ("HelmRepository", normalise_url(url), "")
-        if key in self.by_key:
-            return self.by_key[key]
+        existing = self._find(key, namespace)
+        if existing is not None:
+            return existing
         parts = urlsplit(url)
         host = parts.hostname or "charts"
         path = parts.path.strip("/").replace("/", "-")
@@ -145,8 +158,9 @@ class SourceRegistry:
         flux_url, _ = git_url(url)
         ref_kind, ref_value = git_ref(ref)
         key = ("GitRepository", normalise_url(flux_url), f"{ref_kind}={ref_value}")
-        if key in self.by_key:
-            return self.by_key[key]
+        existing = self._find(key, namespace)
+        if existing is not None:
+            return existing
         parts = urlsplit(flux_url)
         repo = parts.path.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git") or "charts"
         host = parts.hostname or "git"
@@ -164,8 +178,9 @@ class SourceRegistry:
         ref = cmap(("semver", version or "*")) if is_version_range(version) else cmap(("tag", version))
         extra = "/".join(f"{k}={v}" for k, v in sorted(ref.items()))
         key = ("OCIRepository", normalise_url(full), extra)
-        if key in self.by_key:
-            return self.by_key[key]
+        existing = self._find(key, namespace)
+        if existing is not None:
+            return existing
         host = urlsplit(full).hostname or "oci"
         spec = cmap(("interval", self.interval), ("url", full), ("ref", ref),
                     ("secretRef", cmap(("name", secret)) if secret else None))

@@ -57,7 +57,7 @@ def test_scan_lists_objects_with_plans(tree: Path) -> None:
     assert res.exit_code == 1
     lines = res.output.splitlines()
     assert lines[0] == ("clusters/team-a/redis.yaml:1: HelmRelease team-a/redis: "
-                        "helm.fluxcd.io/v1 -> helm.toolkit.fluxcd.io/v2: chart redis 17.0.0 from "
+                        "helm.fluxcd.io/v1 -> helm.toolkit.fluxcd.io/v2: chart redis from "
                         "HelmRepository charts-bitnami-com")
     assert len([ln for ln in lines if "->" in ln]) == 3
 
@@ -96,8 +96,16 @@ def test_usage_errors_exit_2(tree: Path, args: list[str]) -> None:
 
 
 def test_parse_error_exit_1_others_processed(tree: Path) -> None:
-    (tree / "clusters/broken.yaml").write_text("a: [\n")
+    (tree / "clusters/broken.yaml").write_text("apiVersion: helm.fluxcd.io/v1\na: [\n")
     res = _run("clusters", "--assume-helm3", "--write")
     assert res.exit_code == 1
-    assert "clusters/broken.yaml:2: error: invalid YAML" in res.output
+    assert "clusters/broken.yaml:3: error: invalid YAML" in res.output
     assert "helm.toolkit.fluxcd.io/v2" in (tree / "clusters/team-a/redis.yaml").read_text()
+
+
+def test_parse_error_without_flux_api_is_a_warning(tree: Path) -> None:
+    (tree / "clusters/values.yaml").write_text("a: [\n")
+    res = _run("clusters", "--assume-helm3", "--write")
+    assert res.exit_code == 0, res.output
+    assert "clusters/values.yaml:2: warning: invalid YAML" in res.output
+    assert (tree / "clusters/values.yaml").read_text() == "a: [\n"

@@ -27,21 +27,20 @@ import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import jsonschema
 import kubernetes_validate
 import pytest
+import spawn_pod
 import yaml
 from jupyterhub import scopes as hub_scopes
 from jupyterhub.app import JupyterHub
 from jupyterhub.traitlets import ByteSpecification
-from kubernetes_asyncio.client import ApiClient
-from kubernetes_asyncio.config import kube_config
 from kubespawner import KubeSpawner
 from rucio_jupyterlab.config import config as rucio_config
 from rucio_jupyterlab.config import schema as rucio_schema
+from spawn_pod import USER, build_pod, hub_config, make_spawner
 from traitlets.config import Config, JSONFileConfigLoader
 from z2jh_chart import (
     chart_config,
@@ -69,7 +68,6 @@ SITE_FILES = {
 }
 APPLIED_FOLDERS = ("flux", "infrastructure", "apps", "cache")
 KUBECTL = Path(sys.executable).parent / "kubectl"
-USER = "alice"
 BAD_WORDS = ("not recognized", "was not recognized", "deprecated", "ignored")
 
 
@@ -167,57 +165,17 @@ def test_merged_values_pass_the_chart_schema(sites, name):
 
 # -- 3. the single-user pod built by the real KubeSpawner ----------------------------------------
 
-KUBECONFIG = """apiVersion: v1
-kind: Config
-clusters: [{name: none, cluster: {server: "https://127.0.0.1:1"}}]
-users: [{name: none, user: {token: not-a-token}}]
-contexts: [{name: none, context: {cluster: none, user: none, namespace: default}}]
-current-context: none
-"""
-
-
 @pytest.fixture
-def offline_kube(tmp_path, monkeypatch):
-    """A dummy kubeconfig, and every way KubeSpawner could reach an API server made to fail.
-
-    Yields the list of attempted calls (the test asserts it stays empty).
-    """
-    path = tmp_path / "kubeconfig"
-    path.write_text(KUBECONFIG)
-    monkeypatch.setenv("KUBECONFIG", str(path))
-    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
-    monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", str(path))
-    calls: list[str] = []
-
-    async def no_api(self, *args, **kwargs):
-        calls.append(f"{type(self).__name__}: {args[:2]}")
-        raise AssertionError(f"Kubernetes API call attempted: {args[:2]}")
-
-    async def no_reflector(self, kind, *args, **kwargs):
-        calls.append(f"reflector {kind}")
-        raise AssertionError(f"reflector for {kind} started")
-
-    monkeypatch.setattr(ApiClient, "call_api", no_api)
-    monkeypatch.setattr(ApiClient, "request", no_api)
-    monkeypatch.setattr(KubeSpawner, "_start_reflector", no_reflector)
-    monkeypatch.syspath_prepend(str(tmp_path))
-    return SimpleNamespace(calls=calls, module_dir=tmp_path)
+def offline_kube(tmp_path):
+    """No API server reachable (see ``spawn_pod.offline_kube``); yields ``calls``, ``module_dir``."""
+    with spawn_pod.offline_kube(tmp_path) as kube:
+        yield kube
 
 
 def site_config(site: Site, module_dir: Path) -> Config:
     """The chart's hub config for a site, with user namespaces off."""
-    c = chart_config(site.values, release=site.config.chart.release_name,
-                     namespace=site.config.namespace, module_dir=module_dir)
-    c.KubeSpawner.enable_user_namespaces = False
-    return c
-
-
-def make_spawner(c: Config) -> KubeSpawner:
-    """A KubeSpawner for USER as the hub creates one (call inside a running loop)."""
-    user = SimpleNamespace(name=USER, id=7, url=f"/user/{USER}/", escaped_name=USER)
-    hub = SimpleNamespace(public_host="", url="http://hub:8081/hub/", base_url="/hub/",
-                          api_url="http://hub:8081/hub/api")
-    return KubeSpawner(config=c, user=user, hub=hub, _mock=True)
+    return hub_config(site.values, release=site.config.chart.release_name,
+                      namespace=site.config.namespace, module_dir=module_dir)
 
 
 def profile_cases(site: Site) -> list[str | None]:

@@ -6,7 +6,7 @@ RUNTIME_STAMP := $(VENV)/.installed-runtime
 TEST_STAMP    := $(VENV)/.installed-test
 RUCIO_VENV    := .venv-rucio
 
-.PHONY: venv render check test schema update-snapshots bench fuzz lint clean docs docs-generated
+.PHONY: venv render check test test-live schema update-snapshots bench fuzz lint clean docs docs-generated
 
 venv: $(RUNTIME_STAMP)
 
@@ -50,6 +50,11 @@ docs: $(TEST_STAMP)
 docs-generated: venv
 	$(BIN)/dlaas-gen schema --format markdown
 	$(BIN)/python -c 'from dlaas_gen.reference.pages import refresh_docs; refresh_docs()'
+
+## test-live: only the live tier (real programs run as the pod runs them; needs root and
+## `apt-get install -y xrootd-server xrootd-client bubblewrap`, which .ci/run does in CI)
+test-live: $(TEST_STAMP) $(RUCIO_VENV)/.installed
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/live
 
 ## schema: regenerate sites/site.schema.json
 schema: venv

@@ -29,7 +29,7 @@ Configuration: a JSON object in the file named by ``$DATALAKECTL_CONFIG`` (defau
     scratch_path: where the scratch area is mounted in the pod (default ``"/scratch"``).
     scratch_rse: the scratch RSE's name (register mode, required).
     scratch_pfn_prefix: PFN of the scratch mount's root, e.g.
-        ``"root://eoseulake.cern.ch:1094//eos/scratch"`` (register mode, required).
+        ``"root://eoseulake.cern.ch:1094//eos/eulake/scratch"`` (register mode, required).
     scratch_rule_lifetime: lifetime of the short-lived rule on the scratch RSE (copy mode: on
         ``upload_rse``); default ``"24h"``. Must stay below the scratch retention.
     upload_rse: copy mode: the RSE the file is uploaded to (default: the destination RSE).
@@ -384,7 +384,7 @@ def register_upload(client, config, request):
     Returns:
         A list of output lines.
     """
-    from rucio.common.exception import RSEFileNameNotSupported
+    from rucio.common.exception import AccessDenied, RSEFileNameNotSupported
 
     did, rse = request["did"], config["scratch_rse"]
     replica = dict(did, bytes=request["bytes"], adler32=request["adler32"], pfn=request["pfn"])
@@ -394,6 +394,14 @@ def register_upload(client, config, request):
         raise CtlError(
             "PFN %s does not match the protocols of RSE %s (check scratch_pfn_prefix: host,"
             " port and path must be the RSE's)" % (request["pfn"], rse)
+        ) from None
+    except AccessDenied as exc:
+        # Why a hint: only the site's Rucio admins can fix this (Rucio's generic policy lets
+        # users register replicas only on RSEs named *SCRATCHDISK/*USERDISK/*LOCALGROUPDISK,
+        # and new files need the user to own the scope: perm_add_replicas, perm_add_did).
+        raise CtlError(
+            "AccessDenied: %s (ask the site's Rucio administrators to let user accounts register"
+            " replicas on %s and to give you the scope %s)" % (one_line(exc), rse, did["scope"])
         ) from None
     lines = [
         "replica %s:%s registered on %s: %s (%d bytes, adler32 %s)"

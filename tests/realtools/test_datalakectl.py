@@ -234,6 +234,7 @@ def test_plain_account_cannot_add_replicas(ctl, rucio_server, datalake):
 
     assert done.returncode == 1
     assert done.stderr.startswith(f"{ERR}AccessDenied: ")
+    assert "ask the site's Rucio administrators to let user accounts register" in done.stderr
     assert done.stderr.count("\n") == 1
 
 

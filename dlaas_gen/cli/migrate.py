@@ -1,8 +1,9 @@
 """``dlaas-gen migrate``: Flux v1 / Flux v2 beta → current Flux APIs, with a report.
 
 Why: a thin layer; `dlaas_gen.migrate` does the work and returns findings, this module only picks
-the report format and maps the result to the exit code (0 nothing to do or all written, 1 changes
-pending, manual steps or errors, 2 usage, 3 internal).
+the report format and maps the result to the exit code, as ``render`` and ``diff`` do: 0 nothing
+to do or everything written, 1 changes pending, manual steps left (also after ``--write``) or
+errors, 2 usage or a file that cannot be read, 3 internal error.
 """
 
 from __future__ import annotations
@@ -38,12 +39,18 @@ def migrate_command(
         None, "--default-namespace",
         help="Namespace of releases without one when no kustomization.yaml sets it.",
     ),
+    no_cross_namespace_refs: bool = typer.Option(
+        False, "--no-cross-namespace-refs",
+        help="The controllers run with --no-cross-namespace-refs: create sources in each "
+             "release's namespace; references to another namespace are manual steps.",
+    ),
     fmt: MigrateFormat = typer.Option(MigrateFormat.text, "--format", help="Report format."),
 ) -> int:
     """Convert Flux v1 (Helm Operator) and Flux v2 beta objects to current Flux APIs."""
     from dlaas_gen.migrate import Options, format_json, format_text, migrate, scan  # lazy
 
-    options = Options(assume_helm3=assume_helm3, default_namespace=default_namespace)
+    options = Options(assume_helm3=assume_helm3, default_namespace=default_namespace,
+                      no_cross_namespace_refs=no_cross_namespace_refs)
     if scan_dir is not None:
         if write or out is not None:
             err("dlaas-gen: --scan writes nothing; drop --write/--out")
@@ -59,5 +66,7 @@ def migrate_command(
     render = format_json if fmt is MigrateFormat.json else format_text
     typer.echo(render(result, scan=is_scan), nl=False)
     if is_scan:
+        if any(f.unreadable for f in result.files):
+            return 2
         return 1 if result.plans or result.has_errors else 0
     return result.exit_code()

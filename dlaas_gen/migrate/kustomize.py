@@ -11,6 +11,7 @@ moved and stays when the target stays (`pairing`).
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable
 from functools import lru_cache
@@ -119,70 +120,128 @@ def _old_apis_of_selector(group: str | None, version: str | None, kind: str | No
     return out
 
 
-def _stays(node: CommentedMap, kind: str | None, old_api: str, fates: Fates) -> list[Any]:
+def _fates_of(node: CommentedMap, kind: str | None, old_api: str, fates: Fates) -> list[Any]:
     name = node.get("name")
     if isinstance(name, str) and kind:
         found = fates.targets(kind, name, node.get("namespace") or None)
-        return [f for f in found if f.stays and f.old_api.startswith(old_api)]
-    return fates.staying(kind, old_api)
+        return [f for f in found if f.old_api.startswith(old_api)]
+    return fates.matching(kind, old_api)
 
 
-def update_selector(node: CommentedMap, ctx: DocCtx, where: str, fates: Fates) -> bool:
-    """Update one patch target / fieldSpec / selector naming an old Flux API; True if changed.
+#: update_selector results.
+UNCHANGED, MOVED, KEPT, SPLIT = "unchanged", "moved", "kept", "split"
 
-    A selector whose target stays on its old apiVersion (a Helm 2 release, say) is left alone
-    and reported as a manual step with the target's location.
+
+def update_selector(node: CommentedMap, ctx: DocCtx, where: str, fates: Fates,
+                    *, can_split: bool = False) -> str:
+    """Update one patch target / fieldSpec / selector naming an old Flux API.
+
+    It follows the objects it selects: when they all stay on their old apiVersion (a Helm 2
+    release, say) it is left alone and reported as a manual step with their location; when some
+    stay and some move and `can_split`, the caller keeps this selector and adds a copy for the
+    new apiVersion (`SPLIT`: `node` is left as is, `split_copy` builds the copy).
+
+    Returns:
+        `UNCHANGED`, `MOVED`, `KEPT` or `SPLIT`.
     """
     kind = node.get("kind")
     kind = str(kind) if kind is not None else None
+    change = _selector_change(node, kind)
+    if change is None:
+        return UNCHANGED
+    key, old_apis, apply, message = change
+    found = [f for api in old_apis for f in _fates_of(node, kind, api, fates)]
+    staying = [f for f in found if f.stays]
+    if staying:
+        if can_split and len(staying) < len(found):
+            ctx.change(f"{where}{message}: added next to the old one ({staying[0].kind} "
+                       f"{staying[0].name} stays on {staying[0].old_api})", node, key)
+            _broadened(split_copy(node), ctx, where, kind, key, old_apis, fates)
+            return SPLIT
+        first = staying[0]
+        ctx.manual(f"{where.rstrip('.') or 'selector'} selects {first.kind} {first.name}, which "
+                   f"stays on {first.old_api} ({first.reason}, {first.where()}): left unchanged "
+                   f"with it", node, key, "migrate both once the target can be converted")
+        return KEPT
+    ctx.change(f"{where}{message}", node, key)
+    apply(node)
+    _broadened(node, ctx, where, kind, key, old_apis, fates)
+    return MOVED
+
+
+def _broadened(new: CommentedMap, ctx: DocCtx, where: str, kind: str | None, key: str,
+               old_apis: list[str], fates: Fates) -> None:
+    """Warn when the updated selector now also selects objects it did not select before
+    (``helm.fluxcd.io`` → ``helm.toolkit.fluxcd.io`` also takes in former beta releases)."""
+    if isinstance(new.get("name"), str):
+        return
+    api = new.get("apiVersion")
+    prefix = str(api) if isinstance(api, str) else "/".join(
+        str(new[k]) for k in ("group", "version") if new.get(k) is not None)
+    if "group" not in new and "apiVersion" not in new:
+        return  # a version-only selector matched any group before and after
+    extra = [f for f in fates.landing(kind, prefix)
+             if not any(f.old_api.startswith(o) for o in old_apis)]
+    if extra:
+        ctx.warn(f"{where.rstrip('.')} now also selects {extra[0].kind} {extra[0].name} "
+                 f"({extra[0].where()}, was {extra[0].old_api})"
+                 + (f" and {len(extra) - 1} more" if len(extra) > 1 else ""), new, key,
+                 "add a name or labelSelector if it should not")
+
+
+def split_copy(node: CommentedMap) -> CommentedMap:
+    """A copy of a selector, updated to the new apiVersion (for `SPLIT`)."""
+    clone = copy.deepcopy(node)
+    kind = clone.get("kind")
+    change = _selector_change(clone, str(kind) if kind is not None else None)
+    if change is not None:
+        change[2](clone)
+    return clone
+
+
+_Change = tuple[str, list[str], Callable[[CommentedMap], None], str]
+
+
+def _selector_change(node: CommentedMap, kind: str | None) -> _Change | None:
+    """``(key, old api prefixes, apply, message)`` for a selector naming an old API, or None."""
     api = node.get("apiVersion")
     if isinstance(api, str) and "/" in api:
         group, version = api.rsplit("/", 1)
         new_group, new_version = new_group_version(group, version, kind)
         new = f"{new_group}/{new_version}"
         if new == api:
-            return False
-        if _blocked(node, ctx, where, kind, api, fates, "apiVersion"):
-            return False
-        ctx.change(f"{where}apiVersion {api} → {new}", node, "apiVersion")
-        node["apiVersion"] = new
-        return True
+            return None
+
+        def set_api(target: CommentedMap) -> None:
+            target["apiVersion"] = new
+
+        return "apiVersion", [api], set_api, f"apiVersion {api} → {new}"
     group = node.get("group")
     group = str(group) if isinstance(group, str) else None
     version = node.get("version")
     version = str(version) if version is not None else None
     candidates = _old_apis_of_selector(group, version, kind)
     if not candidates:
-        return False
+        return None
     old_group, new_version = candidates[0]
-    old = f"{old_group}/{version}" if version else old_group
-    if any(_blocked(node, ctx, where, kind, f"{g}/{version}" if version else g, fates,
-                    "group" if group else "version") for g, _ in candidates):
-        return False
+    olds = [f"{g}/{version}" if version else g for g, _ in candidates]
     if group:
         new_group, _ = new_group_version(group, version, kind)
+        old = f"{group}/{version}" if version else group
         new = f"{new_group}/{new_version}" if new_version else new_group
-        ctx.change(f"{where}group/version {old} → {new}", node, "group")
-        node["group"] = new_group
-    else:
-        new = f"{old_group}/{new_version}"
-        ctx.change(f"{where}version {version} → {new_version} ({kind} of {old_group})", node,
-                   "version")
-    if new_version is not None and version is not None:
-        node["version"] = new_version
-    return True
 
+        def set_group(target: CommentedMap) -> None:
+            target["group"] = new_group
+            if new_version is not None and version is not None:
+                target["version"] = new_version
 
-def _blocked(node: CommentedMap, ctx: DocCtx, where: str, kind: str | None, old_api: str,
-             fates: Fates, key: str) -> bool:
-    staying = _stays(node, kind, old_api, fates)
-    if not staying:
-        return False
-    first = staying[0]
-    ctx.manual(f"{where.rstrip('.') or 'selector'} selects {first.kind} {first.name}, which stays "
-               f"on {first.old_api} ({first.reason}, {first.where()}): left unchanged with it",
-               node, key, "migrate both once the target can be converted")
-    return True
+        return "group", olds, set_group, f"group/version {old} → {new}"
+
+    def set_version(target: CommentedMap) -> None:
+        target["version"] = new_version
+
+    return "version", olds, set_version, (f"version {version} → {new_version} ({kind} of "
+                                          f"{old_group})")
 
 
 def _convert_string(node: Any, key: Any, ctx: DocCtx, where: str,
@@ -202,6 +261,37 @@ def _convert_string(node: Any, key: Any, ctx: DocCtx, where: str,
     return True
 
 
+def _is_selector(node: Any) -> bool:
+    return isinstance(node, CommentedMap) and "kind" in node and (
+        "group" in node or "apiVersion" in node or "version" in node)
+
+
+def _list_item(seq: CommentedSeq, index: int, ctx: DocCtx, where: str, fates: Fates) -> int:
+    """Update a selector list item (a fieldSpec) or a patch item's ``target``; when the
+    selected objects split (some stay, some move), add an updated copy right after it.
+
+    Returns:
+        The number of items inserted (0 or 1), or -1 when nothing changed.
+    """
+    item = seq[index]
+    if _is_selector(item):
+        status = update_selector(item, ctx, where, fates, can_split=True)
+        if status == SPLIT:
+            seq.insert(index + 1, split_copy(item))
+            return 1
+        return 0 if status == MOVED else -1
+    target = item.get("target") if isinstance(item, CommentedMap) else None
+    if _is_selector(target):
+        status = update_selector(target, ctx, f"{where}target.", fates, can_split=True)
+        if status == SPLIT:
+            clone = copy.deepcopy(item)
+            clone["target"] = split_copy(target)
+            seq.insert(index + 1, clone)
+            return 1
+        return 0 if status == MOVED else -1
+    return -1
+
+
 def update_kustomize_refs(doc: Any, ctx: DocCtx, fates: Fates, convert_text: TextConverter
                           ) -> bool:
     """Update patch targets, fieldSpecs, selectors and inline patch texts naming old Flux APIs
@@ -212,21 +302,33 @@ def update_kustomize_refs(doc: Any, ctx: DocCtx, fates: Fates, convert_text: Tex
     def walk(node: Any, where: str, top: bool) -> None:
         nonlocal changed
         if isinstance(node, CommentedMap):
-            if not top and "kind" in node and ("group" in node or "apiVersion" in node
-                                               or "version" in node):
-                changed |= update_selector(node, ctx, where, fates)
+            if not top and _is_selector(node):
+                changed |= update_selector(node, ctx, where, fates) == MOVED
             for key, value in node.items():
                 if isinstance(value, str):
                     changed |= _convert_string(node, key, ctx, where, convert_text)
                 else:
                     walk(value, f"{where}{key}.", False)
         elif isinstance(node, CommentedSeq):
-            for i, item in enumerate(node):
+            here = where.rstrip(".") + "[]"
+            index = 0
+            while index < len(node):
+                item = node[index]
                 if isinstance(item, str):
-                    changed |= _convert_string(node, i, ctx, where.rstrip(".") + "[]",
-                                               convert_text)
-                else:
-                    walk(item, where.rstrip(".") + "[].", False)
+                    changed |= _convert_string(node, index, ctx, here, convert_text)
+                    index += 1
+                    continue
+                inserted = _list_item(node, index, ctx, here + ".", fates)
+                changed |= inserted >= 0
+                if isinstance(item, CommentedMap) and not _is_selector(item):
+                    for key, value in item.items():
+                        if isinstance(value, str):
+                            changed |= _convert_string(item, key, ctx, here + ".", convert_text)
+                        elif key != "target":
+                            walk(value, f"{here}.{key}.", False)
+                elif not isinstance(item, CommentedMap):
+                    walk(item, here + ".", False)
+                index += 1 + max(inserted, 0)
 
     walk(doc, "", True)
     return changed
@@ -237,15 +339,15 @@ def update_flux_patches(doc: Any, ctx: DocCtx, fates: Fates, convert_text: TextC
     """Update a Flux Kustomization's ``spec.patches``: targets and inline patch texts."""
     spec = doc.get("spec") if isinstance(doc, dict) else None
     patches = spec.get("patches") if isinstance(spec, dict) else None
-    if not isinstance(patches, list):
+    if not isinstance(patches, CommentedSeq):
         return False
     changed = False
-    for item in patches:
-        if not isinstance(item, CommentedMap):
-            continue
-        target = item.get("target")
-        if isinstance(target, CommentedMap):
-            changed |= update_selector(target, ctx, "spec.patches[].target.", fates)
-        if isinstance(item.get("patch"), str):
+    index = 0
+    while index < len(patches):
+        item = patches[index]
+        inserted = _list_item(patches, index, ctx, "spec.patches[].", fates)
+        changed |= inserted >= 0
+        if isinstance(item, CommentedMap) and isinstance(item.get("patch"), str):
             changed |= _convert_string(item, "patch", ctx, "spec.patches[].", convert_text)
+        index += 1 + max(inserted, 0)
     return changed

@@ -64,8 +64,13 @@ class Fates:
             found = [f for f in found if f.namespace in (None, namespace)]
         return found
 
-    def staying(self, kind: str | None, api_prefix: str) -> list[Fate]:
-        """Objects that stay on an apiVersion starting with `api_prefix` (of `kind`, or any)."""
+    def matching(self, kind: str | None, api_prefix: str) -> list[Fate]:
+        """Objects found on an apiVersion starting with `api_prefix` (of `kind`, or any)."""
         return [f for fates in self.by_name.values() for f in fates
-                if f.stays and f.old_api.startswith(api_prefix)
+                if f.old_api.startswith(api_prefix) and (kind is None or f.kind == kind)]
+
+    def landing(self, kind: str | None, api_prefix: str) -> list[Fate]:
+        """Objects that end on an apiVersion starting with `api_prefix` (of `kind`, or any)."""
+        return [f for fates in self.by_name.values() for f in fates
+                if (f.new_api or f.old_api).startswith(api_prefix)
                 and (kind is None or f.kind == kind)]

@@ -109,10 +109,17 @@ def _check_rse_prefix(site: SiteConfig, inst: RucioInstance, loc: tuple) -> Iter
     the mounted EOS directory M, a PFN ``<prefix>/<scope>/<hash>/<name>`` lands on its own file
     only when the prefix is M or below it; otherwise users open a path that is not the replica.
     """
-    if inst.rse_prefix is None or inst.rse_mount_path is None:
+    if inst.rse_mount_path is None:
         return
     mounted = mounted_eos_dir(site, inst.rse_mount_path)
     if mounted is None:
+        return
+    if inst.rse_prefix is None:
+        yield ((*loc, "rse_mount_path"), "warning",
+               f"path_begins_at cannot be checked against RSE {inst.destination_rse or '?'}'s "
+               "real prefix: set rse_prefix (its protocol prefix, `rucio-admin rse info "
+               f"{inst.destination_rse or '<RSE>'}`) so that render checks the extension maps its "
+               "PFNs to the files under the mount")
         return
     if not _under(inst.rse_prefix, mounted):
         shown = pod_path(site, inst.rse_prefix)

@@ -106,7 +106,10 @@ def test_mount_beside_the_prefix_is_refused(tmp_path: Path, mount: str) -> None:
     assert "user pods see it at /eos/eulake/tests/rucio_test/eulake_1)" in message
 
 
-def test_without_a_prefix_only_the_mount_is_checked(tmp_path: Path) -> None:
+def test_without_a_prefix_a_warning_asks_for_it(tmp_path: Path) -> None:
     path = site_with(tmp_path, PREFIX, "")
     path.write_text(path.read_text().replace(MOUNT, "      rse_mount_path: /eos/eulake/data\n"))
+    [warning] = [w for w in load_site(path).warnings if "rse_prefix" in w.message]
+    assert (warning.line, warning.col) == (line_of(path, "rse_mount_path: /eos/eulake/data"), 7)
+    assert "rucio-admin rse info EULAKE-1" in warning.message
     assert rendered_instance(path)["path_begins_at"] == 3

@@ -245,11 +245,12 @@ def _map_values_from(spec: CommentedMap, ctx: DocCtx, ns: str, chart_dir: str,
         delete_key(spec, anchor)
 
 
-def blockers(doc: Any, options: Any, is_patch: bool) -> list[tuple[str, Any, Any, str]]:
+def blockers(doc: Any, options: Any, is_patch: bool) -> list[tuple[str, Any, Any, str, str]]:
     """Reasons a Helm Operator release (or patch) must stay on its apiVersion for now.
 
     Returns:
-        ``(message, node, key, suggestion)`` per reason; empty when it can be converted.
+        ``(message, node, key, suggestion, short reason)`` per reason; empty when it can be
+        converted.
     """
     spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else {}
     chart = spec.get("chart") if isinstance(spec.get("chart"), dict) else {}
@@ -263,7 +264,7 @@ def blockers(doc: Any, options: Any, is_patch: bool) -> list[tuple[str, Any, Any
             out.append((f"{why}: helm-controller cannot adopt a Helm 2 release",
                         spec if version else doc, "helmVersion" if version else "kind",
                         "convert the release with helm-2to3, then set helmVersion: v3 (or pass "
-                        "--assume-helm3) and run migrate again"))
+                        "--assume-helm3) and run migrate again", "Helm 2"))
         if "git" in chart and not chart.get("path"):
             # Why: the operator skipped a git chart without path (fluxcd/helm-operator
             # pkg/chartsync/git.go, forHelmRelease), and chart.name means nothing for git.
@@ -271,13 +272,14 @@ def blockers(doc: Any, options: Any, is_patch: bool) -> list[tuple[str, Any, Any
             out.append((f"chart.git without chart.path{named}: the chart folder is unknown",
                         chart, "name" if "name" in chart else "git",
                         "set spec.chart.path to the chart's folder in the repository, then run "
-                        "migrate again"))
+                        "migrate again", "git chart without path"))
     for item in spec.get("valuesFrom") or []:
         if isinstance(item, dict) and isinstance(item.get("externalSourceRef"), dict):
             out.append(("valuesFrom externalSourceRef has no helm-controller equivalent: the "
                         "release would lose those values", item, "externalSourceRef",
                         "fetch the file into a ConfigMap (committed, or by a CronJob), replace "
-                        "the item by configMapKeyRef, then run migrate again"))
+                        "the item by configMapKeyRef, then run migrate again",
+                        "externalSourceRef"))
     return out
 
 
@@ -294,10 +296,10 @@ def migrate_helm_operator(doc: CommentedMap, ctx: DocCtx, ns: str, explicit_ns: 
     chart = spec.get("chart")
     old_api = str(doc.get("apiVersion"))
     reasons = blockers(doc, ctx.options, is_patch)
-    for message, node, key, suggestion in reasons:
+    for message, node, key, suggestion, _short in reasons:
         ctx.manual(f"{message}; left on {old_api}", node, key, suggestion)
     if reasons:
-        return HelmOpResult(False, f"manual: {reasons[0][0].split(':', 1)[0]}", manual=True)
+        return HelmOpResult(False, f"manual: {', '.join(r[4] for r in reasons)}", manual=True)
     name = str(get_path(doc, "metadata", "name") or "")
     doc["apiVersion"] = HELM_V2
     ctx.change(f"apiVersion {old_api} → {HELM_V2}", doc, "apiVersion")

@@ -27,6 +27,9 @@ CRON = re.compile(r"^(\S+\s+){4}\S+$")
 CricScheme = Literal["root", "xroot", "davs", "https", "http"]
 #: Default port of a static origin URL without one.
 DEFAULT_PORTS = {"root": 1094, "xroot": 1094, "davs": 443, "https": 443, "http": 80}
+#: Shortest ``acc.authrefresh`` xrootd accepts (XrdAccConfig.cc ``xart``: ``a2tm(..., 60)``,
+#: "authrefresh value 5 may not be less than 60").
+AUTHREFRESH_MIN = 60
 #: Longest ``all.sitename`` xrootd keeps (longer names are cut: XrdConfig.cc ``xsit``).
 SITE_NAME_MAX = 63
 #: Site names other Rucio clients present too (compared upper case). ``ROAMING`` is what the
@@ -226,6 +229,11 @@ class XCacheConfig(StrictModel):
         default_factory=list,
         description="Values of the `site` attribute of RSEs on the Rucio server "
         "(`rucio-admin rse get-attribute <RSE>`); `site_name` may not equal one of them.",
+    )
+    authdb_refresh_seconds: int = Field(
+        default=AUTHREFRESH_MIN, ge=AUTHREFRESH_MIN, le=86400,
+        description="`acc.authrefresh`: seconds between xrootd's checks of the allow-list file "
+        "(xrootd refuses less than 60).",
     )
     auth_template: str = Field(
         default="datalakepaths", pattern=r"^[A-Za-z][A-Za-z0-9_]*$",

@@ -63,7 +63,7 @@ def xrootd_directives(xc: XCacheConfig) -> list[str]:
             "# Origin allow-list: path privileges per origin, re-read live (no restart).",
             "ofs.authorize 1",
             f"acc.authdb {AUTHDB_DIR}/authdb",
-            "acc.authrefresh 60",
+            f"acc.authrefresh {xc.authdb_refresh_seconds}",
         ]
     else:
         lines.append(f"pss.origin {xc.origin}")

@@ -238,3 +238,19 @@ def test_cache_is_not_exposed_outside_the_cluster(tmp_path: Path, kind: str) -> 
     [(line, col, message)] = errors(tmp_path, text)
     assert (line, col) == position(text, "service_type:")
     assert message.startswith(f"service_type {kind} exposes the cache outside the cluster")
+
+
+def test_authdb_refresh_below_what_xrootd_takes_is_refused(tmp_path: Path) -> None:
+    text = BASE + "  authdb_refresh_seconds: 5\n"
+    [(line, col, message)] = errors(tmp_path, text)
+    assert (line, col) == position(text, "5\n")
+    assert "greater than or equal to 60" in message
+
+
+def test_authdb_refresh_is_rendered(tmp_path: Path) -> None:
+    from dlaas_gen.context.xcache import xrootd_directives
+
+    default = load_site(write_site(tmp_path, "s", BASE)).config.xcache
+    longer = load_site(write_site(tmp_path, "t", BASE + "  authdb_refresh_seconds: 300\n")).config.xcache
+    assert "acc.authrefresh 60" in xrootd_directives(default)
+    assert "acc.authrefresh 300" in xrootd_directives(longer)

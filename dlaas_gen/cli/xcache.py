@@ -74,7 +74,12 @@ def rucio_config_command(
     site: str = typer.Argument(..., help="Site name."),
     sites_dir: Path = SITES_DIR_OPTION,
 ) -> int:
-    """Print the Rucio server settings ([root-proxy-internal]) for the site's XCache."""
+    """Print the Rucio server settings (section root-proxy-internal) for the site's XCache.
+
+    The key is xcache.site_name, unique to the deployment (it contains the ingress host, e.g.
+    DLAAS-<ingress host>); a shared name such as CERN is refused at its line, with a proposal.
+    Exit status: 0 printed; 1 the site file has problems; 2 usage error.
+    """
     from dlaas_gen.context.xcache import rucio_server_config  # lazy: keeps `--help` fast
     from dlaas_gen.loader import load_site, select_sites
 

@@ -25,7 +25,17 @@ VOLUME = "dlaas-notebook-files"
 TOKEN_VOLUME = "dlaas-tokens"
 RENEWER_DIR = "/opt/dlaas"
 RUCIO_CFG = "/opt/rucio/etc/rucio.cfg"
-SERVER_CONFIG = "/etc/jupyter/jupyter_server_config.d/rucio.json"
+#: Why: jupyter_server loads traitlets config (``RucioConfig``) only from
+#: ``jupyter_server_config.{py,json}`` in each folder of ``jupyter_core.paths.jupyter_config_path()``
+#: (``JupyterApp.load_config_file``); ``jupyter_server_config.d/*.json`` is read only for
+#: ``ServerApp.jpserver_extensions`` (``ServerApp.find_server_extensions``), so a RucioConfig there
+#: is ignored. ``/usr/local/etc/jupyter`` is on the system part of that path, and the
+#: docker-stacks images ship nothing there (their own ``jupyter_server_config.py`` is in
+#: ``/etc/jupyter``), so this mount hides no file of the image. Rule ``jupyter-config-path``.
+SERVER_CONFIG = "/usr/local/etc/jupyter/jupyter_server_config.json"
+#: Why: ``IPKernelApp`` loads ``ipython_kernel_config.{py,json}`` from the profile folder, then
+#: ``{sys.prefix}/etc/ipython`` and ``IPython.core.application.SYSTEM_CONFIG_DIRS``
+#: (``/usr/local/etc/ipython``, ``/etc/ipython``); docker-stacks ships no IPython config.
 KERNEL_CONFIG = "/etc/ipython/ipython_kernel_config.json"
 DATALAKECTL_CONFIG = "/etc/datalakectl/config.json"
 
@@ -44,7 +54,8 @@ def _site_name(site: SiteConfig, explicit: str | None) -> str | None:
 
 
 def rucio_server_config(site: SiteConfig) -> dict[str, Any]:
-    """``{"RucioConfig": ...}`` for jupyter_server_config.d (keys as the extension's schema)."""
+    """``{"RucioConfig": ...}``, the server config file at SERVER_CONFIG (keys as the extension's
+    schema)."""
     assert site.rucio is not None
     instances = []
     for inst in site.rucio.instances:

@@ -20,6 +20,7 @@ from dlaas_gen.validate.values import check_release_values
 from dlaas_gen.validate import secrets_scan as _secrets_scan  # noqa: F401 - registers SEC rules
 from dlaas_gen.validate import rules_xcache as _rules_xcache  # noqa: F401 - registers XCache rules
 from dlaas_gen.validate import rules_scratch as _rules_scratch  # noqa: F401 - registers the scratch rule
+from dlaas_gen.validate import rules_notebook as _rules_notebook  # noqa: F401 - registers jupyter-config-path
 from dlaas_gen.validate.policy import PolicySettings, check_policy
 
 DEFAULT_KUBE_VERSION = "1.33"

@@ -280,7 +280,7 @@ def check_pod_facts(site: Site, slug: str | None, spawner: KubeSpawner, pod: dic
         if cfg.eos is not None and any(i.oauth2 for i in cfg.eos.instances):
             assert env["OAUTH2_TOKEN"].startswith(f"FILE:{cfg.auth.token_dir}/")
         if cfg.rucio is not None:
-            rucio_json = mounts["/etc/jupyter/jupyter_server_config.d/rucio.json"]
+            rucio_json = mounts["/usr/local/etc/jupyter/jupyter_server_config.json"]
             assert rucio_json["subPath"] == "rucio.json" and rucio_json["readOnly"]
             assert mounts[env["RUCIO_CONFIG"]]["subPath"] == "rucio.cfg"
         if cfg.upload is not None and cfg.scratch is not None:

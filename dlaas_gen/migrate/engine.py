@@ -110,10 +110,12 @@ class _Run:
             return
         outcome.original = raw
         if file.name == ".flux.yaml":
+            folder = file.parent.as_posix()
+            folder = "./" if folder in (".", "") else f"./{folder.removeprefix('./')}"
             self.result.findings.append(Finding(
                 display, 1, MANUAL, "Flux v1 .flux.yaml generator file",
                 suggestion=f"delete it and point a Kustomization (kustomize.toolkit.fluxcd.io/v1) "
-                           f"at ./{file.parent.as_posix()} (kustomize-controller builds it)"))
+                           f"at {folder} (kustomize-controller builds it)"))
             return
         if file.suffix in TEMPLATE_SUFFIXES:
             if names_flux(raw):

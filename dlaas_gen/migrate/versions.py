@@ -39,11 +39,6 @@ KIND_TARGET: dict[tuple[str, str], str] = {
     ("notification.toolkit.fluxcd.io", "Receiver"): "v1",
 }
 
-#: Versions at or past the target that stay as they are (newer than what migrate writes).
-NEWER: dict[str, tuple[str, ...]] = {
-    "notification.toolkit.fluxcd.io": ("v1beta4", "v1"),
-}
-
 #: Flux kinds per group (used to place a ``kind``/``version`` selector without a group).
 KINDS: dict[str, tuple[str, ...]] = {
     "source.toolkit.fluxcd.io": ("GitRepository", "HelmRepository", "HelmChart", "OCIRepository",
@@ -71,7 +66,8 @@ class Verdict:
 
     Attributes:
         status: `CURRENT`, `OLD` (beta: converted), `ALPHA` (converted when the result
-            validates, else a manual step), `NEWER_OK`, `UNKNOWN` (never existed: an error),
+            validates, else a manual step), `NEWER_OK` (past the target: left as is),
+            `UNKNOWN` (never existed: an error),
             `LEGACY_API` (Flux v1 groups) or `NOT_FLUX`.
         target: the apiVersion to migrate to (empty when not a toolkit group).
     """
@@ -100,9 +96,8 @@ def classify(api_version: str, kind: str = "") -> Verdict:
         return Verdict(UNKNOWN, target)
     if api_version == target:
         return Verdict(CURRENT, target)
-    if version in NEWER.get(group, ()) and history.index(version) >= history.index(
-            target.rsplit("/", 1)[1]):
-        return Verdict(NEWER_OK, target)
+    if history.index(version) > history.index(target.rsplit("/", 1)[1]):
+        return Verdict(NEWER_OK, target)  # newer than what migrate writes (Alert v1beta4)
     if "alpha" in version:
         return Verdict(ALPHA, target)
     return Verdict(OLD, target)
@@ -123,12 +118,13 @@ def versions_markdown() -> str:
         target = TARGET[group]
         exceptions = ", ".join(f"{kind}: `{v}`" for (g, kind), v in KIND_TARGET.items()
                                if g == group)
-        newer = [v for v in NEWER.get(group, ()) if v != target]
         note = f"`{target}`" + (f" ({exceptions})" if exceptions else "")
-        if newer:
-            note += "; " + ", ".join(f"`{v}`" for v in newer) + " left as is"
+        if history.index(target) < len(history) - 1:
+            note += "; later versions are left as is"
         rows.append(f"| `{group}` | {', '.join(f'`{v}`' for v in history)} | {note} |")
     for group, history in LEGACY.items():
+        target = ("manual step (FluxHelmRelease)" if "integrations" in group
+                  else "HelmRelease → `helm.toolkit.fluxcd.io/v2`")
         rows.append(f"| `{group}` (Flux v1) | {', '.join(f'`{v}`' for v in history)} | "
-                    f"see the table above |")
+                    f"{target} |")
     return "\n".join(rows) + "\n"

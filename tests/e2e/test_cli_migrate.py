@@ -109,3 +109,40 @@ def test_parse_error_without_flux_api_is_a_warning(tree: Path) -> None:
     assert res.exit_code == 0, res.output
     assert "clusters/values.yaml:2: warning: invalid YAML" in res.output
     assert (tree / "clusters/values.yaml").read_text() == "a: [\n"
+
+
+def test_write_with_manual_steps_exits_1_after_writing(tree: Path) -> None:
+    redis = tree / "clusters/team-a/redis.yaml"
+    redis.write_text(redis.read_text().replace("  helmVersion: v3\n", ""))
+    res = _run("clusters", "--write")
+    assert res.exit_code == 1
+    assert "Manual steps:" in res.output
+    assert "helm.toolkit.fluxcd.io/v2" in (tree / "clusters/team-b/releases.yaml").read_text()
+    assert "helm.fluxcd.io/v1" in redis.read_text()
+
+
+def test_unreadable_file_exits_2(tree: Path) -> None:
+    (tree / "clusters/gone.yaml").symlink_to(tree / "nowhere.yaml")
+    res = _run("clusters", "--assume-helm3", "--write")
+    assert res.exit_code == 2, res.output
+    assert "clusters/gone.yaml: error: cannot read" in res.output
+    assert "helm.toolkit.fluxcd.io/v2" in (tree / "clusters/team-a/redis.yaml").read_text()
+    assert _run("--scan", "clusters").exit_code == 2
+
+
+def test_no_cross_namespace_refs_option(tree: Path) -> None:
+    (tree / "src.yaml").write_text(
+        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n"
+        "  name: shared\n  namespace: flux-system\nspec:\n  interval: 1h\n"
+        "  url: https://c.example.com\n")
+    (tree / "hr.yaml").write_text(
+        "apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata:\n  name: app\n"
+        "  namespace: apps\nspec:\n  helmVersion: v3\n  chart:\n"
+        "    repository: https://c.example.com\n    name: app\n")
+    loose = _run("src.yaml", "hr.yaml")
+    assert "hr.yaml:9: warning: HelmRelease apps/app: refers to HelmRepository " \
+           "flux-system/shared in another namespace" in loose.output
+    strict = _run("src.yaml", "hr.yaml", "--no-cross-namespace-refs", "--write")
+    assert strict.exit_code == 0, strict.output
+    text = (tree / "hr.yaml").read_text()
+    assert "name: c-example-com\n  namespace: apps\n" in text and "flux-system" not in text

@@ -38,7 +38,15 @@ from dlaas_gen.migrate.model import (
 from dlaas_gen.migrate.pairing import Fate, Fates
 from dlaas_gen.migrate.schema import has_schema, validate_object
 from dlaas_gen.migrate.sources import SourceRegistry
-from dlaas_gen.migrate.versions import ALPHA, CURRENT, NEWER_OK, OLD, UNKNOWN, classify
+from dlaas_gen.migrate.versions import (
+    ALPHA,
+    CURRENT,
+    NEWER_OK,
+    OLD,
+    UNKNOWN,
+    classify,
+    close_group,
+)
 
 FLUX_KUSTOMIZATION_GROUP = "kustomize.toolkit.fluxcd.io/"
 
@@ -130,7 +138,8 @@ class Converter:
         """Return ``(namespace, explicit, where it came from)`` for a namespaced object."""
         ns = get_path(doc, "metadata", "namespace")
         if ns:
-            return str(ns), True, "metadata.namespace"
+            # a template placeholder ({{ .ns }}) reads as a mapping: no usable namespace
+            return (str(ns) if isinstance(ns, str | int) else "?"), True, "metadata.namespace"
         found = enclosing_namespace(file)
         if found:
             return found[0], False, f"namespace of {_rel(found[1])}"
@@ -214,9 +223,14 @@ class Converter:
             return self._fate(item, api, "", "FluxHelmRelease")
         elif item.role == "unknown":
             target = classify(api, kind).target
-            hint = f"; did you mean {target}?" if target else " (no such Flux API group)"
-            ctx.error(f"apiVersion {api} never existed{hint}", doc, "apiVersion")
-            self._plan(item, api, "", "error: unknown apiVersion", True)
+            if target:
+                ctx.error(f"apiVersion {api} never existed; did you mean {target}?", doc,
+                          "apiVersion")
+                self._plan(item, api, "", "error: unknown apiVersion", True)
+            else:
+                guess = close_group(api)
+                ctx.warn(f"apiVersion {api}: not a Flux API group; left as is", doc,
+                         "apiVersion", f"did you mean {guess}?" if guess else "")
             return self._fate(item, api, "", "unknown apiVersion")
         elif item.role == "alpha" and not self._alpha_converts(item):
             return self._fate(item, api, "", "alpha version")

@@ -13,11 +13,14 @@ def object_label(doc: Any, namespace: str | None = None) -> str:
     """Return ``Kind ns/name`` for a document (namespace may be an assumed one)."""
     meta = doc.get("metadata") if isinstance(doc, dict) else None
     meta = meta if isinstance(meta, dict) else {}
-    kind = str(doc.get("kind", "")) if isinstance(doc, dict) else ""
-    if not meta.get("name"):
+    kind = doc.get("kind", "") if isinstance(doc, dict) else ""
+    kind = kind if isinstance(kind, str) else "?"
+    name = meta.get("name")
+    if not name:
         return kind
-    name = str(meta["name"])
+    name = str(name) if isinstance(name, str | int | float) else "?"  # a template's {{ x }}
     ns = namespace if namespace is not None else meta.get("namespace")
+    ns = ns if isinstance(ns, str | int | float | type(None)) else "?"
     return f"{kind} {ns}/{name}" if ns else f"{kind} {name}"
 
 

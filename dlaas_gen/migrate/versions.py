@@ -2,7 +2,8 @@
 
 Why: a version that is not in the table (``source.toolkit.fluxcd.io/v2beta1`` never existed) was
 silently ignored; with the full history per group, an old version is converted or reported, and
-a ``*.toolkit.fluxcd.io`` version outside the history is an error at its line.
+a version of a Flux group outside its history is an error at its line (an unknown
+``*.toolkit.fluxcd.io`` group, such as a test CRD's, is a warning).
 Sources: the ``api/<version>/`` folders of fluxcd/source-controller, kustomize-controller,
 helm-controller, notification-controller, image-reflector-controller and
 image-automation-controller; the current version per kind is ``flux27LatestAPIVersions`` in
@@ -11,6 +12,7 @@ fluxcd/flux2 ``cmd/flux/migrate.go`` (used for Flux 2.7 to 2.9).
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 TOOLKIT_SUFFIX = ".toolkit.fluxcd.io"
@@ -101,6 +103,13 @@ def classify(api_version: str, kind: str = "") -> Verdict:
     if "alpha" in version:
         return Verdict(ALPHA, target)
     return Verdict(OLD, target)
+
+
+def close_group(api_version: str) -> str | None:
+    """The Flux group a mistyped ``*.toolkit.fluxcd.io`` group most likely means, if any."""
+    group = str(api_version).rpartition("/")[0]
+    found = difflib.get_close_matches(group, list(HISTORY), n=1, cutoff=0.8)
+    return found[0] if found else None
 
 
 def group_of_kind(kind: str) -> str | None:

@@ -708,3 +708,23 @@ def test_files_without_flux_objects_are_byte_identical(work: Path) -> None:
     for name, data in NON_FLUX.items():
         assert (work / name).read_bytes() == data
         assert (work / name).stat().st_mtime == 1_000_000
+
+
+def test_unknown_toolkit_group_is_a_warning_with_a_guess(work: Path) -> None:
+    put(work, {"ks.yaml": "apiVersion: kustomization.toolkit.fluxcd.io/v1beta2\n"
+                          "kind: Kustomization\nmetadata:\n  name: x\n",
+               "crd.yaml": "apiVersion: crd-upgrades.helmreleases.helm.toolkit.fluxcd.io/v2beta1\n"
+                           "kind: CrdUpgradeTest\nmetadata:\n  name: x\n"})
+    result = migrate(["."])
+    assert where(result, "warning") == [("crd.yaml", 1), ("ks.yaml", 1)]
+    guess = [f.suggestion for f in result.findings if f.path == "ks.yaml"]
+    assert guess == ["did you mean kustomize.toolkit.fluxcd.io?"]
+    assert not result.has_errors and result.changed_files == []
+
+
+def test_template_placeholders_in_names_do_not_break_labels(work: Path) -> None:
+    put(work, {"hr.yaml": "apiVersion: helm.toolkit.fluxcd.io/v2beta1\nkind: HelmRelease\n"
+                          "metadata:\n  name: {{ .name }}\n  namespace: {{ .ns }}\nspec:\n"
+                          "  values: {}\n"})
+    result = migrate(["hr.yaml"])
+    assert result.plans[0].obj == "HelmRelease ?/? (patch)"

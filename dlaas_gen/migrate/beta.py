@@ -121,12 +121,20 @@ def _kustomization(spec: CommentedMap, ctx: DocCtx) -> None:
     _patches(spec, ctx, "spec.")
 
 
+#: Source fields the v1beta2 types had and v1 dropped (source-controller ``api/v1beta2`` vs
+#: ``api/v1``; HelmRepository v1 kept ``accessFrom``).
+SOURCE_REMOVED = {
+    "GitRepository": ("gitImplementation", "accessFrom"),
+    "Bucket": ("accessFrom",),
+    "HelmChart": ("accessFrom",),
+}
+
+
 def _source(kind: str, spec: CommentedMap, ctx: DocCtx) -> None:
-    if kind == "GitRepository":
-        for key in ("gitImplementation", "accessFrom"):
-            if key in spec:
-                ctx.change(f"removed spec.{key} (gone in v1)", spec, key)
-                delete_key(spec, key)
+    for key in SOURCE_REMOVED.get(kind, ()):
+        if key in spec:
+            ctx.change(f"removed spec.{key} (gone in v1)", spec, key)
+            delete_key(spec, key)
     if kind == "HelmChart" and "valuesFile" in spec:
         _values_file(spec, ctx, "spec.")
 

@@ -248,7 +248,8 @@ def test_no_message_carries_a_value(work: Path) -> None:
         report = format_text(result) + format_json(result) + format_text(result, scan=True)
         assert "MARK" not in report, [ln for ln in report.splitlines() if "MARK" in ln]
         assert result.by_level("error"), "the invalid documents must be reported"
-        invalid = [f for f in result.findings if f.path == "invalid.yaml" and "invalid" in f.message]
+        invalid = [f for f in result.findings
+                   if f.path == "invalid.yaml" and "invalid" in f.message]
         assert {f.line for f in invalid} == {7, 8}
 
 
@@ -728,3 +729,15 @@ def test_template_placeholders_in_names_do_not_break_labels(work: Path) -> None:
                           "  values: {}\n"})
     result = migrate(["hr.yaml"])
     assert result.plans[0].obj == "HelmRelease ?/? (patch)"
+
+
+@pytest.mark.parametrize("kind", ["Bucket", "HelmChart", "GitRepository"])
+def test_access_from_dropped_where_v1_has_none(work: Path, kind: str) -> None:
+    spec = {"Bucket": "  bucketName: b\n  endpoint: e\n",
+            "HelmChart": "  chart: c\n  sourceRef: {kind: HelmRepository, name: r}\n",
+            "GitRepository": "  url: https://x/y\n"}[kind]
+    put(work, {"s.yaml": f"apiVersion: source.toolkit.fluxcd.io/v1beta2\nkind: {kind}\n"
+                         f"metadata:\n  name: s\nspec:\n  interval: 1m\n{spec}"
+                         "  accessFrom:\n    namespaceSelectors:\n      - matchLabels: {a: b}\n"})
+    result = migrate(["s.yaml"])
+    assert not result.has_errors and "accessFrom" not in out(result, "s.yaml")

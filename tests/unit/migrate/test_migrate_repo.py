@@ -139,7 +139,8 @@ def test_every_overlay_builds_before_and_after_with_equal_objects(
         manual = [f for f in result.findings if f.level == "manual"]
         assert {(f.path.split("repo/", 1)[1], f.line) for f in manual} >= {
             ("apps/base/redis.yaml", 2), ("apps/base/redis.yaml", 3),
-            ("apps/overlays/dev/redis-patch.yaml", 1), ("apps/overlays/prod/kustomization.yaml", 15)}
+            ("apps/overlays/dev/redis-patch.yaml", 1),
+            ("apps/overlays/prod/kustomization.yaml", 15)}
         assert any("its patch at" in f.message and "redis-patch.yaml:1" in f.message
                    for f in manual)
     else:

@@ -43,7 +43,6 @@ from rucio_jupyterlab.config import schema as rucio_schema
 from spawn_pod import USER, build_pod, hub_config, make_spawner
 from traitlets.config import Config, JSONFileConfigLoader
 from z2jh_chart import (
-    chart_config,
     chart_schema,
     get,
     hub_modules,
@@ -181,15 +180,6 @@ def site_config(site: Site, module_dir: Path) -> Config:
 def profile_cases(site: Site) -> list[str | None]:
     """``None`` (no profile chosen) and every profile slug."""
     return [None, *(p.slug for p in site.config.profiles)]
-
-
-async def build_pod(c: Config, slug: str | None) -> tuple[KubeSpawner, dict[str, Any]]:
-    spawner = make_spawner(c)
-    spawner.user_options = {"profile": slug} if slug else {}
-    await spawner.load_user_options()
-    pod = await spawner.get_pod_manifest()
-    # The spawner's own shared client serializes (no request is made; it is closed with the loop).
-    return spawner, spawner.api.api_client.sanitize_for_serialization(pod)
 
 
 def _container(pod: dict[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import Any
 from ruamel.yaml.error import MarkedYAMLError
 
 from dlaas_gen.migrate.emit import dump, emit_changed
-from dlaas_gen.yamlio import make_roundtrip
+from dlaas_gen.yamlio import make_roundtrip, plain
 
 _SEPARATOR = re.compile(r"^---(?:[ \t]*(?:#.*)?)?$")
 _DOC_END = re.compile(r"^\.\.\.[ \t]*$")
@@ -274,11 +274,23 @@ def dump_document(doc: Any, indent: tuple[int, int, int]) -> str:
 
 
 def render_chunk(chunk: Chunk) -> str:
-    """Return the chunk's new text: only its edited entries change bytes."""
+    """Return the chunk's new text: only its edited entries change bytes.
+
+    The new text is parsed again and compared with the migrated document; on any difference
+    (a bug in `emit`) the whole document is dumped instead, so no value changes by accident.
+    """
     if not chunk.changed:
         return chunk.original
     pristine, _ = load_tolerant(chunk.body)
-    body = emit_changed(chunk.body, chunk.doc, pristine, detect_indent(chunk.body))
+    indent = detect_indent(chunk.body)
+    body = emit_changed(chunk.body, chunk.doc, pristine, indent)
+    try:
+        same = plain(load_tolerant(body)[0]) == plain(chunk.doc)
+    except Exception:  # noqa: BLE001 - unreadable output is a mismatch too
+        same = False
+    if not same:
+        # Why: values must never change by accident; a plain dump is always faithful.
+        body = dump_document(chunk.doc, indent)
     return chunk.head + body + chunk.tail
 
 

@@ -166,3 +166,14 @@ def test_reports_render(work: Path) -> None:
     scan = format_text(result, scan=True)
     assert scan.startswith("hr.yaml:1: HelmRelease apps/app: helm.fluxcd.io/v1 -> "
                            "helm.toolkit.fluxcd.io/v2: chart app from HelmRepository")
+
+
+def test_emitter_output_is_checked_against_the_migrated_document(
+        work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dlaas_gen.migrate.docs as docs
+
+    monkeypatch.setattr(docs, "emit_changed", lambda body, new, old, indent: "broken: [\n")
+    (work / "hr.yaml").write_text(V1)
+    text = migrate(["hr.yaml"], Options(assume_helm3=True)).changed_files[0].migrated or ""
+    assert "broken" not in text
+    assert load_roundtrip(text.split("---\n")[0])["apiVersion"] == "helm.toolkit.fluxcd.io/v2"

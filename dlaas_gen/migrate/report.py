@@ -56,8 +56,9 @@ def format_json(result: MigrationResult, *, scan: bool = False) -> str:
         "plans": [p.to_dict() for p in result.plans],
         "findings": [f.to_dict() for f in result.findings],
         "files": [
-            {"path": f.path, "changed": f.changed, "valid": f.valid, "written": f.written}
-            for f in result.files if f.changed or not f.valid
+            {"path": f.path, "changed": f.changed, "valid": f.valid, "written": f.written,
+             "unreadable": f.unreadable}
+            for f in result.files if f.changed or not f.valid or f.unreadable
         ],
         "written": result.written,
         "exit_code": result.exit_code(),

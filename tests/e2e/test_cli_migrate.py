@@ -128,6 +128,10 @@ def test_unreadable_file_exits_2(tree: Path) -> None:
     assert "clusters/gone.yaml: error: cannot read" in res.output
     assert "helm.toolkit.fluxcd.io/v2" in (tree / "clusters/team-a/redis.yaml").read_text()
     assert _run("--scan", "clusters").exit_code == 2
+    data = json.loads(_run("clusters", "--format", "json").output)
+    assert data["exit_code"] == 2
+    assert {"path": "clusters/gone.yaml", "changed": False, "valid": True, "written": "",
+            "unreadable": True} in data["files"]
 
 
 def test_no_cross_namespace_refs_option(tree: Path) -> None:

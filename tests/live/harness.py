@@ -610,8 +610,12 @@ class PodRun:
         self._sandboxes: dict[tuple[str, bool], _Sandbox] = {}
         self._processes: list[Process] = []
         self.volumes: dict[str, _Volume] = {}
-        for volume in self.spec.get("volumes") or []:
-            self.volumes[volume["name"]] = self._setup_volume(volume)
+        try:
+            for volume in self.spec.get("volumes") or []:
+                self.volumes[volume["name"]] = self._setup_volume(volume)
+        except BaseException:
+            self.close()
+            raise
         self.kube_api = kube_api
         self._sa_volume: _Volume | None = None
         if service_account is not None and self.spec.get("automountServiceAccountToken", True):

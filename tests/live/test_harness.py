@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 from harness import (
+    APT_INSTALL,
     HostDir,
     NetNS,
     PodRun,
@@ -20,6 +21,8 @@ from harness import (
     expand,
     plain_image,
     profile_slugs,
+    require_program,
+    require_root,
     user_pod,
 )
 
@@ -248,3 +251,12 @@ def test_the_rendered_escape_user_pod_is_set_up_as_the_kubelet_would(rendered_si
             fs_group = spec["spec"]["securityContext"].get("fsGroup")
             expect = wanted | 0o440 if fs_group is not None else wanted
             assert int(modes[path], 8) == expect, path
+
+
+def test_missing_root_or_program_fails_with_the_fix(monkeypatch):
+    with pytest.raises(pytest.fail.Exception, match="apt-get install -y xrootd-server"):
+        require_program("no-such-program-dlaas", "xrootd-server")
+    assert "bubblewrap" in APT_INSTALL
+    monkeypatch.setattr("os.geteuid", lambda: 1000)
+    with pytest.raises(pytest.fail.Exception, match="needs root"):
+        require_root()

@@ -10,6 +10,7 @@ child objects) before and after, so a patch that stops matching its children is 
 from __future__ import annotations
 
 import copy
+import json
 import shutil
 import subprocess
 import sys
@@ -17,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from dlaas_gen.migrate import Options, migrate
+from dlaas_gen.yamlio import load_fast, load_fast_all
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "migrate_repo"
 KUBECTL = Path(sys.executable).parent / "kubectl"
@@ -36,7 +37,7 @@ def build(path: Path) -> list[dict[str, Any]]:
     run = subprocess.run([str(KUBECTL), "kustomize", str(path)], capture_output=True,
                          text=True, check=False, timeout=120)
     assert run.returncode == 0, f"kubectl kustomize {path} failed:\n{run.stderr}"
-    return [d for d in yaml.safe_load_all(run.stdout) if d]
+    return [d for d in load_fast_all(run.stdout) if d]
 
 
 def key(obj: dict[str, Any]) -> tuple[str, str, str]:
@@ -66,7 +67,7 @@ def expected_beta(obj: dict[str, Any]) -> dict[str, Any]:
         target = patch.get("target", {})
         if target.get("kind") == "Kustomization" and target.get("version") == "v1beta2":
             target["version"] = "v1"
-        text = yaml.safe_load(patch["patch"])
+        text = load_fast(patch["patch"])
         if isinstance(text, dict) and text.get("apiVersion", "").endswith("/v1beta2"):
             text["apiVersion"] = current(text["apiVersion"])
         patch["patch"] = text
@@ -93,7 +94,7 @@ def normalise(obj: dict[str, Any]) -> dict[str, Any]:
     out = copy.deepcopy(obj)
     for patch in out.get("spec", {}).get("patches", []) if out["kind"] == "Kustomization" else []:
         if isinstance(patch.get("patch"), str):
-            patch["patch"] = yaml.safe_load(patch["patch"])
+            patch["patch"] = load_fast(patch["patch"])
     return out
 
 
@@ -154,8 +155,9 @@ def flux_patches_applied(tree: Path, objects: list[dict[str, Any]], work: Path) 
     parent = next(o for o in objects if o["metadata"]["name"] == "apps")
     children = [o for o in objects if o["metadata"]["name"] != "apps"]
     work.mkdir()
-    (work / "children.yaml").write_text(yaml.safe_dump_all(children))
-    (work / "kustomization.yaml").write_text(yaml.safe_dump(
+    # JSON is YAML: one object per document
+    (work / "children.yaml").write_text("\n---\n".join(json.dumps(c) for c in children))
+    (work / "kustomization.yaml").write_text(json.dumps(
         {"resources": ["children.yaml"], "patches": parent["spec"]["patches"]}))
     return build(work)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import platform
 import re
 import subprocess
 from collections.abc import Callable
@@ -38,6 +39,8 @@ PROGRAMS: dict[str, Callable[[], str]] = {
     "util-linux": _cli(["setpriv", "--version"], r"util-linux ([\d.]+)"),
     "xrootd": _cli(["xrootd", "-v"], r"v([\d.]+)"),
     "xrdcp": _cli(["xrdcp", "--version"], r"v([\d.]+)"),
+    "BusyBox": _cli(["busybox"], r"BusyBox v([\d.]+)"),
+    "Python": lambda: platform.python_version(),
 }
 
 

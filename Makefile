@@ -52,7 +52,7 @@ docs-generated: venv
 	$(BIN)/python -c 'from dlaas_gen.reference.pages import refresh_docs; refresh_docs()'
 
 ## test-live: only the live tier (real programs run as the pod runs them; needs root and
-## `apt-get install -y xrootd-server xrootd-client bubblewrap`, which .ci/run does in CI)
+## `apt-get install -y xrootd-server xrootd-client bubblewrap busybox`, which .ci/run does in CI)
 test-live: $(TEST_STAMP) $(RUCIO_VENV)/.installed
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/live
 

@@ -9,15 +9,17 @@ an image built elsewhere must say what it provides. Each finding points at the l
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from dlaas_gen.config.checks import Finding, Loc, check
 from dlaas_gen.config.images import (
     ALMA9_PYTHONS,
     BASE_REF,
+    PIP_PIN,
+    BuildImage,
     BuiltImageRef,
     ExternalImage,
-    PIP_PIN,
+    ResolvedImage,
     chain,
     normalize_name,
     resolve_images,
@@ -26,8 +28,12 @@ from dlaas_gen.config.site import SiteConfig
 
 #: docker-stacks images that ship Notebook 7 from conda (every ``jupyter/*-notebook``).
 NOTEBOOK7_STACKS = re.compile(r"(^|/)jupyter/[a-z0-9-]+-notebook$")
-#: Which Python distribution carries each capability (for messages about built images).
-CARRIED_BY = {"rucio-extension": "rucio-jupyterlab", "rucio-client": "rucio-clients", "python3": "python3"}
+#: The Python distribution behind each capability (for messages about built images).
+CARRIED_BY = {
+    "rucio-extension": "rucio-jupyterlab",
+    "rucio-client": "rucio-clients",
+    "python3": "python3",
+}
 
 
 def needed(site: SiteConfig) -> list[tuple[str, str]]:
@@ -36,71 +42,15 @@ def needed(site: SiteConfig) -> list[tuple[str, str]]:
     if site.rucio is not None:
         out.append(("rucio-extension", "`rucio:` configures the Rucio JupyterLab extension"))
     if site.upload is not None:
-        out.append(("rucio-client", "`upload:` installs datalakectl, which imports the Rucio client"))
+        out.append(("rucio-client",
+                    "`upload:` installs datalakectl, which imports the Rucio client"))
     if site.auth is not None:
         out.append(("python3", "`auth:` starts the token renewer with python3"))
     return out
 
 
-@check
-def _check_built_images(site: SiteConfig) -> Iterator[Finding]:
-    images = site.images
-    for name, image in images.items():
-        loc: Loc = ("images", name)
-        if image.base is not None and image.from_ is not None:
-            yield ((*loc, "from"), "error", f"image {name!r} sets both `base` and `from`; keep one")
-        elif image.base is None and image.from_ is None:
-            yield (loc, "error", f"image {name!r} needs `base` (a pinned image) or `from` "
-                   "(another image of this site)")
-        if image.from_ is not None:
-            if image.from_ not in images:
-                yield ((*loc, "from"), "error", f"`from: {image.from_}` names no image of this site "
-                       f"({', '.join(sorted(images)) or 'none'})")
-            elif chain(images, name) is None:
-                yield ((*loc, "from"), "error", f"image {name!r} is built on itself (a `from` loop)")
-        if image.base is not None:
-            match = BASE_REF.match(image.base)
-            if match and match["digest"] is None:
-                yield ((*loc, "base"), "warning", f"base {image.base} is pinned to a tag only; the "
-                       "tag can move under the same context: add @sha256:<digest>")
-        yield from _check_pins(name, image.pip, loc)
-    resolved = resolve_images(images)
-    for name, image in resolved.items():
-        loc = ("images", name)
-        own = images[name]
-        parent = resolved.get(image.parent) if image.parent else None
-        if parent is not None:
-            if own.family is not None and own.family != parent.family:
-                yield ((*loc, "family"), "error", f"image {name!r} is built on {parent.name!r} "
-                       f"({parent.family}); it cannot be {own.family}")
-            if own.python is not None and own.python != parent.python:
-                yield ((*loc, "python"), "error", f"image {name!r} is built on {parent.name!r}, "
-                       f"whose Python is {parent.python}")
-            parent_pins = {n: v for n, v in _pins(parent.pip)}
-            for index, (pkg, version) in enumerate(_pins(own.pip)):
-                if pkg in parent_pins and parent_pins[pkg] != version:
-                    yield ((*loc, "pip", index), "error", f"{pkg} is pinned to "
-                           f"{parent_pins[pkg]} by {parent.name!r}, which this image is built on")
-        if image.family == "alma9":
-            if own.conda:
-                yield ((*loc, "conda"), "error", "conda packages need the docker-stacks family "
-                       "(AlmaLinux 9 images have no conda)")
-            if image.python not in ALMA9_PYTHONS:
-                where = (*loc, "python") if own.python else (*loc, "family")
-                yield (where, "error", f"AlmaLinux 9 AppStream ships Python {' and '.join(ALMA9_PYTHONS)}"
-                       f", not {image.python}")
-        if not image.registry:
-            yield (loc, "error", f"image {name!r} needs `registry` (where CI pushes it)")
-        match = BASE_REF.match(own.base or "")
-        if (image.family == "docker-stacks" and match and NOTEBOOK7_STACKS.search(match["repository"])
-                and "rucio-extension" in image.provides):
-            yield ((*loc, "base"), "warning", f"{match['repository']} ships Notebook 7 from conda "
-                   "while rucio-jupyterlab requires notebook<7: pip would replace conda's packages; "
-                   "start from quay.io/jupyter/docker-stacks-foundation as the extension's own "
-                   "Dockerfile does")
-
-
-def _pins(pins: tuple[str, ...] | list[str]) -> list[tuple[str, str]]:
+def _pins(pins: Iterable[str]) -> list[tuple[str, str]]:
+    """(normalized name, version) of each pin, in order."""
     out = []
     for pin in pins:
         match = PIP_PIN.match(pin)
@@ -109,13 +59,81 @@ def _pins(pins: tuple[str, ...] | list[str]) -> list[tuple[str, str]]:
     return out
 
 
-def _check_pins(name: str, pins: list[str], loc: Loc) -> Iterator[Finding]:
+def _definition(name: str, image: BuildImage, images: dict[str, BuildImage]) -> Iterator[Finding]:
+    """One image on its own: a base or a parent, a pinned base, no package pinned twice."""
+    loc: Loc = ("images", name)
+    if image.base is not None and image.from_ is not None:
+        yield ((*loc, "from"), "error", f"image {name!r} sets both `base` and `from`; keep one")
+    elif image.base is None and image.from_ is None:
+        yield (loc, "error", f"image {name!r} needs `base` (a pinned image) or `from` "
+               "(another image of this site)")
+    if image.from_ is not None and image.from_ not in images:
+        yield ((*loc, "from"), "error", f"`from: {image.from_}` names no image of this site "
+               f"({', '.join(sorted(images))})")
+    elif image.from_ is not None and chain(images, name) is None:
+        yield ((*loc, "from"), "error", f"image {name!r} is built on itself (a `from` loop)")
+    match = BASE_REF.match(image.base or "")
+    if match and match["digest"] is None:
+        yield ((*loc, "base"), "warning", f"base {image.base} is pinned to a tag only; the tag "
+               "can move under the same context: add @sha256:<digest>")
     seen: dict[str, int] = {}
-    for index, (pkg, _version) in enumerate(_pins(pins)):
+    for index, (pkg, _version) in enumerate(_pins(image.pip)):
         if pkg in seen:
             yield ((*loc, "pip", index), "error", f"{pkg} is pinned twice in image {name!r} "
                    f"(item #{seen[pkg] + 1})")
         seen.setdefault(pkg, index)
+
+
+def _inherited(image: ResolvedImage, own: BuildImage, parent: ResolvedImage) -> Iterator[Finding]:
+    """An image built `from` another agrees with it (family, Python, package versions)."""
+    loc: Loc = ("images", image.name)
+    if own.family is not None and own.family != parent.family:
+        yield ((*loc, "family"), "error", f"image {image.name!r} is built on {parent.name!r} "
+               f"({parent.family}); it cannot be {own.family}")
+    if own.python is not None and own.python != parent.python:
+        yield ((*loc, "python"), "error", f"image {image.name!r} is built on {parent.name!r}, "
+               f"whose Python is {parent.python}")
+    parent_pins = dict(_pins(parent.pip))
+    for index, (pkg, version) in enumerate(_pins(own.pip)):
+        if parent_pins.get(pkg, version) != version:
+            yield ((*loc, "pip", index), "error", f"{pkg} is pinned to {parent_pins[pkg]} by "
+                   f"{parent.name!r}, which this image is built on")
+
+
+def _family(image: ResolvedImage, own: BuildImage) -> Iterator[Finding]:
+    """What the image's family can do, and the Notebook 7 conflict of docker-stacks bases."""
+    loc: Loc = ("images", image.name)
+    if image.family == "alma9":
+        if own.conda:
+            yield ((*loc, "conda"), "error", "conda packages need the docker-stacks family "
+                   "(AlmaLinux 9 images have no conda)")
+        if image.python not in ALMA9_PYTHONS:
+            where = (*loc, "python") if own.python else (*loc, "family")
+            yield (where, "error", f"AlmaLinux 9 AppStream ships Python "
+                   f"{' and '.join(ALMA9_PYTHONS)}, not {image.python}")
+    match = BASE_REF.match(own.base or "")
+    if (image.family == "docker-stacks" and match and "rucio-extension" in image.provides
+            and NOTEBOOK7_STACKS.search(match["repository"])):
+        yield ((*loc, "base"), "warning", f"{match['repository']} ships Notebook 7 from conda "
+               "while rucio-jupyterlab requires notebook<7: pip would replace conda's packages; "
+               "start from quay.io/jupyter/docker-stacks-foundation as the extension's own "
+               "Dockerfile does")
+
+
+@check
+def _check_built_images(site: SiteConfig) -> Iterator[Finding]:
+    for name, image in site.images.items():
+        yield from _definition(name, image, dict(site.images))
+    resolved = resolve_images(site.images)
+    for name, image in resolved.items():
+        own = site.images[name]
+        parent = resolved.get(image.parent) if image.parent else None
+        if parent is not None:
+            yield from _inherited(image, own, parent)
+        yield from _family(image, own)
+        if not image.registry:
+            yield (("images", name), "error",
+                   f"image {name!r} needs `registry` (where CI pushes it)")
 
 
 @check
@@ -128,21 +146,27 @@ def _check_image_refs(site: SiteConfig) -> Iterator[Finding]:
              if p.image is not None]
     for loc, image in uses:
         if isinstance(image, BuiltImageRef):
-            if image.build not in site.images:
-                yield ((*loc, "build"), "error", f"`build: {image.build}` names no entry of `images:` "
-                       f"({', '.join(sorted(site.images)) or 'none'})")
-                continue
-            built = resolved.get(image.build)
-            if built is None:
-                continue  # its own findings say why
-            for capability, why in wanted:
-                if capability not in built.provides:
-                    yield ((*loc, "build"), "error", f"image {image.build!r} does not install "
-                           f"{CARRIED_BY[capability]}, and {why}: add it to images.{image.build}.pip")
+            yield from _built_ref(loc, image, site, resolved, wanted)
         elif isinstance(image, ExternalImage):
             missing = [(c, why) for c, why in wanted if c not in image.provides]
             if missing:
                 where = (*loc, "provides") if image.provides else loc
-                yield (where, "error", f"image {image.ref()} is not built here and does not declare "
-                       f"{', '.join(c for c, _ in missing)} in `provides` ({'; '.join(w for _, w in missing)})"
-                       ": build it under `images:` and use `{build: <name>}`, or declare what it carries")
+                yield (where, "error", f"image {image.ref()} is not built here and does not "
+                       f"declare {', '.join(c for c, _ in missing)} in `provides` "
+                       f"({'; '.join(why for _, why in missing)}): build it under `images:` and "
+                       "use `{build: <name>}`, or declare what it carries")
+
+
+def _built_ref(loc: Loc, image: BuiltImageRef, site: SiteConfig, resolved: dict[str, ResolvedImage],
+               wanted: list[tuple[str, str]]) -> Iterator[Finding]:
+    if image.build not in site.images:
+        yield ((*loc, "build"), "error", f"`build: {image.build}` names no entry of `images:` "
+               f"({', '.join(sorted(site.images)) or 'none'})")
+        return
+    built = resolved.get(image.build)
+    if built is None:
+        return  # the image's own findings say why it cannot be built
+    for capability, why in wanted:
+        if capability not in built.provides:
+            yield ((*loc, "build"), "error", f"image {image.build!r} does not install "
+                   f"{CARRIED_BY[capability]}, and {why}: add it to images.{image.build}.pip")

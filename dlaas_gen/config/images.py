@@ -26,7 +26,9 @@ BASE_REF = re.compile(
     r":(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})"
     r"(@sha256:(?P<digest>[a-f0-9]{64}))?$"
 )
-REGISTRY = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?(/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*$")
+REGISTRY = re.compile(
+    r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?(/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*$"
+)
 #: A PEP 508 name (extras allowed) pinned to one version with ``==`` (PEP 440 characters).
 PIP_PIN = re.compile(
     r"^(?P<name>[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?)(\[[A-Za-z0-9._,-]+\])?"
@@ -54,7 +56,9 @@ def _check_base(value: str) -> str:
     if value.startswith("latest") or ":latest@" in value or value.endswith(":latest"):
         raise ValueError("base image tag 'latest' is not pinned; use a version tag and @sha256:...")
     if not BASE_REF.match(value):
-        raise ValueError(f"{value!r} is not '<repository>:<tag>@sha256:<64 hex>' (or '<repository>:<tag>')")
+        raise ValueError(
+            f"{value!r} is not '<repository>:<tag>@sha256:<64 hex>' (or '<repository>:<tag>')"
+        )
     return value
 
 

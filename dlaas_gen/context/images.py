@@ -122,7 +122,8 @@ def build_images(site_name: str, site: SiteConfig) -> dict[str, BuiltImage]:
     return built
 
 
-def image_name_tag(image: BuiltImageRef | ExternalImage, built: Mapping[str, BuiltImage]) -> tuple[str, str]:
+def image_name_tag(image: BuiltImageRef | ExternalImage,
+                   built: Mapping[str, BuiltImage]) -> tuple[str, str]:
     """(repository, tag) of a single-user image, built here or external."""
     if isinstance(image, BuiltImageRef):
         target = built[image.build]

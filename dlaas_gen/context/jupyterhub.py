@@ -171,7 +171,8 @@ def add_jupyterhub(ctx: SiteContext, site_name: str, site: SiteConfig, hv: HubVa
     values_from: list[dict[str, Any]] = []
     if site.profiles:
         cm_name = f"{chart.release_name}-profiles"
-        profiles = [profile_entry(p, hv.profile_extra.get(p.slug), ctx.images) for p in site.profiles]
+        profiles = [profile_entry(p, hv.profile_extra.get(p.slug), ctx.images)
+                    for p in site.profiles]
         document = yamlio.dump_doc({"singleuser": {"profileList": profiles}})
         ctx.add(ObjectSpec(
             "jupyterhub/configmap-profiles.yaml.j2", "apps", "ConfigMap", cm_name,

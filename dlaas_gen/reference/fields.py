@@ -162,7 +162,8 @@ def _walk(
         for sub in subs:
             tag = sub.model_fields.get("type")
             sub_variant = str(tag.default) if len(subs) > 1 and tag is not None else None
-            sub_prefix = f"{path}[]." if is_list else f"{path}.{MAP_ITEM}." if is_map else f"{path}."
+            sub_prefix = (f"{path}[]." if is_list
+                          else f"{path}.{MAP_ITEM}." if is_map else f"{path}.")
             sub_loc = (*doc.loc, 0) if is_list else (*doc.loc, MAP_ITEM) if is_map else doc.loc
             _walk(sub, sub_prefix, sub_loc, depth + 1, sub_variant, doc.key, out, stack)
 

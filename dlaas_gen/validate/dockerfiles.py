@@ -76,18 +76,21 @@ def check_dockerfile(text: str, context: Collection[str] = ()) -> list[Dockerfil
         line, name = command.start_line, (command.cmd or "").upper()
         at = (line, _col(text, line))
         if name not in INSTRUCTIONS:
-            found.append(DockerfileFinding(*at, f"unknown instruction {command.original or name!r}"))
+            what = command.original or name
+            found.append(DockerfileFinding(*at, f"unknown instruction {what!r}"))
             continue
         if not seen_from and name not in ("ARG", "FROM"):
             found.append(DockerfileFinding(*at, f"{name} before FROM (only ARG may come first)"))
         if name == "FROM":
             seen_from = True
-            if len(command.value) not in (1, 3) or (len(command.value) == 3 and command.value[1].upper() != "AS"):
+            value = command.value
+            if len(value) not in (1, 3) or (len(value) == 3 and value[1].upper() != "AS"):
                 found.append(DockerfileFinding(*at, "FROM takes one image (optionally `AS <name>`)"))
         if name in ("COPY", "ADD") and not any(f.startswith("--from") for f in command.flags):
             for source in command.value[:-1]:
                 if source not in context:
-                    found.append(DockerfileFinding(*at, f"{name} source {source!r} is not in the context"))
+                    found.append(DockerfileFinding(
+                        *at, f"{name} source {source!r} is not in the context"))
     if not seen_from:
         found.append(DockerfileFinding(1, 1, "no FROM instruction"))
     last = commands[-1]
@@ -107,7 +110,8 @@ def check_context_folders(root: Path) -> list[Problem]:
         rel = f"{IMAGES_FOLDER}/{context.name}/{DOCKERFILE}"
         path = context / DOCKERFILE
         if not path.is_file():
-            problems.append(Problem(rel, 0, 0, rule=RULE, message="build context without a Dockerfile"))
+            problems.append(Problem(rel, 0, 0, rule=RULE,
+                                    message="build context without a Dockerfile"))
             continue
         try:
             text = path.read_text(encoding="utf-8")

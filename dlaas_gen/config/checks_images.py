@@ -27,6 +27,12 @@ from dlaas_gen.config.images import (
 from dlaas_gen.config.site import SiteConfig
 
 #: docker-stacks images that ship Notebook 7 from conda (every ``jupyter/*-notebook``).
+#: Why a warning: rucio-jupyterlab 41.0.0 declares ``notebook<7`` (``dependencies`` in its
+#: pyproject.toml; its code imports nothing from ``notebook``), so pip replaces conda's Notebook 7
+#: (and ``jupyter_client`` 8, as notebook 6.5 needs ``<8``) in such an image, and a later conda
+#: install may put them back. The extension's own image (docker/container/Dockerfile) starts from
+#: ``quay.io/jupyter/docker-stacks-foundation:python-3.12`` and pip-installs the extension, so the
+#: resolver picks the Notebook 6.5 set with no conda package to replace; the examples do the same.
 NOTEBOOK7_STACKS = re.compile(r"(^|/)jupyter/[a-z0-9-]+-notebook$")
 #: The Python distribution behind each capability (for messages about built images).
 CARRIED_BY = {

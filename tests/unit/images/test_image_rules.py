@@ -141,3 +141,13 @@ def test_notebook7_stack_base_with_the_extension_is_a_warning(tmp_path: Path) ->
     assert warning.line == line_of(path, "scipy-notebook")
     assert "ships Notebook 7 from conda while rucio-jupyterlab requires notebook<7" in warning.message
     assert "docker-stacks-foundation" in warning.message
+
+
+def test_unknown_keys_in_an_image_are_located_with_a_hint(tmp_path: Path) -> None:
+    path = edited(tmp_path, "    from: lab\n", "    form: lab\n")
+    found = errors(path)
+    line = line_of(path, "form: lab")
+    assert (str(path), line, 5, "images.root.form: unknown key; did you mean 'from'?") in found
+    path = edited(tmp_path, "  image: {build: alma}\n", "  image: {nme: x, tag: '1'}\n")
+    found = errors(path)
+    assert any(m == "singleuser.image.nme: unknown key; did you mean 'name'?" for *_, m in found)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import types
 import typing
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -290,7 +291,7 @@ def _message(error: dict[str, Any], loc: tuple[Any, ...], raw: Any) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
         parent = _model_at(loc[:-1], raw)
-        known = sorted(parent.model_fields) if parent else []
+        known = sorted(f.alias or n for n, f in parent.model_fields.items()) if parent else []
         hint = difflib.get_close_matches(str(loc[-1]), known, n=1)
         extra = f"; did you mean {hint[0]!r}?" if hint else f"; allowed: {', '.join(known)}"
         return f"unknown key{extra}"
@@ -303,17 +304,20 @@ def _model_at(loc: tuple[Any, ...], raw: Any) -> type[BaseModel] | None:
     """Find the model that owns the mapping at `loc` (to suggest known keys)."""
     model: Any = SiteConfig
     node = raw
+    in_map = False
     for part in loc:
         node = node[part] if isinstance(node, (dict, list)) else None
-        if isinstance(part, int):
-            model = _pick_model(model, node)
+        if isinstance(part, int) or in_map:  # a list item, or an entry of a map of models
+            model, in_map = _pick_model(model, node), False
             continue
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             return None
-        field = model.model_fields.get(str(part))
+        fields = {f.alias or n: f for n, f in model.model_fields.items()}
+        field = fields.get(str(part))
         if field is None:
             return None
-        model = _pick_model(field.annotation, node)
+        in_map = typing.get_origin(_unwrap(field.annotation)) is dict
+        model = field.annotation if in_map else _pick_model(field.annotation, node)
     return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
 
@@ -334,4 +338,19 @@ def _pick_model(annotation: Any, node: Any) -> Any:
         field = candidate.model_fields.get("type")
         if field is not None and field.default == tag:
             return candidate
+    if isinstance(node, dict) and candidates:  # untagged union: the model sharing most keys
+        def shared(candidate: type[BaseModel]) -> int:
+            return len(set(node) & {f.alias or n for n, f in candidate.model_fields.items()})
+        return max(candidates, key=shared)
     return candidates[0] if candidates else None
+
+
+def _unwrap(annotation: Any) -> Any:
+    """`annotation` without Optional and Annotated wrappers."""
+    while True:
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if typing.get_origin(annotation) is typing.Annotated or (
+                typing.get_origin(annotation) in (typing.Union, types.UnionType) and len(args) == 1):
+            annotation = args[0]
+            continue
+        return annotation

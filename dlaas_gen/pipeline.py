@@ -12,7 +12,9 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from dlaas_gen import yamlio
 from dlaas_gen.context import build_context
 from dlaas_gen.errors import ConfigError, ProblemsError
 from dlaas_gen.loader import LoadedSite, load_site, select_sites, site_name
@@ -20,6 +22,8 @@ from dlaas_gen.manifest import Manifest
 from dlaas_gen.problem import Problem
 from dlaas_gen.render import render_site
 from dlaas_gen.validate import validate_tree
+from dlaas_gen.validate.dockerfiles import DOCKERFILE, check_dockerfile
+from dlaas_gen.validate.dockerfiles import RULE as DOCKERFILE_RULE
 from dlaas_gen.validate.policy import settings_for
 from dlaas_gen.writer import INDEX_FILE, Plan, check_sites, finalize_plan, write_sites
 
@@ -71,8 +75,31 @@ def build_site(path: Path, out_dir: Path = DEFAULT_OUT_DIR) -> BuiltSite:
     problems.extend(
         Problem(str(prefix / p.path), p.line, p.col, p.level, p.rule, p.message) for p in raw
     )
-    plan = finalize_plan({m.path: m.text for m in manifests})
+    problems.extend(image_context_problems(site, ctx.images, prefix))
+    plan = finalize_plan({**{m.path: m.text for m in manifests}, **ctx.context_files()})
     return BuiltSite(site=site, manifests=manifests, plan=plan, problems=problems)
+
+
+def image_context_problems(site: LoadedSite, images: dict[str, Any], prefix: Path) -> list[Problem]:
+    """Dockerfile problems of the site's build contexts, at the site file's ``images.<name>``.
+
+    Why: the context is generated, so the line to change is the image's entry in the site file;
+    the message names the rendered Dockerfile line the parser stopped at.
+    """
+    problems: list[Problem] = []
+    raw: Any = None
+    for name, image in images.items():
+        findings = check_dockerfile(image.files[DOCKERFILE], image.files)
+        if not findings:
+            continue
+        if raw is None:
+            raw = yamlio.load_roundtrip(site.path.read_text(encoding="utf-8"))
+        line, col = yamlio.position_of(raw, ("images", name))
+        shown = prefix / image.folder / DOCKERFILE
+        problems.extend(Problem(str(site.path), line, col, rule=DOCKERFILE_RULE,
+                                message=f"images.{name}: {shown}:{f.line}: Dockerfile {f.message}")
+                        for f in findings)
+    return problems
 
 
 #: Called before each site is built with (1-based index, number of sites, site name).

@@ -65,6 +65,23 @@ def render_object(spec: ObjectSpec, env: jinja2.Environment | None = None) -> Ma
     return manifest
 
 
+def render_text(template: str, variables: dict[str, object],
+                env: jinja2.Environment | None = None) -> str:
+    """Render a non-YAML file (a build context's Dockerfile, requirements, README).
+
+    Why: these files are not Kubernetes objects, so they are not re-parsed as YAML; the
+    Dockerfile is parsed by the Dockerfile parser in the validate stage instead.
+    """
+    env = env or make_environment()
+    try:
+        text = env.get_template(template).render(**variables)
+    except jinja2.TemplateError as exc:
+        line = getattr(exc, "lineno", None)
+        where = f"{template}:{line}" if line else template
+        raise TemplateError(f"template {where}: {exc}") from exc
+    return text if text.endswith("\n") else text + "\n"
+
+
 def render_site(ctx: SiteContext) -> list[Manifest]:
     """Render every object of a site, in context order."""
     env = make_environment()

@@ -88,6 +88,7 @@ def validate_command(
     """Validate rendered trees (or any folder of manifests) offline, with the security policy."""
     from dlaas_gen.tree import load_tree
     from dlaas_gen.validate import validate_tree
+    from dlaas_gen.validate.dockerfiles import check_context_folders
     from dlaas_gen.validate.policy import policy_for_folder
 
     folders = list(dirs or [])
@@ -102,6 +103,8 @@ def validate_command(
             if not folder.is_dir():
                 raise UsageError(f"{folder} is not a folder")
             progress(index, len(folders), str(folder))
+            problems.extend(Problem(str(folder / p.path), p.line, p.col, p.level, p.rule, p.message)
+                            for p in check_context_folders(folder))
             try:
                 tree = load_tree(folder)
             except ProblemsError as exc:

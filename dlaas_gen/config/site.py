@@ -14,7 +14,6 @@ from pydantic import Field, field_validator
 from dlaas_gen.config.base import (
     Duration,
     HttpsUrl,
-    Image,
     Quantity,
     Resources,
     SecretRef,
@@ -28,6 +27,7 @@ from dlaas_gen.config.datalake import (
     ScratchConfig,
     UploadConfig,
 )
+from dlaas_gen.config.images import BuildImage, NotebookImage
 from dlaas_gen.config.security import SecurityConfig
 from dlaas_gen.config.xcache import XCacheConfig
 from dlaas_gen.names import DnsLabel, DnsSubdomain, is_dns1123_subdomain
@@ -141,7 +141,10 @@ class HubConfig(StrictModel):
 class SingleUserConfig(StrictModel):
     """Defaults of every user's server."""
 
-    image: Image = Field(description="Default single-user image.")
+    image: NotebookImage = Field(
+        description="Default single-user image: `{build: <name>}` (an entry of `images:`) or "
+        "`{name, tag, provides}` (an image built elsewhere)."
+    )
     default_url: str = Field(default="/lab", description="Page opened after spawn.")
     start_timeout: int = Field(default=300, ge=30, le=7200, description="Spawn timeout (s).")
     cpu: Resources = Field(default_factory=Resources, description="CPU limit/guarantee.")
@@ -183,7 +186,9 @@ class ProfileConfig(StrictModel):
     display_name: str = Field(min_length=1, description="Title shown to users.")
     description: str = Field(default="", description="One-line description.")
     default: bool = Field(default=False, description="Preselected profile (at most one).")
-    image: Image | None = Field(default=None, description="Image override.")
+    image: NotebookImage | None = Field(
+        default=None, description="Image override: `{build: <name>}` or `{name, tag, provides}`."
+    )
     cpu: Resources | None = Field(default=None, description="CPU override.")
     memory: Resources | None = Field(default=None, description="Memory override.")
 
@@ -207,6 +212,11 @@ class SiteConfig(StrictModel):
     )
     profiles: list[ProfileConfig] = Field(
         default_factory=list, description="Environments offered at spawn."
+    )
+    images: dict[DnsLabel, BuildImage] = Field(
+        default_factory=dict,
+        description="Single-user images built by this site: each build context is rendered to "
+        "`rendered/<site>/images/<name>/` (never applied by Flux) and tagged with its digest.",
     )
     auth: AuthConfig | None = Field(default=None, description="OIDC login against an IAM.")
     rucio: RucioConfig | None = Field(default=None, description="Rucio JupyterLab extension.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,7 @@ from dlaas_gen.config import SiteConfig
 from dlaas_gen.config.base import SecretRef
 from dlaas_gen.config.site import ProfileConfig
 from dlaas_gen.context.common import common_labels, resources_values, secret_ref_entry
+from dlaas_gen.context.images import BuiltImage, image_name_tag, image_ref
 from dlaas_gen.context.model import ObjectSpec, SiteContext
 from dlaas_gen.helmvalues import merge_maps
 
@@ -73,12 +75,16 @@ class HubValues:
         self.secrets.append(SecretValue(ref, target_path, purpose))
 
 
-def base_values(site: SiteConfig) -> HubValues:
-    """The values every site gets, before data-lake components contribute."""
+def base_values(site: SiteConfig, images: Mapping[str, BuiltImage] | None = None) -> HubValues:
+    """The values every site gets, before data-lake components contribute.
+
+    `images` are the site's built images (`build_images`), whose tags the image references use.
+    """
     hv = HubValues()
     su = site.singleuser
+    name, tag = image_name_tag(su.image, images or {})
     singleuser: dict[str, Any] = {
-        "image": {"name": su.image.name, "tag": su.image.tag},
+        "image": {"name": name, "tag": tag},
         "defaultUrl": su.default_url,
         "startTimeout": su.start_timeout,
         **resources_values(su.cpu, su.memory),
@@ -130,7 +136,8 @@ def base_values(site: SiteConfig) -> HubValues:
     return hv
 
 
-def profile_entry(profile: ProfileConfig, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def profile_entry(profile: ProfileConfig, extra: dict[str, Any] | None = None,
+                  images: Mapping[str, BuiltImage] | None = None) -> dict[str, Any]:
     """One ``singleuser.profileList`` item as KubeSpawner reads it."""
     entry: dict[str, Any] = {
         "display_name": profile.display_name,
@@ -141,7 +148,7 @@ def profile_entry(profile: ProfileConfig, extra: dict[str, Any] | None = None) -
         entry["default"] = True
     override: dict[str, Any] = {}
     if profile.image is not None:
-        override["image"] = profile.image.ref()
+        override["image"] = image_ref(profile.image, images or {})
     res = resources_values(profile.cpu, profile.memory)
     for kind, block in res.items():
         prefix = "cpu" if kind == "cpu" else "mem"
@@ -169,7 +176,8 @@ def add_jupyterhub(ctx: SiteContext, site_name: str, site: SiteConfig, hv: HubVa
     values_from: list[dict[str, Any]] = []
     if site.profiles:
         cm_name = f"{chart.release_name}-profiles"
-        profiles = [profile_entry(p, hv.profile_extra.get(p.slug)) for p in site.profiles]
+        profiles = [profile_entry(p, hv.profile_extra.get(p.slug), ctx.images)
+                    for p in site.profiles]
         document = yamlio.dump_doc({"singleuser": {"profileList": profiles}})
         ctx.add(ObjectSpec(
             "jupyterhub/configmap-profiles.yaml.j2", "apps", "ConfigMap", cm_name,

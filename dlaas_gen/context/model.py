@@ -51,6 +51,13 @@ class SiteContext:
     site: str
     objects: list[ObjectSpec] = field(default_factory=list)
     secrets: list[dict[str, str]] = field(default_factory=list)
+    #: Built single-user images (`dlaas_gen.context.images.BuiltImage`) by name, parents first.
+    images: dict[str, Any] = field(default_factory=dict)
+
+    def context_files(self) -> dict[str, str]:
+        """``{path: text}`` of the image build contexts (not Kubernetes objects, never applied)."""
+        return {f"{image.folder}/{file}": text for image in self.images.values()
+                for file, text in sorted(image.files.items())}
 
     def add(self, spec: ObjectSpec) -> None:
         """Append an object."""

@@ -8,6 +8,7 @@ from dlaas_gen.config import SiteConfig
 from dlaas_gen.context.auth import add_auth
 from dlaas_gen.context.eos import add_eos
 from dlaas_gen.context.flux import add_flux, add_folder_indexes
+from dlaas_gen.context.images import build_images
 from dlaas_gen.context.jupyterhub import add_jupyterhub, base_values
 from dlaas_gen.context.model import SiteContext
 from dlaas_gen.context.network import add_network
@@ -19,12 +20,14 @@ from dlaas_gen.context.xcache import add_xcache
 def build_context(site_name: str, site: SiteConfig, sites_dir: Path | None = None) -> SiteContext:
     """Compute every object of a site with its template variables.
 
-    Order matters: components contribute to the hub values first, then the hub objects are
+    Order matters: the image build contexts come first (their digests are the tags the hub
+    values name), components contribute to the hub values first, then the hub objects are
     built, then the Flux Kustomizations for the folders in use, then each folder's index.
     `sites_dir` is where lock files next to the site file are read (XCache origins).
     """
     ctx = SiteContext(site=site_name)
-    hv = base_values(site)
+    ctx.images = build_images(site_name, site)
+    hv = base_values(site, ctx.images)
     add_auth(hv, site)
     add_eos(ctx, site_name, site, hv)
     add_scratch(ctx, site_name, site, hv)

@@ -20,7 +20,7 @@ from dlaas_gen import yamlio
 from dlaas_gen.config import SiteConfig
 from dlaas_gen.context import build_context
 from dlaas_gen.loader import discover_sites, site_name
-from dlaas_gen.reference.fields import FieldDoc
+from dlaas_gen.reference.fields import MAP_ITEM, FieldDoc
 
 #: Templates of folder index files (kustomization.yaml lists), not cluster objects.
 _INDEX_TEMPLATES = ("kustomize/",)
@@ -63,7 +63,8 @@ def _locations(data: Any, doc: FieldDoc) -> list[tuple[Any, ...]]:
 
 
 def _concrete(data: Any, loc: tuple[Any, ...]) -> Iterator[tuple[Any, ...]]:
-    """Every real location of `loc` in `data` (``0`` in `loc` stands for any list item)."""
+    """Every real location of `loc` in `data` (``0`` stands for any list item, `MAP_ITEM` for
+    any key of a map)."""
     if not loc:
         yield ()
         return
@@ -73,6 +74,11 @@ def _concrete(data: Any, loc: tuple[Any, ...]) -> Iterator[tuple[Any, ...]]:
             for index, item in enumerate(data):
                 for tail in _concrete(item, rest):
                     yield (index, *tail)
+    elif head == MAP_ITEM:
+        if isinstance(data, dict):
+            for key, item in data.items():
+                for tail in _concrete(item, rest):
+                    yield (key, *tail)
     elif isinstance(data, dict) and head in data:
         for tail in _concrete(data[head], rest):
             yield (head, *tail)
@@ -125,8 +131,10 @@ def affected_kinds(fields: list[FieldDoc], examples: Path) -> dict[str, list[str
             continue
         for doc in fields:
             for loc in _locations(data, doc):
-                probed.add(doc.key)
-                found[doc.key] |= _probe(name, data, loc, base, doc.type)
+                kinds = _probe(name, data, loc, base, doc.type)
+                if kinds is not None:
+                    probed.add(doc.key)
+                    found[doc.key] |= kinds
             if doc.key not in probed and doc.default not in (None, "null") and _has_parent(data, doc):
                 for candidate in _variants(json.loads(doc.default), doc.type):
                     rendered = _render(name, _set(data, doc.loc, candidate))
@@ -166,15 +174,24 @@ def _has_parent(data: Any, doc: FieldDoc) -> bool:
     return isinstance(node, dict)
 
 
-def _probe(name: str, data: Any, loc: tuple[Any, ...], base: dict[str, str], type_text: str) -> set[str]:
-    kinds = _changed(base, _render(name, _set(data, loc, None, remove=True)))
+def _probe(name: str, data: Any, loc: tuple[Any, ...], base: dict[str, str],
+           type_text: str) -> set[str] | None:
+    """Kinds changed by removing or changing the value at `loc`; None when no probe renders.
+
+    Why: a value that cannot be removed or changed to a neighbour (a reference to another
+    entry, e.g. ``image: {build: <name>}``) says nothing; its section's answer is shown instead.
+    """
+    removed = _render(name, _set(data, loc, None, remove=True))
+    kinds = _changed(base, removed)
+    rendered_any = removed is not None
     value = _value_at(data, loc)
     for candidate in _variants(value, type_text):
         rendered = _render(name, _set(data, loc, candidate))
         if rendered is not None:
             kinds |= _changed(base, rendered)
+            rendered_any = True
             break
-    return kinds
+    return kinds if rendered_any else None
 
 
 def _value_at(data: Any, loc: tuple[Any, ...]) -> Any:

@@ -25,7 +25,15 @@ _CHECK_NAMES = {
     "_check_subdomain": "DNS-1123 subdomain",
     "_check_config_key": "Secret key",
     "_check_tag": "image tag",
+    "_check_base": "image reference",
+    "_check_pip": "`name==version`",
+    "_check_conda": "`name=version`",
+    "_check_registry": "registry path",
 }
+
+
+#: A map entry in a path (``images.<name>.base``); in `FieldDoc.loc` it stands for any key.
+MAP_ITEM = "<name>"
 
 
 @dataclass
@@ -34,7 +42,8 @@ class FieldDoc:
 
     Attributes:
         path: dotted path, list items as ``[]``, e.g. ``profiles[].image.tag``.
-        loc: the path as keys, with ``0`` for list items (for looking values up).
+        loc: the path as keys, with ``0`` for list items and `MAP_ITEM` for the entries of a
+            map of models (for looking values up).
         model: name of the model that declares the field.
         type: human type, e.g. ``string (duration)`` or ``list of Toleration``.
         default: the default as YAML-ish text, or None when the field is required.
@@ -138,7 +147,8 @@ def _walk(
     if model in stack:  # recursive models: document once
         return
     stack = stack | {model}
-    for name, info in model.model_fields.items():
+    for field_name, info in model.model_fields.items():
+        name = info.alias or field_name  # the key in the site file (`from`, not `from_`)
         path = f"{prefix}{name}"
         doc = FieldDoc(
             path=path, loc=(*loc, name), model=model.__name__, type=_field_type(info),
@@ -146,13 +156,15 @@ def _walk(
             variant=variant, depth=depth, parent=parent,
         )
         out.append(doc)
-        is_list = typing.get_origin(_strip(info.annotation)) is list
+        origin = typing.get_origin(_strip(info.annotation))
+        is_list, is_map = origin is list, origin is dict
         subs = models_in(info.annotation)
         for sub in subs:
             tag = sub.model_fields.get("type")
             sub_variant = str(tag.default) if len(subs) > 1 and tag is not None else None
-            sub_prefix = f"{path}[]." if is_list else f"{path}."
-            sub_loc = (*doc.loc, 0) if is_list else doc.loc
+            sub_prefix = (f"{path}[]." if is_list
+                          else f"{path}.{MAP_ITEM}." if is_map else f"{path}.")
+            sub_loc = (*doc.loc, 0) if is_list else (*doc.loc, MAP_ITEM) if is_map else doc.loc
             _walk(sub, sub_prefix, sub_loc, depth + 1, sub_variant, doc.key, out, stack)
 
 

@@ -1,7 +1,9 @@
 """The CI recipes under ci/: parsed, and every dlaas-gen command in them run on a scratch repo.
 
 Only the lines that talk to GitLab/GitHub (curl, gh) and the installs are skipped; they are
-asserted to be there.
+asserted to be there. The image jobs' shell lines run as written, with stand-ins for the
+registry tools (skopeo, buildah, docker) that keep the registry in a folder and log each call:
+what is asserted is the recipes' own logic (which contexts are built, in which order).
 """
 
 from __future__ import annotations
@@ -70,7 +72,9 @@ def base_env(**extra: str) -> dict[str, str]:
 def test_gitlab_template(merge_request: Path) -> None:
     config = yaml.safe_load((REPO / "ci/gitlab-ci.yml").read_text())
     jobs = {k: v for k, v in config.items() if k.startswith("dlaas-gen:")}
-    assert set(jobs) == {"dlaas-gen:render-check", "dlaas-gen:validate", "dlaas-gen:diff"}
+    assert set(jobs) == {"dlaas-gen:render-check", "dlaas-gen:validate", "dlaas-gen:diff",
+                         *IMAGE_JOBS}
+    jobs = {k: v for k, v in jobs.items() if k not in IMAGE_JOBS}  # tested below
     assert jobs["dlaas-gen:validate"]["artifacts"]["reports"]["codequality"] == "gl-code-quality-report.json"
     assert any("pip install" in line for line in config[".dlaas-gen"]["before_script"])
     lines = [line for job in jobs.values() for line in job["script"]]
@@ -113,3 +117,137 @@ def test_validate_step_fails_the_job_on_problems(merge_request: Path) -> None:
     assert result.returncode == 1
     assert json.loads((merge_request / "code-quality.json").read_text())[0]["severity"] == "major"
     assert "[error]" in result.stderr
+
+
+IMAGE_JOBS = {"dlaas-gen:images-plan", "dlaas-gen:images-missing", "dlaas-gen:images-build"}
+
+#: Stand-ins for the registry tools: the registry is a folder of pushed references.
+FAKE_TOOLS = {
+    "skopeo": """#!/bin/bash
+set -eu
+ref() { echo "$1" | tr '/:' '__'; }
+case "$1" in
+  login) cat > /dev/null; echo "skopeo login $*" >> "$TOOL_LOG" ;;
+  inspect) image="${@: -1}"; test -e "$REGISTRY/$(ref "${image#docker://}")" ;;
+  *) exit 2 ;;
+esac
+""",
+    "buildah": """#!/bin/bash
+set -eu
+ref() { echo "$1" | tr '/:' '__'; }
+case "$1" in
+  login) cat > /dev/null; echo "login" >> "$TOOL_LOG" ;;
+  build) image="$4"; context="$5"; test "$2" = --layers -a "$3" = --tag
+         test -f "$context/Dockerfile"
+         echo "build $image FROM $(sed -n 's/^FROM //p' "$context/Dockerfile")" >> "$TOOL_LOG"
+         touch "$LOCAL/$(ref "$image")" ;;
+  push) test -e "$LOCAL/$(ref "$2")"; touch "$REGISTRY/$(ref "$2")"; echo "push $2" >> "$TOOL_LOG" ;;
+  *) exit 2 ;;
+esac
+""",
+    "docker": """#!/bin/bash
+set -eu
+test "$1 $2 $3" = "buildx imagetools inspect"
+test -e "$REGISTRY/$(echo "$4" | tr '/:' '__')"
+""",
+}
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> dict[str, str]:
+    """Environment with the stand-in tools first on PATH, an empty registry and a call log."""
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    for name, text in FAKE_TOOLS.items():
+        (tools / name).write_text(text)
+        (tools / name).chmod(0o755)
+    for folder in ("registry", "local"):
+        (tmp_path / folder).mkdir()
+    env = base_env(REGISTRY=str(tmp_path / "registry"), LOCAL=str(tmp_path / "local"),
+                   TOOL_LOG=str(tmp_path / "tools.log"))
+    env["PATH"] = f"{tools}:{env['PATH']}"
+    return env
+
+
+def calls(env: dict[str, str]) -> list[str]:
+    log = Path(env["TOOL_LOG"])
+    lines = [line for line in log.read_text().splitlines() if "login" not in line] if log.exists() else []
+    log.write_text("")
+    return lines
+
+
+def escape_images(work: Path) -> dict[str, str]:
+    out = subprocess.run([f"{BIN}/dlaas-gen", "images", "escape"], cwd=work, check=True,
+                         capture_output=True, text=True).stdout
+    return {line.split()[0].rsplit("/", 1)[1]: line.split()[1] for line in out.splitlines()}
+
+
+def test_gitlab_image_jobs_build_what_is_missing_parents_first(merge_request: Path,
+                                                              registry: dict[str, str]) -> None:
+    config = yaml.safe_load((REPO / "ci/gitlab-ci.yml").read_text())
+    plan, missing, build = (config[f"dlaas-gen:images-{n}"] for n in ("plan", "missing", "build"))
+    assert plan["extends"] == ".dlaas-gen" and plan["artifacts"]["paths"] == ["dlaas-gen-images.txt"]
+    assert missing["needs"] == ["dlaas-gen:images-plan", "dlaas-gen:render-check"]
+    assert build["needs"] == ["dlaas-gen:images-missing"]
+    assert missing["image"]["name"].startswith("quay.io/skopeo/stable:")
+    assert build["image"]["name"] == "$DLAAS_GEN_BUILDAH_IMAGE"
+    assert config["variables"]["DLAAS_GEN_BUILDAH_IMAGE"].startswith("quay.io/buildah/stable:")
+    assert build["variables"] == {"STORAGE_DRIVER": "vfs", "BUILDAH_ISOLATION": "chroot",
+                                  "BUILDAH_FORMAT": "docker"}
+    env = {**registry, **config["variables"], **build["variables"]}
+    lines = [*plan["script"], *missing["script"], *build["script"]]
+    images = escape_images(merge_request)
+    assert set(images) == {"minimal", "root"}
+
+    run_lines(lines, merge_request, env)
+    assert calls(env) == [
+        f"build {images['minimal']} FROM quay.io/jupyter/docker-stacks-foundation:python-3.12@sha256:{'0' * 64}",
+        f"push {images['minimal']}",
+        f"build {images['root']} FROM {images['minimal']}",
+        f"push {images['root']}",
+    ]
+    run_lines(lines, merge_request, env)  # everything is in the registry: nothing is built
+    assert calls(env) == []
+
+    site = merge_request / "sites/escape.yaml"
+    site.write_text(site.read_text().replace("conda: [root=6.32.8]", "conda: [root=6.32.10]"))
+    subprocess.run([f"{BIN}/dlaas-gen", "render"], cwd=merge_request, check=True, capture_output=True)
+    changed = escape_images(merge_request)
+    assert changed["minimal"] == images["minimal"] and changed["root"] != images["root"]
+    run_lines(lines, merge_request, env)
+    assert calls(env) == [f"build {changed['root']} FROM {images['minimal']}", f"push {changed['root']}"]
+
+
+def test_github_image_jobs_build_missing_contexts_level_by_level(merge_request: Path,
+                                                                registry: dict[str, str]) -> None:
+    workflow = yaml.safe_load((REPO / "ci/github-actions.yml").read_text())
+    jobs = workflow["jobs"]
+    assert workflow["permissions"]["packages"] == "write"
+    assert jobs["images-plan"]["needs"] == "check"
+    for level in range(3):
+        job = jobs[f"images-level-{level}"]
+        assert job["strategy"]["matrix"]["include"] == f"${{{{ fromJSON(needs.images-plan.outputs.level{level}) }}}}"
+        assert f"needs.images-plan.outputs.level{level} != '[]'" in job["if"]
+        if level:
+            assert job["needs"] == ["images-plan", f"images-level-{level - 1}"]
+            assert "!failure()" in job["if"]  # runs when the level before had nothing to build
+        [push] = [s for s in job["steps"] if s.get("uses", "").startswith("docker/build-push-action@")]
+        assert push["with"] == {"context": "${{ matrix.context }}", "tags": "${{ matrix.image }}", "push": True}
+    [step] = [s for s in jobs["images-plan"]["steps"] if s.get("id") == "plan"]
+    images = escape_images(merge_request)
+
+    def plan_outputs() -> dict[str, list[dict[str, object]]]:
+        output = merge_request / "github-output"
+        output.write_text("")
+        run_lines([step["run"]], merge_request, {**registry, "GITHUB_OUTPUT": str(output)})
+        return {k: json.loads(v) for k, v in (line.split("=", 1) for line in output.read_text().splitlines())}
+
+    outputs = plan_outputs()
+    assert [e["image"] for e in outputs["level0"]] == [images["minimal"]]
+    assert [e["image"] for e in outputs["level1"]] == [images["root"]]
+    assert outputs["level2"] == []
+    assert outputs["level1"][0]["context"] == "rendered/escape/images/root"
+    assert (merge_request / outputs["level1"][0]["context"] / "Dockerfile").is_file()
+    (Path(registry["REGISTRY"]) / images["minimal"].replace("/", "_").replace(":", "_")).touch()
+    outputs = plan_outputs()
+    assert outputs["level0"] == [] and [e["image"] for e in outputs["level1"]] == [images["root"]]

@@ -75,6 +75,7 @@ def test_hook_file_lists_both_hooks() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.index  # pre-commit builds the hook venv from the package index
 def test_hooks_pass_then_catch_a_hand_edit(tmp_path: Path, hook_source: Path, pre_commit_home: Path) -> None:
     repo = site_repo(tmp_path, hook_source)
     for hook in HOOKS:

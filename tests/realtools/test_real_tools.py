@@ -53,6 +53,7 @@ from z2jh_chart import (
 )
 
 from dlaas_gen.config import SiteConfig
+from dlaas_gen.context.images import build_images, image_ref
 from dlaas_gen.errors import ConfigError
 from dlaas_gen.loader import select_sites, site_name
 from dlaas_gen.manifest import Manifest
@@ -219,7 +220,8 @@ def check_pod_facts(site: Site, slug: str | None, spawner: KubeSpawner, pod: dic
     assert spawner.user_options.get("profile") == slug
     container = _container(pod)
     image = profile.image if profile and profile.image else cfg.singleuser.image
-    assert container["image"] == image.ref()
+    # An image built by the site runs under the tag derived from its rendered context.
+    assert container["image"] == image_ref(image, build_images(site.name, cfg))
     assert pod["spec"]["securityContext"]["fsGroup"] == get(site.values, "singleuser.fsGid")
     assert container["securityContext"]["runAsUser"] == get(site.values, "singleuser.uid")
     assert pod["spec"].get("nodeSelector", {}) == dict(cfg.singleuser.node_selector)

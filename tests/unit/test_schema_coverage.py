@@ -26,7 +26,7 @@ def _all_fields(model: type[BaseModel], seen: set[type[BaseModel]]) -> set[tuple
     seen.add(model)
     fields = set()
     for name, info in model.model_fields.items():
-        fields.add((model.__name__, name))
+        fields.add((model.__name__, info.alias or name))
         for sub in _models(info.annotation):
             fields |= _all_fields(sub, seen)
     return fields
@@ -35,12 +35,15 @@ def _all_fields(model: type[BaseModel], seen: set[type[BaseModel]]) -> set[tuple
 def _set_fields(model: type[BaseModel], data: Any, found: set[tuple[str, str]]) -> None:
     if not isinstance(data, dict):
         return
+    by_key = {info.alias or name: info for name, info in model.model_fields.items()}
     for name, value in data.items():
-        if name not in model.model_fields:
+        if name not in by_key:
             continue
         found.add((model.__name__, name))
-        candidates = _models(model.model_fields[name].annotation)
+        candidates = _models(by_key[name].annotation)
         items = value if isinstance(value, list) else [value]
+        if name == "images" and isinstance(value, dict):
+            items = list(value.values())  # a map of name to image
         for item in items:
             for sub in candidates:
                 tag = sub.model_fields.get("type")

@@ -44,7 +44,8 @@ def test_site_file_credential_literal_is_an_error(tmp_path: Path, extra: str, li
 
 
 def test_references_and_low_entropy_names_are_fine(tmp_path: Path) -> None:
-    text = IMAGE + ("ingress: {host: hub.example.org, tls_secret: tls}\n"
+    text = IMAGE + ("    provides: [python3]\n"  # the token renewer (auth:) runs python3
+                    "ingress: {host: hub.example.org, tls_secret: tls}\n"
                     "auth:\n  issuer: https://iam.example.org/\n  client_id: {name: c, key: id}\n"
                     "  client_secret: {name: c, key: secret}\n  allow: {mode: all}\n"
                     "extra_values:\n  hub:\n    config:\n      x:\n        token_file: /var/run/t\n"

@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 TEST_STAMP    := $(VENV)/.installed-test
+LINT_STAMP    := $(VENV)/.installed-lint
 RUCIO_VENV    := .venv-rucio
 
 .PHONY: venv render check test test-live schema update-snapshots bench fuzz lint clean docs docs-generated
@@ -18,10 +19,14 @@ $(RUNTIME_STAMP): pyproject.toml
 
 # setuptools reports every editable install with an information-only "Editable installation"
 # warning (setuptools.warnings.InformationOnly); it is not a packaging problem, so it is hidden.
-$(RUNTIME_STAMP) $(TEST_STAMP): export PYTHONWARNINGS := ignore:Editable installation:UserWarning
+$(RUNTIME_STAMP) $(TEST_STAMP) $(LINT_STAMP): export PYTHONWARNINGS := ignore:Editable installation:UserWarning
 
 $(TEST_STAMP): $(RUNTIME_STAMP) pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+$(LINT_STAMP): $(TEST_STAMP) pyproject.toml
+	$(BIN)/python -m pip install -q -e '.[test,lint]'
 	touch $@
 
 $(RUCIO_VENV)/.installed: tests/realtools/setup_rucio_venv.sh
@@ -74,7 +79,8 @@ fuzz: $(TEST_STAMP)
 clean:
 	rm -rf $(VENV) $(RUCIO_VENV) build dist *.egg-info .pytest_cache
 
-## lint: pyflakes-level checks with ruff (installed on demand; not part of `make test`)
-lint: $(TEST_STAMP)
-	$(BIN)/python -m pip install -q ruff
-	$(BIN)/ruff check dlaas_gen tests --select F,E9,B007
+## lint: ruff with the rules pyproject.toml declares, mypy on dlaas_gen/, import-linter contracts
+lint: $(LINT_STAMP)
+	$(BIN)/ruff check dlaas_gen tests
+	$(BIN)/mypy
+	$(BIN)/lint-imports

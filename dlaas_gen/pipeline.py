@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dlaas_gen.charts.lock import charts_dir_for
+from dlaas_gen.charts.site import site_chart
 from dlaas_gen.context import build_context
 from dlaas_gen.errors import ConfigError, ProblemsError
 from dlaas_gen.loader import LoadedSite, load_site, select_sites, site_name
@@ -57,17 +59,23 @@ class RenderReport:
 def build_site(path: Path, out_dir: Path = DEFAULT_OUT_DIR) -> BuiltSite:
     """Load, render and validate one site file.
 
+    The chart defaults and schema come from ``charts/jupyterhub-<version>/`` beside the sites
+    folder (written by ``dlaas-gen chart pull``), or from the package for the vendored version.
+
     Raises:
-        ConfigError: the site file is invalid.
+        ConfigError: the site file is invalid, or its chart version is not locked.
     """
     site = load_site(path)
-    ctx = build_context(site.name, site.config, path.parent)
+    charts_dir = charts_dir_for(path.parent)
+    chart = site_chart(site, charts_dir)  # the pinned chart version must be locked (or vendored)
+    ctx = build_context(site.name, site.config, path.parent, chart_defaults=chart.defaults)
     manifests = render_site(ctx)
     problems = list(site.warnings)
     prefix = out_dir / site.name
     for m in manifests:
         m.extra["shown"] = str(prefix / m.path)
-    raw = validate_tree(manifests, site.config.kubernetes_version, policy=settings_for(site.config))
+    raw = validate_tree(manifests, site.config.kubernetes_version,
+                        policy=settings_for(site.config, charts_dir))
     problems.extend(
         Problem(str(prefix / p.path), p.line, p.col, p.level, p.rule, p.message) for p in raw
     )

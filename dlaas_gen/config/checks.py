@@ -75,3 +75,4 @@ def run_checks(site: SiteConfig) -> list[Finding]:
     return findings
 from dlaas_gen.config import checks_datalake as _checks_datalake  # noqa: E402,F401  (registers checks)
 from dlaas_gen.config import checks_xcache as _checks_xcache  # noqa: E402,F401  (registers checks)
+from dlaas_gen.config import checks_profiles as _checks_profiles  # noqa: E402,F401  (registers checks)

@@ -22,8 +22,11 @@ __all__ = ["RULES", "PolicySettings", "check_policy", "policy_for_folder", "sett
 FUSE_DAEMONSET_NAME = "eosxd"
 
 
-def settings_for(site: Any) -> PolicySettings:
-    """The policy settings of a `SiteConfig`: hostPath roots, FUSE DaemonSet, exceptions."""
+def settings_for(site: Any, charts_dir: Path | None = None) -> PolicySettings:
+    """The policy settings of a `SiteConfig`: hostPath roots, FUSE DaemonSet, exceptions.
+
+    `charts_dir` is the repository's chart lock folder (the chart defaults of the pinned version).
+    """
     roots: list[str] = []
     fuse = None
     if site.eos is not None:
@@ -36,7 +39,8 @@ def settings_for(site: Any) -> PolicySettings:
         roots += [*xcache.disks.data, xcache.disks.meta]
     exceptions = {(e.rule, e.kind, e.namespace or "", e.name): e.justification
                   for e in site.security.exceptions}
-    return PolicySettings(host_roots=tuple(roots), fuse_daemonset=fuse, exceptions=exceptions)
+    return PolicySettings(host_roots=tuple(roots), fuse_daemonset=fuse, exceptions=exceptions,
+                          charts_dir=charts_dir)
 
 
 def policy_for_folder(folder: Path, sites_dir: Path) -> PolicySettings:
@@ -45,16 +49,18 @@ def policy_for_folder(folder: Path, sites_dir: Path) -> PolicySettings:
     Why: a tree without a readable site file (written by hand, or a broken site) gets the
     strictest settings: no exceptions and no hostPath roots.
     """
+    from dlaas_gen.charts.lock import charts_dir_for
     from dlaas_gen.errors import DlaasGenError
     from dlaas_gen.loader import load_site
 
+    charts_dir = charts_dir_for(sites_dir)
     path = sites_dir / f"{folder.resolve().name}.yaml"
     if not path.is_file():
-        return PolicySettings()
+        return PolicySettings(charts_dir=charts_dir)
     try:
-        return settings_for(load_site(path).config)
+        return settings_for(load_site(path).config, charts_dir)
     except DlaasGenError:
-        return PolicySettings()
+        return PolicySettings(charts_dir=charts_dir)
 
 
 def check_policy(tree: list[Manifest], settings: PolicySettings) -> list[Problem]:

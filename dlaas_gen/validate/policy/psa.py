@@ -69,7 +69,7 @@ def namespace_levels(tree: list[Manifest], settings: PolicySettings) -> Iterator
 
     for m, _, spec in workloads(tree):
         need(str(get(m.doc, "metadata", "namespace") or ""), pod_level(spec))
-    for m, values in z2jh_releases(tree):
+    for m, values in z2jh_releases(tree, settings.charts_dir):
         need(release_namespace(m), singleuser_level(values))
     for m in tree:
         if m.kind != "Namespace" or not isinstance(m.doc, dict):

@@ -115,7 +115,7 @@ def pull_chart(
     index = _parse_index(http.get(index_url, MAX_INDEX_BYTES, "index"), index_url)
     entry = _find_entry(index, chart, version, index_url)
     url, digest = _entry_source(entry, base, chart, version, index_url)
-    check_repo_url(url)
+    _same_rules(url, index_url)
     data = http.get(url, MAX_ARCHIVE_BYTES, "archive")
     actual = hashlib.sha256(data).hexdigest()
     if actual != digest:
@@ -167,11 +167,12 @@ class _Http:
         raise ChartPullError(f"{url}: {last} (after {self.attempts} attempts)")
 
 
-def _same_rules(final: str, asked: str) -> None:
+def _same_rules(url: str, source: str) -> None:
+    """A URL the repository sent (archive URL, redirect) obeys the rules of the one given."""
     try:
-        check_repo_url(final)
+        check_repo_url(url)
     except UsageError:
-        raise ChartPullError(f"{asked}: redirected to {final}, which is refused "
+        raise ChartPullError(f"{source}: leads to {url}, which is refused "
                              "(https://, or http:// to a loopback host only)") from None
 
 

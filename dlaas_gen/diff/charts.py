@@ -249,9 +249,9 @@ def _render(sdk: Any, release: _Release, data: bytes, side: str) -> Side:
             rendered = chart.render(release.values, name=release.name,
                                     namespace=release.namespace)
     except sdk.HelmError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        text = " ".join(str(exc).split()) or type(exc).__name__  # one line, Helm's own words
         raise _RenderFailed(f"Helm could not render the {side} side ({release.chart} "
-                            f"{release.version}): {first[:300]}") from None
+                            f"{release.version}): {text[:400]}") from None
     manifests: list[Manifest] = []
     for path in sorted(rendered):
         if not path.endswith((".yaml", ".yml")):

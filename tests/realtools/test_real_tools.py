@@ -274,9 +274,15 @@ def check_pod_facts(site: Site, slug: str | None, spawner: KubeSpawner, pod: dic
     assert container["image"] == image.ref()
     assert pod["spec"]["securityContext"]["fsGroup"] == get(site.values, "singleuser.fsGid")
     assert container["securityContext"]["runAsUser"] == get(site.values, "singleuser.uid")
-    assert pod["spec"].get("nodeSelector", {}) == dict(cfg.singleuser.node_selector)
-    for toleration in cfg.singleuser.tolerations:
+    # KubeSpawner merges a profile's node selector into the site's, and the profile's
+    # tolerations list keeps the chart's and the site's.
+    own_selector = dict(profile.node_selector) if profile else {}
+    assert pod["spec"].get("nodeSelector", {}) == {**cfg.singleuser.node_selector, **own_selector}
+    own_tolerations = list(profile.tolerations) if profile else []
+    for toleration in [*cfg.singleuser.tolerations, *own_tolerations]:
         assert toleration.model_dump(exclude_none=True) in pod["spec"]["tolerations"]
+    for toleration in get(site.values, "scheduling.userPods.tolerations", []):
+        assert toleration in pod["spec"]["tolerations"]
     cpu = (profile.cpu if profile and profile.cpu else None) or cfg.singleuser.cpu
     memory = (profile.memory if profile and profile.memory else None) or cfg.singleuser.memory
     resources = container.get("resources", {})
@@ -288,9 +294,19 @@ def check_pod_facts(site: Site, slug: str | None, spawner: KubeSpawner, pod: dic
         assert _cores(resources["requests"]["cpu"]) == _cores(cpu.guarantee)
     if memory and memory.guarantee:
         assert resources["requests"]["memory"] == _bytes(memory.guarantee)
+    if profile:
+        for name, amount in profile.extra_resource_limits.items():
+            assert resources["limits"][name] == str(amount)
+        for name, amount in profile.extra_resource_guarantees.items():
+            assert resources["requests"][name] == str(amount)
+        if profile.image_pull_policy:
+            assert container["imagePullPolicy"] == profile.image_pull_policy
     env = _env(pod)
+    for name, value in (profile.env if profile else {}).items():
+        assert env[name] == value
     assert env["JUPYTERHUB_DEFAULT_URL"] == cfg.singleuser.default_url
-    assert spawner.start_timeout == cfg.singleuser.start_timeout
+    override = profile.kubespawner_override if profile else {}
+    assert spawner.start_timeout == override.get("start_timeout", cfg.singleuser.start_timeout)
     assert spawner.namespace == cfg.namespace
 
     mounts, volumes = _mounts(pod), _volumes(pod)
@@ -355,6 +371,28 @@ def test_kubespawner_builds_valid_pods_for_every_profile(sites, name, offline_ku
         check_pod_facts(site, slug, spawner, pod)
     # The independent, upstream entry point too (slower: once per site, richest profile last).
     kubernetes_validate.validate(results[-1][2], version, strict=True)
+
+
+def test_demo_gpu_profile_pod_has_its_node_selector_tolerations_and_gpu(sites, offline_kube):
+    site = sites["demo"]
+    c = site_config(site, offline_kube.module_dir)
+
+    async def build():
+        return await build_pod(c, "gpu")
+
+    spawner, pod = asyncio.run(build())
+    assert offline_kube.calls == []
+    spec, container = pod["spec"], _container(pod)
+    assert spec["nodeSelector"] == {"nvidia.com/gpu.present": "true"}
+    assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in spec["tolerations"]
+    assert {"key": "hub.jupyter.org/dedicated", "operator": "Equal", "value": "user",
+            "effect": "NoSchedule"} in spec["tolerations"]
+    assert container["resources"]["limits"]["nvidia.com/gpu"] == "1"
+    assert container["image"] == "quay.io/jupyter/pytorch-notebook:cuda12-2024-12-23"
+    assert container["imagePullPolicy"] == "IfNotPresent"
+    assert _env(pod)["NVIDIA_DRIVER_CAPABILITIES"] == "compute,utility"
+    assert spawner.start_timeout == 900
+    kubernetes_validate.validate(pod, site.config.kubernetes_version, strict=True)
 
 
 @pytest.mark.parametrize("name", SITE_FILES)

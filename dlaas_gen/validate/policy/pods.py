@@ -87,6 +87,13 @@ def z2jh_releases(
                 yield m, merged_chart_values(m, tree, charts_dir)
 
 
+def unknown_chart_releases(tree: list[Manifest], charts_dir: FsPath | None = None) -> list[Manifest]:
+    """The jupyterhub releases whose chart version is neither locked nor vendored."""
+    return [m for m in tree
+            if m.kind == "HelmRelease" and isinstance(m.doc, dict)
+            and chart_of(m.doc)[0] == "jupyterhub" and not chart_known(m, tree, charts_dir)]
+
+
 def release_namespace(m: Manifest) -> str:
     """Namespace a HelmRelease installs into."""
     return str(get(m.doc, "spec", "targetNamespace") or get(m.doc, "metadata", "namespace") or "")

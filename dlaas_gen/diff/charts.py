@@ -43,7 +43,7 @@ from dlaas_gen.manifest import Manifest, ResourceKey
 GENERATED = "<set by the chart>"
 HELM_FORCE = ("the Helm upgrade fails unless the HelmRelease sets upgrade.force: true "
               "(which recreates the object)")
-SDK_HINT = "pip install helm-python-sdk==0.2.2 (it is in the test extra)"
+SDK_HINT = "install the helm extra: pip install 'dlaas-gen[helm]'"
 #: Kinds whose removal by a chart upgrade loses data or much more than the object.
 DATA_KINDS = frozenset({"PersistentVolumeClaim", "PersistentVolume", "Namespace",
                         "CustomResourceDefinition"})

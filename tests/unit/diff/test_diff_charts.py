@@ -260,3 +260,20 @@ def test_git_mode_reads_the_old_archive_at_the_base_commit(tmp_path) -> None:
     (diff,) = result.charts
     assert (diff.old_chart, diff.new_chart) == ("jupyterhub 1.0.0", "jupyterhub 2.0.0")
     assert by_key(diff)[("PersistentVolumeClaim", "hub-db")].status == "removed"
+
+
+def test_without_the_sdk_the_rest_of_the_diff_is_shown_with_a_note(tmp_path, monkeypatch) -> None:
+    from dlaas_gen.diff import charts as charts_mod
+
+    def missing():
+        raise ImportError("No module named 'helm_python'")
+
+    monkeypatch.setattr(charts_mod, "_sdk", missing)
+    charts = tmp_path / "charts"
+    lock(charts, "1.0.0")
+    lock(charts, "2.0.0")
+    result = diff_dirs(tree(tmp_path / "old", "1.0.0"), tree(tmp_path / "new", "2.0.0"),
+                       charts_dir=charts)
+    assert result.charts == [] and [c.key.kind for c in result.changes] == ["HelmRelease"]
+    assert any("the Helm SDK is not installed (install the helm extra: pip install "
+               "'dlaas-gen[helm]')" in n for n in result.notes)

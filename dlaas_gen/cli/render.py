@@ -80,7 +80,9 @@ def render_command(
 @handle_errors
 def validate_command(
     dirs: list[Path] = typer.Argument(None, help="Trees to validate (default: every rendered site)."),
-    kube_version: str = typer.Option(DEFAULT_KUBE_VERSION, "--kube-version", help="Kubernetes X.Y."),
+    kube_version: str = typer.Option(
+        None, "--kube-version",
+        help=f"Kubernetes X.Y (default: the site's kubernetes_version, else {DEFAULT_KUBE_VERSION})."),
     sites_dir: Path = typer.Option(DEFAULT_SITES_DIR, "--sites-dir",
                                    help="Where the site file of each tree (its policy exceptions) is."),
     fmt: OutputFormat = FORMAT_OPTION,
@@ -88,8 +90,13 @@ def validate_command(
     """Validate rendered trees (or any folder of manifests) offline, with the security policy."""
     from dlaas_gen.tree import load_tree
     from dlaas_gen.validate import validate_tree
-    from dlaas_gen.validate.policy import policy_for_folder
+    from dlaas_gen.validate.kubernetes import newer_than_bundled
+    from dlaas_gen.validate.policy import policy_for_folder, site_for_folder
 
+    if kube_version is not None:
+        newer = newer_than_bundled(kube_version)  # a bad version: one line, exit 1
+        if newer:
+            err(f"dlaas-gen: warning: {newer}")
     folders = list(dirs or [])
     if not folders:
         base = DEFAULT_OUT_DIR
@@ -108,7 +115,9 @@ def validate_command(
                 problems.extend(exc.problems)
                 continue
             policy = policy_for_folder(folder, sites_dir)
-            for p in validate_tree(tree, kube_version, policy=policy):
+            site = site_for_folder(folder, sites_dir)
+            version = kube_version or (site.kubernetes_version if site else DEFAULT_KUBE_VERSION)
+            for p in validate_tree(tree, version, policy=policy):
                 problems.append(
                     Problem(str(folder / p.path), p.line, p.col, p.level, p.rule, p.message)
                 )

@@ -17,7 +17,7 @@ from dlaas_gen.validate.policy.catalog import BY_ID, FUSE_ONLY, RULES
 from dlaas_gen.validate.policy.pods import get
 from dlaas_gen.validate.policy.rules import CHECKS, PolicySettings
 
-__all__ = ["RULES", "PolicySettings", "check_policy", "policy_for_folder", "settings_for"]
+__all__ = ["RULES", "PolicySettings", "check_policy", "policy_for_folder", "settings_for", "site_for_folder"]
 
 FUSE_DAEMONSET_NAME = "eosxd"
 
@@ -43,6 +43,24 @@ def settings_for(site: Any, charts_dir: Path | None = None) -> PolicySettings:
                           charts_dir=charts_dir)
 
 
+def site_for_folder(folder: Path, sites_dir: Path) -> Any:
+    """The site of ``rendered/<site>`` (``<sites_dir>/<site>.yaml``), None when it does not load.
+
+    Why: ``validate`` checks a rendered tree against what its site says (policy exceptions,
+    ``kubernetes_version``); a tree written by hand has no site.
+    """
+    from dlaas_gen.errors import DlaasGenError
+    from dlaas_gen.loader import load_site
+
+    path = sites_dir / f"{folder.resolve().name}.yaml"
+    if not path.is_file():
+        return None
+    try:
+        return load_site(path).config
+    except DlaasGenError:
+        return None
+
+
 def policy_for_folder(folder: Path, sites_dir: Path) -> PolicySettings:
     """Settings for ``rendered/<site>``: from ``<sites_dir>/<site>.yaml`` when it loads.
 
@@ -50,17 +68,12 @@ def policy_for_folder(folder: Path, sites_dir: Path) -> PolicySettings:
     strictest settings: no exceptions and no hostPath roots.
     """
     from dlaas_gen.charts.lock import charts_dir_for
-    from dlaas_gen.errors import DlaasGenError
-    from dlaas_gen.loader import load_site
 
     charts_dir = charts_dir_for(sites_dir)
-    path = sites_dir / f"{folder.resolve().name}.yaml"
-    if not path.is_file():
+    site = site_for_folder(folder, sites_dir)
+    if site is None:
         return PolicySettings(charts_dir=charts_dir)
-    try:
-        return settings_for(load_site(path).config, charts_dir)
-    except DlaasGenError:
-        return PolicySettings(charts_dir=charts_dir)
+    return settings_for(site, charts_dir)
 
 
 def check_policy(tree: list[Manifest], settings: PolicySettings) -> list[Problem]:

@@ -9,10 +9,12 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
+import posixpath
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dlaas_gen import yamlio
 from dlaas_gen.charts.lock import charts_dir_for
 from dlaas_gen.charts.site import site_chart
 from dlaas_gen.context import build_context
@@ -56,8 +58,50 @@ class RenderReport:
         return any(p.is_error for p in self.problems)
 
 
-def build_site(path: Path, out_dir: Path = DEFAULT_OUT_DIR) -> BuiltSite:
+def flux_path_prefix(site: LoadedSite, out_dir: Path) -> str:
+    """The repository path Flux reads `out_dir` at, for ``render --out DIR``.
+
+    Why: the Kustomizations name the folder Flux applies (``spec.path``, relative to the root
+    of the GitRepository); writing to ``ops/rendered`` while they say ``./rendered/<site>``
+    makes Flux apply a stale or missing folder. The repository root is the folder that holds
+    ``sites/``. A ``gitops.path_prefix`` the site sets must agree with `out_dir` (inside the
+    repository); the default follows `out_dir`.
+
+    Raises:
+        ConfigError: at ``gitops.path_prefix`` when it disagrees with `out_dir`, or when
+            `out_dir` is outside the repository and the site does not set it.
+    """
+    gitops = site.config.gitops
+    explicit = "gitops" in site.config.model_fields_set and "path_prefix" in gitops.model_fields_set
+    root = site.path.parent.resolve().parent
+    try:
+        relative = out_dir.resolve().relative_to(root).as_posix()
+    except ValueError:
+        relative = None
+    derived = None if relative is None else "./" + ("" if relative == "." else relative)
+    same = derived is not None and posixpath.normpath(derived) == posixpath.normpath(gitops.path_prefix)
+    if same or (explicit and derived is None):
+        return gitops.path_prefix
+    if not explicit and derived is not None:
+        return derived
+    line, col = yamlio.position_of(yamlio.load_roundtrip(site.path.read_text(encoding="utf-8")),
+                                   ("gitops", "path_prefix") if explicit else ("gitops",) if
+                                   "gitops" in site.config.model_fields_set else (), value=explicit)
+    if derived is None:
+        message = (f"--out {out_dir} is outside the repository ({root.name}/, the folder of "
+                   "sites/): set gitops.path_prefix to the path Flux reads the rendered folder at")
+    else:
+        message = (f"gitops.path_prefix is {gitops.path_prefix!r} but --out {out_dir} is "
+                   f"{derived!r} in the repository: Flux would read another folder; render to "
+                   "the folder path_prefix names, or change path_prefix")
+    raise ConfigError([Problem(str(site.path), line, col, rule="flux-path", message=message)])
+
+
+def build_site(path: Path, out_dir: Path = DEFAULT_OUT_DIR, *, follow_out: bool = False) -> BuiltSite:
     """Load, render and validate one site file.
+
+    With `follow_out` (``render --out``), the Flux Kustomizations name `out_dir` as Flux sees
+    it (`flux_path_prefix`).
 
     The chart defaults and schema come from ``charts/jupyterhub-<version>/`` beside the sites
     folder (written by ``dlaas-gen chart pull``), or from the package for the vendored version.
@@ -68,7 +112,13 @@ def build_site(path: Path, out_dir: Path = DEFAULT_OUT_DIR) -> BuiltSite:
     site = load_site(path)
     charts_dir = charts_dir_for(path.parent)
     chart = site_chart(site, charts_dir)  # the pinned chart version must be locked (or vendored)
-    ctx = build_context(site.name, site.config, path.parent, chart_defaults=chart.defaults)
+    config = site.config
+    if follow_out:
+        prefix = flux_path_prefix(site, out_dir)
+        if prefix != config.gitops.path_prefix:
+            config = config.model_copy(
+                update={"gitops": config.gitops.model_copy(update={"path_prefix": prefix})})
+    ctx = build_context(site.name, config, path.parent, chart_defaults=chart.defaults)
     manifests = render_site(ctx)
     problems = list(site.warnings)
     prefix = out_dir / site.name
@@ -95,7 +145,7 @@ def _build_one(job: tuple[Path, Path]) -> tuple[BuiltSite | None, list[Problem]]
     """Build one site; a site error is returned as data (it must cross a process boundary)."""
     path, out_dir = job
     try:
-        result = build_site(path, out_dir)
+        result = build_site(path, out_dir, follow_out=True)
     except ConfigError as exc:
         return None, exc.problems
     return result, result.problems

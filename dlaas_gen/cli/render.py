@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import json
 import sys
 from pathlib import Path
@@ -28,6 +29,13 @@ from dlaas_gen.problem import Problem
 DEFAULT_KUBE_VERSION = "1.33"  # = dlaas_gen.validate.DEFAULT_KUBE_VERSION (tests check)
 
 FORMAT_OPTION = typer.Option(OutputFormat.text, "--format", help="Report format.")
+
+
+class SecretsFormat(str, enum.Enum):
+    """``secrets`` prints a list, not problems: no parsable or gitlab form (click refuses them)."""
+
+    text = "text"
+    json = "json"
 
 
 def _emit(problems: list[Problem], fmt: OutputFormat) -> None:
@@ -132,7 +140,7 @@ def validate_command(
 def secrets_command(
     site: str = typer.Argument(..., help="Site name."),
     sites_dir: Path = typer.Option(DEFAULT_SITES_DIR, "--sites-dir", help="Folder of site files."),
-    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", help="text or json."),
+    fmt: SecretsFormat = typer.Option(SecretsFormat.text, "--format", help="text or json."),
 ) -> int:
     """List every Secret (namespace/name/key) the site expects ops to create."""
     from dlaas_gen.loader import select_sites
@@ -140,7 +148,7 @@ def secrets_command(
 
     path = select_sites(sites_dir, [site])[0]
     rows = expected_secrets(path)
-    if fmt is OutputFormat.json:
+    if fmt is SecretsFormat.json:
         typer.echo(json.dumps([r.__dict__ for r in rows], indent=2))
         return EXIT_OK
     if not rows:

@@ -56,12 +56,28 @@ def add_flux(ctx: SiteContext, site_name: str, site: SiteConfig) -> None:
         ctx.add(ObjectSpec("flux/gitrepository.yaml.j2", FLUX_FOLDER, "GitRepository",
                            source.name, spec))
         if source.secret_ref:
-            ctx.secrets.append({
-                "namespace": gitops.namespace, "name": source.secret_ref, "key": "identity",
-                "used_for": "Git credentials of the site's GitRepository (ssh: identity, "
-                "known_hosts; https: username, password)",
-                "target": f"GitRepository {source.name}.spec.secretRef",
-            })
+            for key, used_for in git_secret_keys(source.url):
+                ctx.secrets.append({
+                    "namespace": gitops.namespace, "name": source.secret_ref, "key": key,
+                    "used_for": used_for, "target": f"GitRepository {source.name}.spec.secretRef",
+                })
+
+
+def git_secret_keys(url: str) -> list[tuple[str, str]]:
+    """The keys source-controller reads from a GitRepository's Secret, by URL scheme.
+
+    Why: fluxcd/source-controller docs/spec/v1/gitrepositories.md ("Secret reference"): over
+    SSH the Secret holds ``identity`` (the private key) and ``known_hosts``; over HTTPS either
+    ``username`` and ``password`` (basic access, also for the OAuth tokens of GitHub/GitLab)
+    or ``bearerToken``.
+    """
+    if url.startswith("ssh://"):
+        return [("identity", "Git over SSH: the private key"),
+                ("known_hosts", "Git over SSH: the host keys of the Git server (ssh-keyscan)")]
+    return [("username", "Git over HTTPS, basic access: user name (or only bearerToken instead)"),
+            ("password", "Git over HTTPS, basic access: password or access token "
+                         "(or only bearerToken instead)"),
+            ("bearerToken", "Git over HTTPS, bearer token: instead of username and password")]
 
 
 def add_folder_indexes(ctx: SiteContext) -> None:

@@ -74,7 +74,7 @@ def rucio_config_command(
     site: str = typer.Argument(..., help="Site name."),
     sites_dir: Path = SITES_DIR_OPTION,
 ) -> int:
-    """Print the Rucio server settings ([root-proxy-internal]) for the site's XCache."""
+    """Print the Rucio server settings (\\[root-proxy-internal]) for the site's XCache."""
     from dlaas_gen.context.xcache import rucio_server_config  # lazy: keeps `--help` fast
     from dlaas_gen.loader import load_site, select_sites
 

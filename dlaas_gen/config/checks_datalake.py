@@ -7,6 +7,7 @@ wrong combination would only fail in a user's notebook.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 
@@ -22,6 +23,9 @@ from dlaas_gen.config.derived import (
 )
 
 
+KEYCLOAK_ISSUER = re.compile(r"/realms/[^/?#]+/?$")
+
+
 def _under(child: str, parent: str) -> bool:
     child_path, parent_path = PurePosixPath(child), PurePosixPath(parent)
     return child_path == parent_path or parent_path in child_path.parents
@@ -35,6 +39,12 @@ def _check_auth(site: SiteConfig) -> Iterator[Finding]:
             yield (("rucio",) if site.rucio else ("eos",) if site.eos else ("upload",), "error",
                    "the data-lake sections need `auth:` (tokens come from the IAM login)")
         return
+    if auth.provider == "keycloak" and not KEYCLOAK_ISSUER.search(auth.issuer):
+        # Why: Keycloak's issuer is <base>/realms/<realm> (keycloak Urls.realmIssuer), and the
+        # endpoints are derived below it (<issuer>/protocol/openid-connect/...).
+        yield (("auth", "issuer"), "error",
+               f"a Keycloak issuer ends with /realms/<realm> (e.g. "
+               f"{auth.issuer.rstrip('/')}/realms/myrealm); without it every login URL is wrong")
     if auth.provider == "custom":
         for key in ("authorize_url", "token_url", "userinfo_url"):
             if getattr(auth, key) is None:

@@ -16,6 +16,7 @@ from dlaas_gen.config.base import (
     HttpsUrl,
     Image,
     Quantity,
+    StorageSize,
     Resources,
     SecretRef,
     StrictModel,
@@ -120,7 +121,7 @@ class SqliteDb(StrictModel):
     """The chart's default: SQLite on a PVC."""
 
     type: Literal["sqlite-pvc"] = "sqlite-pvc"
-    capacity: Quantity = Field(default="1Gi", description="Size of the hub's PVC.")
+    capacity: StorageSize = Field(default="1Gi", description="Size of the hub's PVC (with a unit, e.g. 1Gi).")
     storage_class: str | None = Field(default=None, description="StorageClass of the hub PVC.")
 
 
@@ -161,7 +162,7 @@ class DynamicStorage(StrictModel):
     """One PVC per user, created by KubeSpawner."""
 
     type: Literal["dynamic"] = "dynamic"
-    capacity: Quantity = Field(default="10Gi", description="Size of each user's PVC.")
+    capacity: StorageSize = Field(default="10Gi", description="Size of each user's PVC (with a unit, e.g. 10Gi).")
     storage_class: str | None = Field(default=None, description="StorageClass of user PVCs.")
 
 

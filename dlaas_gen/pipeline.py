@@ -13,8 +13,9 @@ import posixpath
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from dlaas_gen import yamlio
+from dlaas_gen import origin, yamlio
 from dlaas_gen.charts.lock import charts_dir_for
 from dlaas_gen.charts.site import site_chart
 from dlaas_gen.context import build_context
@@ -126,11 +127,48 @@ def build_site(path: Path, out_dir: Path = DEFAULT_OUT_DIR, *, follow_out: bool 
         m.extra["shown"] = str(prefix / m.path)
     raw = validate_tree(manifests, site.config.kubernetes_version,
                         policy=settings_for(site.config, charts_dir))
-    problems.extend(
-        Problem(str(prefix / p.path), p.line, p.col, p.level, p.rule, p.message) for p in raw
-    )
+    problems.extend(_at_site_lines(site, manifests, raw, prefix))
     plan = finalize_plan({m.path: m.text for m in manifests})
     return BuiltSite(site=site, manifests=manifests, plan=plan, problems=problems)
+
+
+def _at_site_lines(site: LoadedSite, manifests: list[Manifest], raw: list[Problem],
+                   prefix: Path) -> list[Problem]:
+    """Problems found in rendered objects, moved to the site-file line that produced them.
+
+    Why: the rendered file may not be written yet (a render with errors writes nothing), or
+    be written elsewhere; the user edits the site file. The message names the rendered object
+    and its place, so the finding can still be traced (`dlaas_gen.origin`).
+    """
+    if not raw:
+        return []
+    by_path = {m.path: m for m in manifests}
+    parsed: list[Any] = []
+
+    def site_doc() -> Any:
+        if not parsed:
+            try:
+                parsed.append(yamlio.load_roundtrip(site.path.read_text(encoding="utf-8")))
+            except Exception:  # noqa: BLE001 - loaded a moment ago; a position is a bonus
+                parsed.append(None)
+        return parsed[0]
+
+    moved = []
+    for p in raw:
+        m = by_path.get(p.path)
+        if m is None or not p.line:
+            moved.append(Problem(str(prefix / p.path), p.line, p.col, p.level, p.rule, p.message))
+            continue
+        doc = site_doc()
+        loc = origin.site_loc_for(m, origin.object_loc_at(m, p.line), doc)
+        line, col = yamlio.position_of(doc, loc) if doc is not None else (1, 1)
+        if not loc:
+            line, col = 1, 1
+        where = f"{p.path}:{p.line}:{p.col}"  # inside the site folder, wherever it is written
+        name = origin.describe(m)
+        said = f" (in {where})" if p.message.startswith(name) else f" (rendered {name}, {where})"
+        moved.append(Problem(str(site.path), line, col, p.level, p.rule, p.message + said))
+    return moved
 
 
 #: Called before each site is built with (1-based index, number of sites, site name).

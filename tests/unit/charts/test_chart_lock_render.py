@@ -87,7 +87,7 @@ def test_the_locked_defaults_are_the_ones_used(tmp_path, httpserver) -> None:
     lock(tmp_path, httpserver, build_chart(values_text=values))
     built = build_site(site_file(tmp_path), tmp_path / "rendered")
     assert [p.message for p in built.problems if p.rule == "NET001"] == [
-        "HelmRelease lab/lab: hub.networkPolicy is disabled"]
+        "HelmRelease lab/lab: hub.networkPolicy is disabled (in apps/helmrelease-lab.yaml:51:5)"]
 
 
 def test_the_locked_schema_is_the_one_used(tmp_path, httpserver) -> None:

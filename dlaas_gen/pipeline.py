@@ -19,10 +19,10 @@ from dlaas_gen import origin, yamlio
 from dlaas_gen.charts.lock import charts_dir_for
 from dlaas_gen.charts.site import site_chart
 from dlaas_gen.context import build_context
-from dlaas_gen.errors import ConfigError, ProblemsError
-from dlaas_gen.loader import LoadedSite, load_site, select_sites, site_name
+from dlaas_gen.errors import ConfigError, DlaasGenError, ProblemsError
+from dlaas_gen.loader import LoadedSite, discover_sites, load_site, select_sites, site_name
 from dlaas_gen.manifest import Manifest
-from dlaas_gen.problem import Problem
+from dlaas_gen.problem import WARNING, Problem
 from dlaas_gen.render import render_site
 from dlaas_gen.validate import validate_tree
 from dlaas_gen.validate.policy import settings_for
@@ -224,7 +224,41 @@ def build_sites(
         if result is not None:
             built.append(result)
         problems.extend(found)
+    problems.extend(shared_ingress_hosts(built, sites_dir))
     return built, problems
+
+
+def shared_ingress_hosts(built: list[BuiltSite], sites_dir: Path) -> list[Problem]:
+    """A warning at ``ingress.host`` of each built site whose host another site also uses.
+
+    Why: two sites made from the same example keep its host; both hubs' Ingresses then claim
+    one address and the ingress controller sends users to either. Namespaces may repeat (sites
+    usually target different clusters), a public host name may not. Sites not being rendered
+    (``render <site>``) are read too, so the warning does not depend on the selection.
+    """
+    sites = {b.site.name: b.site for b in built}
+    for path in discover_sites(sites_dir):
+        if site_name(path) not in sites:
+            try:
+                sites[site_name(path)] = load_site(path)
+            except DlaasGenError:
+                continue
+    users: dict[str, list[str]] = {}
+    for name, loaded in sorted(sites.items()):
+        if loaded.config.ingress is not None:
+            users.setdefault(loaded.config.ingress.host.lower(), []).append(name)
+    problems = []
+    for b in built:
+        ingress = b.site.config.ingress
+        others = [o for o in users.get(ingress.host.lower(), []) if o != b.site.name] if ingress else []
+        if not others:
+            continue
+        raw = yamlio.load_roundtrip(b.site.path.read_text(encoding="utf-8"))
+        line, col = yamlio.position_of(raw, ("ingress", "host"), value=True)
+        problems.append(Problem(str(b.site.path), line, col, level=WARNING, rule="shared-host", message=(
+            f"ingress host {ingress.host} is also the host of site {', '.join(others)}: both hubs "
+            "would answer at one address; give each site its own host")))
+    return problems
 
 
 def _collect(results: Iterator[tuple[BuiltSite | None, list[Problem]]], paths: list[Path],

@@ -29,6 +29,8 @@ from dlaas_gen.helmvalues import merge_maps
 
 PROFILES_KEY = "values.yaml"
 WATCH_LABEL = "reconcile.fluxcd.io/watch"
+#: Objects with this annotation set to ``disabled`` are never garbage-collected by Flux.
+PRUNE_ANNOTATION = "kustomize.toolkit.fluxcd.io/prune"
 
 
 def deep_contribute(base: dict[str, Any], fragment: dict[str, Any]) -> None:
@@ -231,8 +233,13 @@ def add_jupyterhub(ctx: SiteContext, site_name: str, site: SiteConfig, hv: HubVa
     ns = site.namespace
     chart = site.chart
     labels = common_labels(site_name, "jupyterhub")
+    # Why the annotation: deleting the hub Namespace deletes every user's home PVC; Flux's
+    # garbage collection skips objects annotated kustomize.toolkit.fluxcd.io/prune: disabled
+    # (fluxcd/kustomize-controller docs/spec/v1/kustomizations.md, "Prune"), so renaming the
+    # namespace or removing the site never deletes it (retiring a site is a deliberate step).
     ctx.add(ObjectSpec("core/namespace.yaml.j2", "apps", "Namespace", ns,
-                       {"name": ns, "labels": {**labels, **hub_namespace_labels(hv)}}))
+                       {"name": ns, "labels": {**labels, **hub_namespace_labels(hv)},
+                        "annotations": {PRUNE_ANNOTATION: "disabled"}}))
     ctx.add(ObjectSpec(
         "jupyterhub/helmrepository.yaml.j2", "apps", "HelmRepository", chart.repo_name,
         {"name": chart.repo_name, "namespace": ns, "labels": labels,

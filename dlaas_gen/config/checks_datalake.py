@@ -115,8 +115,18 @@ def _check_eos(site: SiteConfig) -> Iterator[Finding]:
             yield (("eos", "instances", index, "name"), "error", f"instance {name!r} is defined twice")
     if eos.mode == "daemonset" and eos.image is None:
         yield (("eos", "mode"), "error", "daemonset mode needs eos.image")
-    if any(i.sss for i in eos.instances) and eos.keytab is None:
+    if eos.mode == "daemonset" and any(i.sss for i in eos.instances) and eos.keytab is None:
         yield (("eos",), "error", "sss authentication needs eos.keytab (a Secret reference)")
+    if eos.mode == "csi" and eos.keytab is not None:
+        # Why: the eosxd-csi chart mounts its own Secret eos-csi-file-etc-eos-keytab (key
+        # eos.keytab) at /etc/eos.keytab in the node plugin (deployments/helm/eosxd-csi/
+        # values.yaml); a Secret named here would never reach eosxd.
+        yield (("eos", "keytab"), "error",
+               "csi mode: the eosxd-csi chart reads the sss keytab from its own Secret "
+               "eos-csi-file-etc-eos-keytab (key eos.keytab); remove eos.keytab and give the "
+               "keytab to the driver's administrator (`dlaas-gen secrets` lists it)")
+    if eos.mode == "daemonset" and eos.storage_class is not None:
+        yield (("eos", "storage_class"), "error", "storage_class is for csi mode (eosxd-csi)")
     audiences = site.auth.token_exchange.audiences if site.auth else {}
     if eos.token_service is not None and eos.token_service not in audiences:
         yield (("eos", "token_service"), "error",

@@ -19,7 +19,7 @@ from dlaas_gen.config.base import (
     SecretRef,
     StrictModel,
 )
-from dlaas_gen.names import DnsLabel
+from dlaas_gen.names import DnsLabel, DnsSubdomain
 
 CRON = re.compile(r"^(\S+\s+){4}\S+$")
 LIFETIME = re.compile(r"^[0-9]+[smhd]?$")
@@ -154,7 +154,7 @@ class EosInstance(StrictModel):
 
 
 class EosConfig(StrictModel):
-    """EOS FUSEx mounts: a privileged eosxd DaemonSet, or a patch of eosxd-csi."""
+    """EOS FUSEx mounts: a privileged eosxd DaemonSet, or the eosxd-csi driver through a PVC."""
 
     mode: Literal["daemonset", "csi"] = Field(
         default="daemonset", description="`daemonset` for generic clusters, `csi` for eosxd-csi."
@@ -163,7 +163,13 @@ class EosConfig(StrictModel):
     image: Image | None = Field(default=None, description="eosxd image (daemonset mode).")
     host_mount_root: AbsPath = Field(default="/var/eos", description="Host folder holding the mounts.")
     cache_dir: AbsPath = Field(default="/var/cache/eos", description="Host folder for the eosxd cache.")
-    keytab: SecretRef | None = Field(default=None, description="sss keytab Secret (in the EOS namespace).")
+    keytab: SecretRef | None = Field(
+        default=None, description="sss keytab Secret (in the EOS namespace; daemonset mode).")
+    storage_class: DnsSubdomain | None = Field(
+        default=None,
+        description="csi mode: the eosxd-csi StorageClass user pods' PVC is bound through; "
+        "null: a static PersistentVolume of the driver is rendered for it.",
+    )
     instances: list[EosInstance] = Field(min_length=1, description="EOS instances.")
     user_mount_path: AbsPath | None = Field(
         default="/eos",

@@ -29,11 +29,9 @@ def settings_for(site: Any, charts_dir: Path | None = None) -> PolicySettings:
     """
     roots: list[str] = []
     fuse = None
-    if site.eos is not None:
-        roots += [site.eos.host_mount_root, site.eos.cache_dir]
-        if site.eos.mode == "daemonset":
-            roots.append("/dev/fuse")
-            fuse = (site.eos.namespace, FUSE_DAEMONSET_NAME)
+    if site.eos is not None and site.eos.mode == "daemonset":  # csi mode: no hostPath at all
+        roots += [site.eos.host_mount_root, site.eos.cache_dir, "/dev/fuse"]
+        fuse = (site.eos.namespace, FUSE_DAEMONSET_NAME)
     xcache = getattr(site, "xcache", None)
     if xcache is not None:
         roots += [*xcache.disks.data, xcache.disks.meta]

@@ -155,7 +155,10 @@ def _add_csi_volume(ctx: SiteContext, site_name: str, site: SiteConfig, eos: Eos
 
 
 def _add_csi_user_mounts(site: SiteConfig, eos: EosConfig, hv: HubValues) -> None:
-    """User pods mount the EOS PVC with ``HostToContainer`` (no hostPath).
+    """User pods mount the EOS PVC read-only with ``HostToContainer`` (no hostPath).
+
+    The instance mounts that propagate into it later carry their own flags (writable, as in
+    daemonset mode); the scratch area is a writable sub-path mount of the same volume.
 
     Why: the driver bind-mounts the autofs root ``/eos`` recursively as a slave
     (internal/eosxd/node/csiserver.go), so instance mounts made later appear in the pod only
@@ -167,7 +170,7 @@ def _add_csi_user_mounts(site: SiteConfig, eos: EosConfig, hv: HubValues) -> Non
     hv.add({"singleuser": {"storage": {
         "extraVolumes": [{"name": CSI_VOLUME, "persistentVolumeClaim": {"claimName": claim}}],
         "extraVolumeMounts": [{"name": CSI_VOLUME, "mountPath": eos.user_mount_path,
-                               "mountPropagation": "HostToContainer"}],
+                               "mountPropagation": "HostToContainer", "readOnly": True}],
     }}})
 
 

@@ -321,11 +321,18 @@ def check_pod_facts(site: Site, slug: str | None, spawner: KubeSpawner, pod: dic
     if cfg.eos is not None and cfg.eos.user_mount_path:
         eos = mounts[cfg.eos.user_mount_path]
         assert eos["mountPropagation"] == "HostToContainer" and eos["readOnly"] is True
-        assert volumes[eos["name"]]["hostPath"]["path"] == cfg.eos.host_mount_root
+        if cfg.eos.mode == "csi":  # the eosxd-csi PVC, never a hostPath
+            assert volumes[eos["name"]] == {"name": eos["name"], "persistentVolumeClaim": {"claimName": "eos"}}
+        else:
+            assert volumes[eos["name"]]["hostPath"]["path"] == cfg.eos.host_mount_root
     if cfg.scratch is not None and cfg.eos is not None:
         scratch = mounts[cfg.scratch.mount_path]
         assert scratch["mountPropagation"] == "HostToContainer" and not scratch.get("readOnly")
-        assert "hostPath" in volumes[scratch["name"]]
+        if cfg.eos.mode == "csi":
+            assert volumes[scratch["name"]]["persistentVolumeClaim"]["claimName"] == "eos"
+            assert scratch["subPath"] == f"{cfg.scratch.eos_instance}/{cfg.scratch.sub_path}"
+        else:
+            assert "hostPath" in volumes[scratch["name"]]
         assert env[cfg.scratch.env_var] == f"{cfg.scratch.mount_path}/{USER}"
     if cfg.auth is not None:
         tokens = mounts[cfg.auth.token_dir]

@@ -80,7 +80,7 @@ def test_user_pods_mount_the_pvc_with_host_to_container(tmp_path: Path) -> None:
     assert eos_volumes == [{"name": "eos", "persistentVolumeClaim": {"claimName": "eos"}}]
     assert not any("hostPath" in v for v in storage["extraVolumes"])
     mounts = {m["mountPath"]: m for m in storage["extraVolumeMounts"] if m["name"] == "eos"}
-    assert mounts["/eos"]["mountPropagation"] == "HostToContainer"
+    assert mounts["/eos"]["mountPropagation"] == "HostToContainer" and mounts["/eos"]["readOnly"] is True
     assert mounts["/scratch"] == {"name": "eos", "mountPath": "/scratch", "subPath": "lab/scratch",
                                   "mountPropagation": "HostToContainer"}
     (cronjob,) = kinds["CronJob"]

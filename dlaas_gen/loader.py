@@ -128,7 +128,7 @@ def load_site(path: Path, *, shown: str | None = None) -> LoadedSite:
     try:
         config = SiteConfig.model_validate(data)
     except ValidationError as exc:
-        problems.extend(_problems_from_validation(exc, located(), label))
+        problems.extend(_problems_from_validation(exc, located(), label, text))
         raise ConfigError(sorted(problems)) from None
     warnings: list[Problem] = []
     for loc, level, message in run_checks(config):
@@ -245,14 +245,14 @@ def _credential_problems(raw: Any, label: str) -> list[Problem]:
     return found
 
 
-def _problems_from_validation(exc: ValidationError, raw: Any, label: str) -> list[Problem]:
+def _problems_from_validation(exc: ValidationError, raw: Any, label: str, text: str = "") -> list[Problem]:
     problems = []
     for error in exc.errors(include_url=False):
         loc = _clean_loc(raw, tuple(error["loc"]))
         at_value = error["type"] not in ("missing", "extra_forbidden")
         line, col = yamlio.position_of(raw, loc, value=at_value)
         dotted = ".".join(_show(p) for p in loc) or "(top level)"
-        message = _message(error, loc, raw)
+        message = _message(error, loc, raw) + _hint(error, loc, raw, _token(text, line, col))
         problems.append(Problem(label, line, col, rule="site-schema", message=f"{dotted}: {message}"))
     return problems
 
@@ -298,6 +298,37 @@ def _message(error: dict[str, Any], loc: tuple[Any, ...], raw: Any) -> str:
     if kind == "missing":
         return "required field is missing"
     return str(error["msg"]).removeprefix("Value error, ")
+
+
+def _token(text: str, line: int, col: int) -> str:
+    """The plain scalar written at `line`:`col` (up to a comment or the end of the line)."""
+    lines = text.splitlines()
+    if not (0 < line <= len(lines)) or col < 1:
+        return ""
+    rest = lines[line - 1][col - 1:]
+    return rest.split(" #", 1)[0].strip().rstrip(",}]").strip()
+
+
+def _hint(error: dict[str, Any], loc: tuple[Any, ...], raw: Any, written: str) -> str:
+    """A hint for mistakes YAML makes easy: numbers where text is meant, ``repo:tag`` names.
+
+    Why: ``version: 4.4`` and ``kubernetes_version: 1.30`` are floats to YAML (1.30 even
+    becomes 1.3); the bare "Input should be a valid string" does not say to quote them.
+    """
+    kind = error["type"]
+    if kind == "string_type" and isinstance(error.get("input"), (int, float)) and not isinstance(
+            error.get("input"), bool):
+        shown = written or str(error["input"])
+        return f"; YAML reads {shown} as a number: quote it (\"{shown}\")"
+    if kind == "missing" and loc and loc[-1] == "tag":
+        parent = raw
+        for part in loc[:-1]:
+            parent = parent[part] if isinstance(parent, (dict, list)) else None
+        name = parent.get("name") if isinstance(parent, dict) else None
+        if isinstance(name, str) and ":" in name.rsplit("/", 1)[-1]:
+            repo, tag = name.rsplit(":", 1)
+            return f"; name {name!r} holds the tag: write name: {repo} and tag: \"{tag}\""
+    return ""
 
 
 def _model_at(loc: tuple[Any, ...], raw: Any) -> type[BaseModel] | None:

@@ -9,17 +9,20 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
+import posixpath
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dlaas_gen import yamlio
+from dlaas_gen import origin, yamlio
+from dlaas_gen.charts.lock import charts_dir_for
+from dlaas_gen.charts.site import site_chart
 from dlaas_gen.context import build_context
-from dlaas_gen.errors import ConfigError, ProblemsError
-from dlaas_gen.loader import LoadedSite, load_site, select_sites, site_name
+from dlaas_gen.errors import ConfigError, DlaasGenError, ProblemsError
+from dlaas_gen.loader import LoadedSite, discover_sites, load_site, select_sites, site_name
 from dlaas_gen.manifest import Manifest
-from dlaas_gen.problem import Problem
+from dlaas_gen.problem import WARNING, Problem
 from dlaas_gen.render import render_site
 from dlaas_gen.validate import validate_tree
 from dlaas_gen.validate.dockerfiles import DOCKERFILE, check_dockerfile
@@ -58,23 +61,75 @@ class RenderReport:
         return any(p.is_error for p in self.problems)
 
 
-def build_site(path: Path, out_dir: Path = DEFAULT_OUT_DIR) -> BuiltSite:
-    """Load, render and validate one site file.
+def flux_path_prefix(site: LoadedSite, out_dir: Path) -> str:
+    """The repository path Flux reads `out_dir` at, for ``render --out DIR``.
+
+    Why: the Kustomizations name the folder Flux applies (``spec.path``, relative to the root
+    of the GitRepository); writing to ``ops/rendered`` while they say ``./rendered/<site>``
+    makes Flux apply a stale or missing folder. The repository root is the folder that holds
+    ``sites/``. A ``gitops.path_prefix`` the site sets must agree with `out_dir` (inside the
+    repository); the default follows `out_dir`.
 
     Raises:
-        ConfigError: the site file is invalid.
+        ConfigError: at ``gitops.path_prefix`` when it disagrees with `out_dir`, or when
+            `out_dir` is outside the repository and the site does not set it.
+    """
+    gitops = site.config.gitops
+    explicit = "gitops" in site.config.model_fields_set and "path_prefix" in gitops.model_fields_set
+    root = site.path.parent.resolve().parent
+    try:
+        relative = out_dir.resolve().relative_to(root).as_posix()
+    except ValueError:
+        relative = None
+    derived = None if relative is None else "./" + ("" if relative == "." else relative)
+    same = derived is not None and posixpath.normpath(derived) == posixpath.normpath(gitops.path_prefix)
+    if same or (explicit and derived is None):
+        return gitops.path_prefix
+    if not explicit and derived is not None:
+        return derived
+    line, col = yamlio.position_of(yamlio.load_roundtrip(site.path.read_text(encoding="utf-8")),
+                                   ("gitops", "path_prefix") if explicit else ("gitops",) if
+                                   "gitops" in site.config.model_fields_set else (), value=explicit)
+    if derived is None:
+        message = (f"--out {out_dir} is outside the repository ({root.name}/, the folder of "
+                   "sites/): set gitops.path_prefix to the path Flux reads the rendered folder at")
+    else:
+        message = (f"gitops.path_prefix is {gitops.path_prefix!r} but --out {out_dir} is "
+                   f"{derived!r} in the repository: Flux would read another folder; render to "
+                   "the folder path_prefix names, or change path_prefix")
+    raise ConfigError([Problem(str(site.path), line, col, rule="flux-path", message=message)])
+
+
+def build_site(path: Path, out_dir: Path = DEFAULT_OUT_DIR, *, follow_out: bool = False) -> BuiltSite:
+    """Load, render and validate one site file.
+
+    With `follow_out` (``render --out``), the Flux Kustomizations name `out_dir` as Flux sees
+    it (`flux_path_prefix`).
+
+    The chart defaults and schema come from ``charts/jupyterhub-<version>/`` beside the sites
+    folder (written by ``dlaas-gen chart pull``), or from the package for the vendored version.
+
+    Raises:
+        ConfigError: the site file is invalid, or its chart version is not locked.
     """
     site = load_site(path)
-    ctx = build_context(site.name, site.config, path.parent)
+    charts_dir = charts_dir_for(path.parent)
+    chart = site_chart(site, charts_dir)  # the pinned chart version must be locked (or vendored)
+    config = site.config
+    if follow_out:
+        prefix = flux_path_prefix(site, out_dir)
+        if prefix != config.gitops.path_prefix:
+            config = config.model_copy(
+                update={"gitops": config.gitops.model_copy(update={"path_prefix": prefix})})
+    ctx = build_context(site.name, config, path.parent, chart_defaults=chart.defaults)
     manifests = render_site(ctx)
     problems = list(site.warnings)
     prefix = out_dir / site.name
     for m in manifests:
         m.extra["shown"] = str(prefix / m.path)
-    raw = validate_tree(manifests, site.config.kubernetes_version, policy=settings_for(site.config))
-    problems.extend(
-        Problem(str(prefix / p.path), p.line, p.col, p.level, p.rule, p.message) for p in raw
-    )
+    raw = validate_tree(manifests, site.config.kubernetes_version,
+                        policy=settings_for(site.config, charts_dir))
+    problems.extend(_at_site_lines(site, manifests, raw, prefix))
     problems.extend(image_context_problems(site, ctx.images, prefix))
     plan = finalize_plan({**{m.path: m.text for m in manifests}, **ctx.context_files()})
     return BuiltSite(site=site, manifests=manifests, plan=plan, problems=problems)
@@ -102,6 +157,45 @@ def image_context_problems(site: LoadedSite, images: dict[str, Any], prefix: Pat
     return problems
 
 
+def _at_site_lines(site: LoadedSite, manifests: list[Manifest], raw: list[Problem],
+                   prefix: Path) -> list[Problem]:
+    """Problems found in rendered objects, moved to the site-file line that produced them.
+
+    Why: the rendered file may not be written yet (a render with errors writes nothing), or
+    be written elsewhere; the user edits the site file. The message names the rendered object
+    and its place, so the finding can still be traced (`dlaas_gen.origin`).
+    """
+    if not raw:
+        return []
+    by_path = {m.path: m for m in manifests}
+    parsed: list[Any] = []
+
+    def site_doc() -> Any:
+        if not parsed:
+            try:
+                parsed.append(yamlio.load_roundtrip(site.path.read_text(encoding="utf-8")))
+            except Exception:  # noqa: BLE001 - loaded a moment ago; a position is a bonus
+                parsed.append(None)
+        return parsed[0]
+
+    moved = []
+    for p in raw:
+        m = by_path.get(p.path)
+        if m is None or not p.line:
+            moved.append(Problem(str(prefix / p.path), p.line, p.col, p.level, p.rule, p.message))
+            continue
+        doc = site_doc()
+        loc = origin.site_loc_for(m, origin.object_loc_at(m, p.line), doc)
+        line, col = yamlio.position_of(doc, loc) if doc is not None else (1, 1)
+        if not loc:
+            line, col = 1, 1
+        where = f"{p.path}:{p.line}:{p.col}"  # inside the site folder, wherever it is written
+        name = origin.describe(m)
+        said = f" (in {where})" if p.message.startswith(name) else f" (rendered {name}, {where})"
+        moved.append(Problem(str(site.path), line, col, p.level, p.rule, p.message + said))
+    return moved
+
+
 #: Called before each site is built with (1-based index, number of sites, site name).
 Progress = Callable[[int, int, str], None]
 
@@ -114,7 +208,7 @@ def _build_one(job: tuple[Path, Path]) -> tuple[BuiltSite | None, list[Problem]]
     """Build one site; a site error is returned as data (it must cross a process boundary)."""
     path, out_dir = job
     try:
-        result = build_site(path, out_dir)
+        result = build_site(path, out_dir, follow_out=True)
     except ConfigError as exc:
         return None, exc.problems
     return result, result.problems
@@ -155,7 +249,41 @@ def build_sites(
         if result is not None:
             built.append(result)
         problems.extend(found)
+    problems.extend(shared_ingress_hosts(built, sites_dir))
     return built, problems
+
+
+def shared_ingress_hosts(built: list[BuiltSite], sites_dir: Path) -> list[Problem]:
+    """A warning at ``ingress.host`` of each built site whose host another site also uses.
+
+    Why: two sites made from the same example keep its host; both hubs' Ingresses then claim
+    one address and the ingress controller sends users to either. Namespaces may repeat (sites
+    usually target different clusters), a public host name may not. Sites not being rendered
+    (``render <site>``) are read too, so the warning does not depend on the selection.
+    """
+    sites = {b.site.name: b.site for b in built}
+    for path in discover_sites(sites_dir):
+        if site_name(path) not in sites:
+            try:
+                sites[site_name(path)] = load_site(path)
+            except DlaasGenError:
+                continue
+    users: dict[str, list[str]] = {}
+    for name, loaded in sorted(sites.items()):
+        if loaded.config.ingress is not None:
+            users.setdefault(loaded.config.ingress.host.lower(), []).append(name)
+    problems = []
+    for b in built:
+        ingress = b.site.config.ingress
+        others = [o for o in users.get(ingress.host.lower(), []) if o != b.site.name] if ingress else []
+        if not others:
+            continue
+        raw = yamlio.load_roundtrip(b.site.path.read_text(encoding="utf-8"))
+        line, col = yamlio.position_of(raw, ("ingress", "host"), value=True)
+        problems.append(Problem(str(b.site.path), line, col, level=WARNING, rule="shared-host", message=(
+            f"ingress host {ingress.host} is also the host of site {', '.join(others)}: both hubs "
+            "would answer at one address; give each site its own host")))
+    return problems
 
 
 def _collect(results: Iterator[tuple[BuiltSite | None, list[Problem]]], paths: list[Path],

@@ -19,8 +19,12 @@ _RESET = "\033[0m"
 
 
 def format_problems(problems: Sequence[Problem], fmt: str = "text", *, color: bool = False) -> str:
-    """Render `problems` in one of `FORMATS` (empty string when there are none, except json)."""
-    ordered = sorted(problems)
+    """Render `problems` in one of `FORMATS` (empty string when there are none, except json).
+
+    Why: one finding reached twice in a run (the same site loaded for two checks, the same
+    object found by two passes) is printed once.
+    """
+    ordered = sorted(unique_problems(problems))
     if fmt == "json":
         return json.dumps([_as_dict(p) for p in ordered], indent=2) + "\n"
     if fmt == "gitlab":
@@ -36,6 +40,12 @@ def format_problems(problems: Sequence[Problem], fmt: str = "text", *, color: bo
             text = text.replace(f": {p.level}:", f": {_COLORS.get(p.level, '')}{p.level}{_RESET}:", 1)
         lines.append(text + "\n")
     return "".join(lines)
+
+
+def unique_problems(problems: Sequence[Problem]) -> list[Problem]:
+    """`problems` without repeats (same place, level, rule and message), first one kept."""
+    seen = {(p.path, p.line, p.col, p.level, p.rule, p.message): p for p in reversed(problems)}
+    return list(reversed(seen.values()))
 
 
 def _as_dict(p: Problem) -> dict[str, object]:

@@ -18,5 +18,7 @@ from dlaas_gen.cli import init as _init  # noqa: F401,E402
 from dlaas_gen.cli import schema as _schema  # noqa: F401,E402
 from dlaas_gen.cli import graph as _graph  # noqa: F401,E402
 from dlaas_gen.cli import images as _images  # noqa: F401,E402
+from dlaas_gen.cli import chart as _chart  # noqa: F401,E402
+from dlaas_gen.cli import eos as _eos  # noqa: F401,E402
 
 __all__ = ["app", "main"]

@@ -91,8 +91,8 @@ def handle_errors(func: F) -> F:
         except typer.Exit:
             raise
         except ProblemsError as exc:
-            for problem in exc.problems:
-                err(problem.format())
+            for line in dict.fromkeys(p.format() for p in exc.problems):  # each finding once
+                err(line)
             raise typer.Exit(EXIT_PROBLEMS) from None
         except LockedError as exc:
             err(f"dlaas-gen: {exc}")

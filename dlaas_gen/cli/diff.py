@@ -66,6 +66,11 @@ def diff_command(
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Write the report to a file instead of standard output."
     ),
+    charts_dir: Path = typer.Option(
+        Path("charts"), "--charts-dir",
+        help="Chart locks (`dlaas-gen chart pull`): a changed HelmRelease whose chart archive is "
+        "locked on both sides also shows the objects the chart renders (Helm SDK, offline).",
+    ),
 ) -> int:
     """Compare rendered trees by resource: git mode (--base) or two folders."""
     if (old_dir is None) != (new_dir is None):
@@ -84,13 +89,13 @@ def diff_command(
     if old_dir is not None and new_dir is not None:
         if base is not None:
             raise UsageError("--base compares with the working tree; do not also give folders")
-        result = difflib_.diff_dirs(old_dir, new_dir, options)
+        result = difflib_.diff_dirs(old_dir, new_dir, options, charts_dir=charts_dir)
     else:
         if base is None and not os.environ.get(difflib_.BASE_SHA_ENV):
             raise UsageError(
                 f"give --base REF (or set {difflib_.BASE_SHA_ENV}), or OLD_DIR and NEW_DIR"
             )
-        result = difflib_.diff_git(base, rendered_dir, options=options)
+        result = difflib_.diff_git(base, rendered_dir, options=options, charts_dir=charts_dir)
     if output_format is DiffFormat.json:
         report = difflib_.render_json(result)
     elif output_format is DiffFormat.markdown:

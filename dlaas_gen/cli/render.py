@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import json
 import sys
 from pathlib import Path
@@ -28,6 +29,13 @@ from dlaas_gen.problem import Problem
 DEFAULT_KUBE_VERSION = "1.33"  # = dlaas_gen.validate.DEFAULT_KUBE_VERSION (tests check)
 
 FORMAT_OPTION = typer.Option(OutputFormat.text, "--format", help="Report format.")
+
+
+class SecretsFormat(str, enum.Enum):
+    """``secrets`` prints a list, not problems: no parsable or gitlab form (click refuses them)."""
+
+    text = "text"
+    json = "json"
 
 
 def _emit(problems: list[Problem], fmt: OutputFormat) -> None:
@@ -80,7 +88,9 @@ def render_command(
 @handle_errors
 def validate_command(
     dirs: list[Path] = typer.Argument(None, help="Trees to validate (default: every rendered site)."),
-    kube_version: str = typer.Option(DEFAULT_KUBE_VERSION, "--kube-version", help="Kubernetes X.Y."),
+    kube_version: str = typer.Option(
+        None, "--kube-version",
+        help=f"Kubernetes X.Y (default: the site's kubernetes_version, else {DEFAULT_KUBE_VERSION})."),
     sites_dir: Path = typer.Option(DEFAULT_SITES_DIR, "--sites-dir",
                                    help="Where the site file of each tree (its policy exceptions) is."),
     fmt: OutputFormat = FORMAT_OPTION,
@@ -89,8 +99,13 @@ def validate_command(
     from dlaas_gen.tree import load_tree
     from dlaas_gen.validate import validate_tree
     from dlaas_gen.validate.dockerfiles import check_context_folders
-    from dlaas_gen.validate.policy import policy_for_folder
+    from dlaas_gen.validate.kubernetes import newer_than_bundled
+    from dlaas_gen.validate.policy import policy_for_folder, site_for_folder
 
+    if kube_version is not None:
+        newer = newer_than_bundled(kube_version)  # a bad version: one line, exit 1
+        if newer:
+            err(f"dlaas-gen: warning: {newer}")
     folders = list(dirs or [])
     if not folders:
         base = DEFAULT_OUT_DIR
@@ -111,7 +126,9 @@ def validate_command(
                 problems.extend(exc.problems)
                 continue
             policy = policy_for_folder(folder, sites_dir)
-            for p in validate_tree(tree, kube_version, policy=policy):
+            site = site_for_folder(folder, sites_dir)
+            version = kube_version or (site.kubernetes_version if site else DEFAULT_KUBE_VERSION)
+            for p in validate_tree(tree, version, policy=policy):
                 problems.append(
                     Problem(str(folder / p.path), p.line, p.col, p.level, p.rule, p.message)
                 )
@@ -126,7 +143,7 @@ def validate_command(
 def secrets_command(
     site: str = typer.Argument(..., help="Site name."),
     sites_dir: Path = typer.Option(DEFAULT_SITES_DIR, "--sites-dir", help="Folder of site files."),
-    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", help="text or json."),
+    fmt: SecretsFormat = typer.Option(SecretsFormat.text, "--format", help="text or json."),
 ) -> int:
     """List every Secret (namespace/name/key) the site expects ops to create."""
     from dlaas_gen.loader import select_sites
@@ -134,7 +151,7 @@ def secrets_command(
 
     path = select_sites(sites_dir, [site])[0]
     rows = expected_secrets(path)
-    if fmt is OutputFormat.json:
+    if fmt is SecretsFormat.json:
         typer.echo(json.dumps([r.__dict__ for r in rows], indent=2))
         return EXIT_OK
     if not rows:

@@ -50,7 +50,19 @@ def _check_https_url(value: str) -> str:
     return value
 
 
+def _check_size(value: str | int | float) -> str:
+    """Why: a Kubernetes quantity without a suffix is bytes; ``capacity: 20`` would ask the
+    storage class for a 20-byte volume, which nobody means."""
+    text = _check_quantity(value)
+    if not re.search(r"(k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)$", text):
+        raise ValueError(f"{text!r} has no unit and would be {text} bytes; write a size with a "
+                         f"unit, e.g. {text}Gi")
+    return text
+
+
 Quantity = Annotated[str | int | float, AfterValidator(_check_quantity)]
+#: A storage size: a quantity with a byte unit (Ki, Mi, Gi, ... or k, M, G, ...).
+StorageSize = Annotated[str | int | float, AfterValidator(_check_size)]
 Duration = Annotated[str, AfterValidator(_check_duration)]
 AbsPath = Annotated[str, AfterValidator(_check_abs_path)]
 HttpsUrl = Annotated[str, AfterValidator(_check_https_url)]

@@ -67,6 +67,22 @@ def _check_static_storage_slugs(site: SiteConfig) -> Iterator[Finding]:
         )
 
 
+@check
+def _check_kubernetes_version(site: SiteConfig) -> Iterator[Finding]:
+    """Why: the objects are checked against kubernetes-validate's bundled schemas; a version
+    older than those cannot be checked (an error), a newer one is checked as the newest (a
+    warning naming it)."""
+    from dlaas_gen.validate.kubernetes import UnsupportedKubeVersion, newer_than_bundled
+
+    try:
+        newer = newer_than_bundled(site.kubernetes_version)
+    except UnsupportedKubeVersion as exc:
+        yield ("kubernetes_version",), "error", str(exc)
+        return
+    if newer:
+        yield ("kubernetes_version",), "warning", newer
+
+
 def run_checks(site: SiteConfig) -> list[Finding]:
     """Run every registered check and return its findings in order."""
     findings: list[Finding] = []
@@ -76,3 +92,4 @@ def run_checks(site: SiteConfig) -> list[Finding]:
 from dlaas_gen.config import checks_datalake as _checks_datalake  # noqa: E402,F401  (registers checks)
 from dlaas_gen.config import checks_xcache as _checks_xcache  # noqa: E402,F401  (registers checks)
 from dlaas_gen.config import checks_images as _checks_images  # noqa: E402,F401  (registers checks)
+from dlaas_gen.config import checks_profiles as _checks_profiles  # noqa: E402,F401  (registers checks)

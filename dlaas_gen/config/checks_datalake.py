@@ -7,6 +7,7 @@ wrong combination would only fail in a user's notebook.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 
@@ -27,6 +28,9 @@ from dlaas_gen.config.derived import (
 )
 
 
+KEYCLOAK_ISSUER = re.compile(r"/realms/[^/?#]+/?$")
+
+
 def _under(child: str, parent: str) -> bool:
     child_path, parent_path = PurePosixPath(child), PurePosixPath(parent)
     return child_path == parent_path or parent_path in child_path.parents
@@ -40,6 +44,12 @@ def _check_auth(site: SiteConfig) -> Iterator[Finding]:
             yield (("rucio",) if site.rucio else ("eos",) if site.eos else ("upload",), "error",
                    "the data-lake sections need `auth:` (tokens come from the IAM login)")
         return
+    if auth.provider == "keycloak" and not KEYCLOAK_ISSUER.search(auth.issuer):
+        # Why: Keycloak's issuer is <base>/realms/<realm> (keycloak Urls.realmIssuer), and the
+        # endpoints are derived below it (<issuer>/protocol/openid-connect/...).
+        yield (("auth", "issuer"), "error",
+               f"a Keycloak issuer ends with /realms/<realm> (e.g. "
+               f"{auth.issuer.rstrip('/')}/realms/myrealm); without it every login URL is wrong")
     if auth.provider == "custom":
         for key in ("authorize_url", "token_url", "userinfo_url"):
             if getattr(auth, key) is None:
@@ -141,8 +151,18 @@ def _check_eos(site: SiteConfig) -> Iterator[Finding]:
             yield (("eos", "instances", index, "name"), "error", f"instance {name!r} is defined twice")
     if eos.mode == "daemonset" and eos.image is None:
         yield (("eos", "mode"), "error", "daemonset mode needs eos.image")
-    if any(i.sss for i in eos.instances) and eos.keytab is None:
+    if eos.mode == "daemonset" and any(i.sss for i in eos.instances) and eos.keytab is None:
         yield (("eos",), "error", "sss authentication needs eos.keytab (a Secret reference)")
+    if eos.mode == "csi" and eos.keytab is not None:
+        # Why: the eosxd-csi chart mounts its own Secret eos-csi-file-etc-eos-keytab (key
+        # eos.keytab) at /etc/eos.keytab in the node plugin (deployments/helm/eosxd-csi/
+        # values.yaml); a Secret named here would never reach eosxd.
+        yield (("eos", "keytab"), "error",
+               "csi mode: the eosxd-csi chart reads the sss keytab from its own Secret "
+               "eos-csi-file-etc-eos-keytab (key eos.keytab); remove eos.keytab and give the "
+               "keytab to the driver's administrator (`dlaas-gen secrets` lists it)")
+    if eos.mode == "daemonset" and eos.storage_class is not None:
+        yield (("eos", "storage_class"), "error", "storage_class is for csi mode (eosxd-csi)")
     audiences = site.auth.token_exchange.audiences if site.auth else {}
     if eos.token_service is not None and eos.token_service not in audiences:
         yield (("eos", "token_service"), "error",

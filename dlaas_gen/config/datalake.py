@@ -19,7 +19,7 @@ from dlaas_gen.config.base import (
     SecretRef,
     StrictModel,
 )
-from dlaas_gen.names import DnsLabel
+from dlaas_gen.names import DnsLabel, DnsSubdomain
 
 CRON = re.compile(r"^(\S+\s+){4}\S+$")
 LIFETIME = re.compile(r"^[0-9]+[smhd]?$")
@@ -172,7 +172,7 @@ class EosInstance(StrictModel):
 
 
 class EosConfig(StrictModel):
-    """EOS FUSEx mounts: a privileged eosxd DaemonSet, or a patch of eosxd-csi."""
+    """EOS FUSEx mounts: a privileged eosxd DaemonSet, or the eosxd-csi driver through a PVC."""
 
     mode: Literal["daemonset", "csi"] = Field(
         default="daemonset", description="`daemonset` for generic clusters, `csi` for eosxd-csi."
@@ -181,7 +181,8 @@ class EosConfig(StrictModel):
     image: Image | None = Field(default=None, description="eosxd image (daemonset mode).")
     host_mount_root: AbsPath = Field(default="/var/eos", description="Host folder holding the mounts.")
     cache_dir: AbsPath = Field(default="/var/cache/eos", description="Host folder for the eosxd cache.")
-    keytab: EosKeytab | None = Field(default=None, description="sss keytab Secret (in the EOS namespace).")
+    keytab: EosKeytab | None = Field(
+        default=None, description="sss keytab Secret (in the EOS namespace; daemonset mode).")
     host_pid: bool = Field(
         default=True,
         description="Run eosxd in the node's PID namespace (daemonset mode). eosxd finds a "
@@ -195,6 +196,11 @@ class EosConfig(StrictModel):
         "outside the cluster and the keytab is not `noipck` (oauth2 rides on sss, and sss "
         "rejects a client whose address the MGM sees differently, as with source-NATed pod "
         "traffic).",
+    )
+    storage_class: DnsSubdomain | None = Field(
+        default=None,
+        description="csi mode: the eosxd-csi StorageClass user pods' PVC is bound through; "
+        "null: a static PersistentVolume of the driver is rendered for it.",
     )
     instances: list[EosInstance] = Field(min_length=1, description="EOS instances.")
     user_mount_path: AbsPath | None = Field(

@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, field_validator
 
 from dlaas_gen.config.base import (
     Duration,
     HttpsUrl,
     Quantity,
+    StorageSize,
     Resources,
     SecretRef,
     StrictModel,
@@ -33,6 +34,10 @@ from dlaas_gen.config.xcache import XCacheConfig
 from dlaas_gen.names import DnsLabel, DnsSubdomain, is_dns1123_subdomain
 
 SEMVER = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$")
+#: A qualified resource name (``nvidia.com/gpu``, ``hugepages-2Mi``).
+RESOURCE_NAME = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+#: Kubernetes accepts these environment variable names (apimachinery IsEnvVarName).
+ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 
 
 class OwnGitRepository(StrictModel):
@@ -116,7 +121,7 @@ class SqliteDb(StrictModel):
     """The chart's default: SQLite on a PVC."""
 
     type: Literal["sqlite-pvc"] = "sqlite-pvc"
-    capacity: Quantity = Field(default="1Gi", description="Size of the hub's PVC.")
+    capacity: StorageSize = Field(default="1Gi", description="Size of the hub's PVC (with a unit, e.g. 1Gi).")
     storage_class: str | None = Field(default=None, description="StorageClass of the hub PVC.")
 
 
@@ -160,7 +165,7 @@ class DynamicStorage(StrictModel):
     """One PVC per user, created by KubeSpawner."""
 
     type: Literal["dynamic"] = "dynamic"
-    capacity: Quantity = Field(default="10Gi", description="Size of each user's PVC.")
+    capacity: StorageSize = Field(default="10Gi", description="Size of each user's PVC (with a unit, e.g. 10Gi).")
     storage_class: str | None = Field(default=None, description="StorageClass of user PVCs.")
 
 
@@ -179,8 +184,35 @@ class StaticStorage(StrictModel):
     )
 
 
+def _check_resource_name(value: str) -> str:
+    if value in ("cpu", "memory"):
+        raise ValueError(f"{value!r} has its own field: use the profile's cpu/memory instead")
+    if not RESOURCE_NAME.match(value):
+        raise ValueError(f"{value!r} is not a resource name (e.g. nvidia.com/gpu)")
+    return value
+
+
+def _check_env_name(value: str) -> str:
+    if not ENV_NAME.match(value):
+        raise ValueError(f"{value!r} is not an environment variable name "
+                         "(letters, digits, '_', '-', '.', not starting with a digit)")
+    if value == "PATH":
+        raise ValueError("PATH would replace the image's own search path; do not set it")
+    return value
+
+
+ResourceName = Annotated[str, AfterValidator(_check_resource_name)]
+EnvName = Annotated[str, AfterValidator(_check_env_name)]
+
+
 class ProfileConfig(StrictModel):
-    """One entry of the server options page (a software environment)."""
+    """One entry of the server options page (a software environment).
+
+    Why these fields: each becomes one key of the profile's ``kubespawner_override``, which
+    KubeSpawner applies with ``setattr`` (dicts are merged into the configured value, lists
+    and scalars replace it), see ``KubeSpawner._apply_overrides`` in jupyterhub/kubespawner
+    7.0.0 ``kubespawner/spawner.py``.
+    """
 
     slug: DnsLabel = Field(description="Stable id of the profile.")
     display_name: str = Field(min_length=1, description="Title shown to users.")
@@ -191,6 +223,37 @@ class ProfileConfig(StrictModel):
     )
     cpu: Resources | None = Field(default=None, description="CPU override.")
     memory: Resources | None = Field(default=None, description="Memory override.")
+    node_selector: dict[str, str] = Field(
+        default_factory=dict,
+        description="Node labels added to `singleuser.node_selector` (KubeSpawner `node_selector`).",
+    )
+    tolerations: list[Toleration] = Field(
+        default_factory=list,
+        description="Tolerations added to the chart's and `singleuser.tolerations` "
+        "(KubeSpawner `tolerations`).",
+    )
+    extra_resource_limits: dict[ResourceName, Quantity] = Field(
+        default_factory=dict,
+        description='Extended resource limits, e.g. `nvidia.com/gpu: "1"` '
+        "(KubeSpawner `extra_resource_limits`).",
+    )
+    extra_resource_guarantees: dict[ResourceName, Quantity] = Field(
+        default_factory=dict,
+        description="Extended resource requests (KubeSpawner `extra_resource_guarantees`); "
+        "for extended resources equal to the limit.",
+    )
+    env: dict[EnvName, str] = Field(
+        default_factory=dict,
+        description="Environment variables added for this profile (KubeSpawner `environment`).",
+    )
+    image_pull_policy: Literal["Always", "IfNotPresent", "Never"] | None = Field(
+        default=None, description="Image pull policy (KubeSpawner `image_pull_policy`)."
+    )
+    kubespawner_override: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Other KubeSpawner traits for this profile (escape hatch); every key is "
+        "checked against the traits of the KubeSpawner the chart version ships.",
+    )
 
 
 class SiteConfig(StrictModel):

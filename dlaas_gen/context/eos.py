@@ -1,4 +1,4 @@
-"""EOS FUSEx: the privileged eosxd DaemonSet (or an eosxd-csi patch) and user-pod mounts.
+"""EOS FUSEx: the privileged eosxd DaemonSet (or the eosxd-csi driver's PVC) and user-pod mounts.
 
 Why: user pods mount the host root (not an instance mount point) with ``HostToContainer``, so
 an eosxd restart remounts underneath them instead of leaving a dead mount; only the DaemonSet
@@ -33,6 +33,9 @@ KEYTAB_PATH = "/etc/eos.keytab"
 CSI_NAMESPACE = "kube-system"
 CSI_CONFIGMAP = "eos-csi-dir-etc-eos"
 CSI_KEYTAB_SECRET = "eos-csi-file-etc-eos-keytab"
+CSI_DRIVER = "eosxd.csi.cern.ch"
+CSI_PVC = "eos"
+CSI_VOLUME = "eos"
 HOST_ROOT_VOLUME = "eos-host-root"
 
 
@@ -42,7 +45,7 @@ def fuse_conf(eos: EosConfig, index: int) -> str:
     auth: dict[str, Any] = {"shared-mount": 1, "sss": int(inst.sss), "oauth2": int(inst.oauth2),
                             "krb5": 0, "gsi-first": 0}
     if inst.sss:
-        auth["ssskeytab"] = KEYTAB_PATH if eos.mode == "daemonset" else "/etc/eos/fuse.sss.keytab"
+        auth["ssskeytab"] = KEYTAB_PATH  # both: our DaemonSet and the eosxd-csi chart mount it there
     conf = {
         "name": inst.name,
         "hostport": inst.mgm,
@@ -62,9 +65,10 @@ def add_eos(ctx: SiteContext, site_name: str, site: SiteConfig, hv: HubValues) -
     confs = {f"fuse.{i.name}.conf": fuse_conf(eos, n) for n, i in enumerate(eos.instances)}
     if eos.mode == "daemonset":
         _add_daemonset(ctx, site_name, site, eos, confs)
+        _add_user_mounts(site, eos, hv)
     else:
-        _add_csi_patch(ctx, site_name, eos, confs)
-    _add_user_mounts(site, eos, hv)
+        _add_csi_volume(ctx, site_name, site, eos)
+        _add_csi_user_mounts(site, eos, hv)
 
 
 def _add_daemonset(ctx: SiteContext, site_name: str, site: SiteConfig, eos: EosConfig,
@@ -122,17 +126,77 @@ def _add_daemonset(ctx: SiteContext, site_name: str, site: SiteConfig, eos: EosC
     }))
 
 
-def _add_csi_patch(ctx: SiteContext, site_name: str, eos: EosConfig, confs: dict[str, str]) -> None:
+def csi_volume_names(site: SiteConfig) -> tuple[str, str]:
+    """(PersistentVolumeClaim, static PersistentVolume) of the EOS volume in csi mode.
+
+    Why the PV name: it is cluster-wide, so it carries the hub namespace (as eosxd-csi's
+    example/volume-pv-pvc.yaml does); the PVC lives in the hub namespace.
+    """
+    return CSI_PVC, f"{CSI_PVC}-{site.namespace}"
+
+
+def _add_csi_volume(ctx: SiteContext, site_name: str, site: SiteConfig, eos: EosConfig) -> None:
+    """The PVC user pods mount (plus a static PV when the site names no StorageClass).
+
+    Why: eosxd-csi's CSIDriver is Persistent-only (no inline ``csi:`` volumes); its documented
+    use is a ReadWriteMany PVC bound through the driver's StorageClass or a static PV
+    (example/volume-storageclass-pvc.yaml, example/volume-pv-pvc.yaml; the node plugin
+    refuses any access mode but ReadWriteMany, internal/eosxd/node/csiserver.go). The size is
+    ignored by the driver but must not be zero. The driver's instance configuration is never
+    rendered here: its chart owns ``eos-csi-dir-etc-eos`` (``dlaas-gen eos csi-values``).
+    """
+    claim, volume = csi_volume_names(site)
     labels = common_labels(site_name, "eos")
-    ctx.add(ObjectSpec("eos/configmap-csi.yaml.j2", "infrastructure", "ConfigMap", CSI_CONFIGMAP,
-                       {"name": CSI_CONFIGMAP, "namespace": CSI_NAMESPACE, "labels": labels,
-                        "data": confs}))
+    if eos.storage_class is None:
+        ctx.add(ObjectSpec("eos/persistentvolume-csi.yaml.j2", "apps", "PersistentVolume", volume, {
+            "name": volume, "labels": labels, "driver": CSI_DRIVER, "handle": volume,
+        }))
+    ctx.add(ObjectSpec("eos/persistentvolumeclaim-csi.yaml.j2", "apps", "PersistentVolumeClaim", claim, {
+        "name": claim, "namespace": site.namespace, "labels": labels,
+        "storage_class": eos.storage_class or "",
+        "volume_name": volume if eos.storage_class is None else None,
+    }))
     if any(i.sss for i in eos.instances):
         ctx.secrets.append({
-            "namespace": CSI_NAMESPACE, "name": CSI_KEYTAB_SECRET, "key": "fuse.sss.keytab",
-            "used_for": "EOS sss keytab read by eosxd-csi (patch the existing Secret)",
-            "target": "eosxd-csi",
+            "namespace": CSI_NAMESPACE, "name": CSI_KEYTAB_SECRET, "key": "eos.keytab",
+            "used_for": "EOS sss keytab of the eosxd-csi driver (its chart's Secret, mounted at "
+                        f"{KEYTAB_PATH}; in the driver's namespace)",
+            "target": "eosxd-csi node plugin (not rendered)",
         })
+
+
+def _add_csi_user_mounts(site: SiteConfig, eos: EosConfig, hv: HubValues) -> None:
+    """User pods mount the EOS PVC read-only with ``HostToContainer`` (no hostPath).
+
+    The instance mounts that propagate into it later carry their own flags (writable, as in
+    daemonset mode); the scratch area is a writable sub-path mount of the same volume.
+
+    Why: the driver bind-mounts the autofs root ``/eos`` recursively as a slave
+    (internal/eosxd/node/csiserver.go), so instance mounts made later appear in the pod only
+    with HostToContainer propagation (example/pod-all-repos-oauth2.yaml).
+    """
+    if eos.user_mount_path is None:
+        return
+    claim, _ = csi_volume_names(site)
+    hv.add({"singleuser": {"storage": {
+        "extraVolumes": [{"name": CSI_VOLUME, "persistentVolumeClaim": {"claimName": claim}}],
+        "extraVolumeMounts": [{"name": CSI_VOLUME, "mountPath": eos.user_mount_path,
+                               "mountPropagation": "HostToContainer", "readOnly": True}],
+    }}})
+
+
+def csi_chart_values(eos: EosConfig) -> dict[str, Any]:
+    """Values for the eosxd-csi chart that make the site's instances appear under ``/eos``.
+
+    Why: the chart owns the ConfigMap ``eos-csi-dir-etc-eos`` (``extraConfigMaps``) with the
+    ``fuse.<name>.conf`` files and the autofs map ``auto.eos``; an instance appears at
+    ``/eos/<name>`` only when ``auto.eos`` lists it (deployments/helm/eosxd-csi/values.yaml).
+    Applying that ConfigMap from here would fight the chart, so the cluster admin merges
+    these values into the driver's release.
+    """
+    confs = {f"fuse.{i.name}.conf": fuse_conf(eos, n) for n, i in enumerate(eos.instances)}
+    auto = "".join(f"{i.name} -fstype=eosx,fsname={i.name}  :eosxd\n" for i in eos.instances)
+    return {"extraConfigMaps": {CSI_CONFIGMAP: {**confs, "auto.eos": auto}}}
 
 
 def _add_user_mounts(site: SiteConfig, eos: EosConfig, hv: HubValues) -> None:

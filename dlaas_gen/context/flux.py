@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from dlaas_gen.config import SiteConfig
@@ -40,7 +41,7 @@ def add_flux(ctx: SiteContext, site_name: str, site: SiteConfig) -> None:
             "labels": labels,
             "interval": gitops.interval,
             "retry_interval": gitops.retry_interval,
-            "timeout": gitops.timeout,
+            "timeout": folder_timeout(site, [o for o in ctx.objects if o.folder == folder]),
             "path": f"{gitops.path_prefix.rstrip('/')}/{site_name}/{folder}",
             "prune": gitops.prune,
             "wait": True,
@@ -62,12 +63,51 @@ def add_flux(ctx: SiteContext, site_name: str, site: SiteConfig) -> None:
         ctx.add(ObjectSpec("flux/gitrepository.yaml.j2", FLUX_FOLDER, "GitRepository",
                            source.name, spec))
         if source.secret_ref:
-            ctx.secrets.append({
-                "namespace": gitops.namespace, "name": source.secret_ref, "key": "identity",
-                "used_for": "Git credentials of the site's GitRepository (ssh: identity, "
-                "known_hosts; https: username, password)",
-                "target": f"GitRepository {source.name}.spec.secretRef",
-            })
+            for key, used_for in git_secret_keys(source.url):
+                ctx.secrets.append({
+                    "namespace": gitops.namespace, "name": source.secret_ref, "key": key,
+                    "used_for": used_for, "target": f"GitRepository {source.name}.spec.secretRef",
+                })
+
+
+def git_secret_keys(url: str) -> list[tuple[str, str]]:
+    """The keys source-controller reads from a GitRepository's Secret, by URL scheme.
+
+    Why: fluxcd/source-controller docs/spec/v1/gitrepositories.md ("Secret reference"): over
+    SSH the Secret holds ``identity`` (the private key) and ``known_hosts``; over HTTPS either
+    ``username`` and ``password`` (basic access, also for the OAuth tokens of GitHub/GitLab)
+    or ``bearerToken``.
+    """
+    if url.startswith("ssh://"):
+        return [("identity", "Git over SSH: the private key"),
+                ("known_hosts", "Git over SSH: the host keys of the Git server (ssh-keyscan)")]
+    return [("username", "Git over HTTPS, basic access: user name (or only bearerToken instead)"),
+            ("password", "Git over HTTPS, basic access: password or access token "
+                         "(or only bearerToken instead)"),
+            ("bearerToken", "Git over HTTPS, bearer token: instead of username and password")]
+
+
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+
+
+def duration_seconds(value: str) -> float:
+    """Seconds of a Go duration as the site model accepts it (``1h30m``, ``90s``, ``1.5m``)."""
+    return sum(float(n) * _UNITS[u] for n, u in re.findall(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)", value))
+
+
+def folder_timeout(site: SiteConfig, objects: list[ObjectSpec]) -> str:
+    """The Kustomization timeout of one folder: at least the install timeout of its releases.
+
+    Why: with ``wait: true`` the Kustomization is Ready only when its HelmRelease is, and
+    helm-controller may take the HelmRelease's ``spec.timeout`` for one install; a shorter
+    Kustomization timeout reports a slow first install as a failed Kustomization
+    (fluxcd/kustomize-controller docs/spec/v1/kustomizations.md, "Timeout" and "Wait").
+    """
+    timeout = site.gitops.timeout
+    if any(o.kind == "HelmRelease" for o in objects):
+        if duration_seconds(site.chart.timeout) > duration_seconds(timeout):
+            timeout = site.chart.timeout
+    return timeout
 
 
 def add_folder_indexes(ctx: SiteContext) -> None:

@@ -11,9 +11,17 @@ import copy
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from dlaas_gen import yamlio
+from dlaas_gen.charts.lock import (
+    CHART,
+    VENDORED_CHARTS,
+    ChartLockError,
+    charts_dir_for,
+    load_chart,
+)
 from dlaas_gen.config import SiteConfig
 from dlaas_gen.config.base import SecretRef
 from dlaas_gen.config.site import ProfileConfig
@@ -24,6 +32,8 @@ from dlaas_gen.helmvalues import merge_maps
 
 PROFILES_KEY = "values.yaml"
 WATCH_LABEL = "reconcile.fluxcd.io/watch"
+#: Objects with this annotation set to ``disabled`` are never garbage-collected by Flux.
+PRUNE_ANNOTATION = "kustomize.toolkit.fluxcd.io/prune"
 
 
 def deep_contribute(base: dict[str, Any], fragment: dict[str, Any]) -> None:
@@ -136,9 +146,20 @@ def base_values(site: SiteConfig, images: Mapping[str, BuiltImage] | None = None
     return hv
 
 
-def profile_entry(profile: ProfileConfig, extra: dict[str, Any] | None = None,
-                  images: Mapping[str, BuiltImage] | None = None) -> dict[str, Any]:
-    """One ``singleuser.profileList`` item as KubeSpawner reads it."""
+def profile_entry(
+    profile: ProfileConfig, base_tolerations: list[dict[str, Any]] | None = None,
+    extra: dict[str, Any] | None = None, images: Mapping[str, BuiltImage] | None = None,
+) -> dict[str, Any]:
+    """One ``singleuser.profileList`` item as KubeSpawner reads it.
+
+    Why `base_tolerations`: KubeSpawner merges a dict override into the configured dict
+    (``node_selector``, ``environment``, ``extra_resource_*`` add to the site's) but replaces
+    a list (``KubeSpawner._apply_overrides``), and the chart configures ``tolerations`` as
+    ``scheduling.userPods.tolerations`` + ``singleuser.extraTolerations``
+    (``jupyterhub/files/hub/jupyterhub_config.py`` in z2jh 4.4.0). A profile's tolerations
+    are therefore written as that list plus its own, so the pod keeps tolerating the
+    dedicated user nodes.
+    """
     entry: dict[str, Any] = {
         "display_name": profile.display_name,
         "slug": profile.slug,
@@ -154,6 +175,27 @@ def profile_entry(profile: ProfileConfig, extra: dict[str, Any] | None = None,
         prefix = "cpu" if kind == "cpu" else "mem"
         for bound, value in block.items():
             override[f"{prefix}_{bound}"] = value
+    if profile.image_pull_policy is not None:
+        override["image_pull_policy"] = profile.image_pull_policy
+    if profile.node_selector:
+        override["node_selector"] = dict(profile.node_selector)
+    if profile.tolerations:
+        tolerations = [dict(t) for t in base_tolerations or []]
+        for toleration in profile.tolerations:
+            item = toleration.model_dump(exclude_none=True)
+            if item not in tolerations:
+                tolerations.append(item)
+        override["tolerations"] = tolerations
+    for name in ("extra_resource_limits", "extra_resource_guarantees"):
+        amounts = getattr(profile, name)
+        if amounts:
+            override[name] = {key: str(value) for key, value in amounts.items()}
+    if profile.env:
+        override["environment"] = dict(profile.env)
+    # The escape hatch: its keys are checked against KubeSpawner's traits when the site loads
+    # (`dlaas_gen.config.checks_profiles`), and may not repeat a key set above.
+    for key, value in profile.kubespawner_override.items():
+        override[key] = copy.deepcopy(value)
     if extra:
         deep_contribute(override, extra)
     if override:
@@ -161,13 +203,54 @@ def profile_entry(profile: ProfileConfig, extra: dict[str, Any] | None = None,
     return entry
 
 
-def add_jupyterhub(ctx: SiteContext, site_name: str, site: SiteConfig, hv: HubValues) -> None:
-    """Add the Namespace, HelmRepository, profiles ConfigMap and HelmRelease of the hub."""
+def pinned_chart_defaults(site: SiteConfig, sites_dir: Path | None) -> dict[str, Any]:
+    """The pinned chart version's defaults from its lock beside `sites_dir`, else the vendored.
+
+    Why a fallback: commands that only list what a site needs (``secrets``, the field reference)
+    build the context without checking the lock; ``render`` checks it first (pipeline).
+    """
+    charts_dir = charts_dir_for(sites_dir) if sites_dir is not None else None
+    for version in (site.chart.version, *VENDORED_CHARTS[CHART]):
+        try:
+            return load_chart(CHART, version, charts_dir).defaults
+        except ChartLockError:
+            continue
+    return {}
+
+
+def user_pod_tolerations(values: dict[str, Any], chart_defaults: dict[str, Any]) -> list[dict[str, Any]]:
+    """The tolerations the chart gives every user pod: the scheduling ones, then the site's.
+
+    `values` are the release's inline values (``extra_values`` included); a value the site does
+    not set comes from the chart's defaults, as Helm coalesces them.
+    """
+    scheduling = (values.get("scheduling") or {}).get("userPods") or {}
+    if "tolerations" in scheduling:
+        common = scheduling.get("tolerations") or []
+    else:
+        defaults = (chart_defaults.get("scheduling") or {}).get("userPods") or {}
+        common = defaults.get("tolerations") or []
+    extra = (values.get("singleuser") or {}).get("extraTolerations") or []
+    return [copy.deepcopy(t) for t in [*common, *extra] if isinstance(t, dict)]
+
+
+def add_jupyterhub(ctx: SiteContext, site_name: str, site: SiteConfig, hv: HubValues,
+                   chart_defaults: dict[str, Any] | None = None) -> None:
+    """Add the Namespace, HelmRepository, profiles ConfigMap and HelmRelease of the hub.
+
+    `chart_defaults` are the pinned chart version's ``values.yaml`` (for the user-pod
+    tolerations a profile's own tolerations extend).
+    """
     ns = site.namespace
     chart = site.chart
     labels = common_labels(site_name, "jupyterhub")
+    # Why the annotation: deleting the hub Namespace deletes every user's home PVC; Flux's
+    # garbage collection skips objects annotated kustomize.toolkit.fluxcd.io/prune: disabled
+    # (fluxcd/kustomize-controller docs/spec/v1/kustomizations.md, "Prune"), so renaming the
+    # namespace or removing the site never deletes it (retiring a site is a deliberate step).
     ctx.add(ObjectSpec("core/namespace.yaml.j2", "apps", "Namespace", ns,
-                       {"name": ns, "labels": {**labels, **hub_namespace_labels(hv)}}))
+                       {"name": ns, "labels": {**labels, **hub_namespace_labels(hv)},
+                        "annotations": {PRUNE_ANNOTATION: "disabled"}}))
     ctx.add(ObjectSpec(
         "jupyterhub/helmrepository.yaml.j2", "apps", "HelmRepository", chart.repo_name,
         {"name": chart.repo_name, "namespace": ns, "labels": labels,
@@ -176,7 +259,8 @@ def add_jupyterhub(ctx: SiteContext, site_name: str, site: SiteConfig, hv: HubVa
     values_from: list[dict[str, Any]] = []
     if site.profiles:
         cm_name = f"{chart.release_name}-profiles"
-        profiles = [profile_entry(p, hv.profile_extra.get(p.slug), ctx.images)
+        base = user_pod_tolerations(merge_maps(hv.inline, site.extra_values), chart_defaults or {})
+        profiles = [profile_entry(p, base, hv.profile_extra.get(p.slug), ctx.images)
                     for p in site.profiles]
         document = yamlio.dump_doc({"singleuser": {"profileList": profiles}})
         ctx.add(ObjectSpec(

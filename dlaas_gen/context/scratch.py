@@ -15,6 +15,7 @@ from dlaas_gen.context.common import common_labels, secret_ref_entry
 from dlaas_gen.context.jupyterhub import HubValues
 from dlaas_gen.context.model import ObjectSpec, SiteContext
 from dlaas_gen.config.derived import scratch_host_path
+from dlaas_gen.context.eos import CSI_VOLUME, csi_volume_names
 
 CRONJOB = "scratch-cleanup"
 VOLUME = "dlaas-scratch"
@@ -58,12 +59,23 @@ def add_scratch(ctx: SiteContext, site_name: str, site: SiteConfig, hv: HubValue
     if scratch is None or site.eos is None:
         return
     host = scratch_host_path(site)
+    claim = sub_path = None
+    if site.eos.mode == "csi":
+        # Why: in csi mode EOS reaches pods only through the driver's PVC (no hostPath); the
+        # scratch folder is that volume's sub-path <instance>/<sub_path> (autofs mounts the
+        # instance when the sub-path is resolved at container start).
+        # One volume per claim: the EOS volume of the user mount is reused when there is one.
+        claim, _ = csi_volume_names(site)
+        sub_path = f"{scratch.eos_instance}/{scratch.sub_path}"
+        volumes: list[dict] = [] if site.eos.user_mount_path is not None else [
+            {"name": CSI_VOLUME, "persistentVolumeClaim": {"claimName": claim}}]
+        mount: dict = {"name": CSI_VOLUME, "mountPath": scratch.mount_path, "subPath": sub_path,
+                       "mountPropagation": "HostToContainer"}
+    else:
+        volumes = [{"name": VOLUME, "hostPath": {"path": host, "type": "Directory"}}]
+        mount = {"name": VOLUME, "mountPath": scratch.mount_path, "mountPropagation": "HostToContainer"}
     hv.add({"singleuser": {
-        "storage": {
-            "extraVolumes": [{"name": VOLUME, "hostPath": {"path": host, "type": "Directory"}}],
-            "extraVolumeMounts": [{"name": VOLUME, "mountPath": scratch.mount_path,
-                                   "mountPropagation": "HostToContainer"}],
-        },
+        "storage": {"extraVolumes": volumes, "extraVolumeMounts": [mount]},
         # KubeSpawner expands {username} in environment values.
         "extraEnv": {scratch.env_var: f"{scratch.mount_path}/{{username}}"},
     }})
@@ -90,6 +102,8 @@ def add_scratch(ctx: SiteContext, site_name: str, site: SiteConfig, hv: HubValue
         "uid": CLEANUP_UID,
         "endorsement": endorsement,
         "host_path": host,
+        "claim": claim,
+        "sub_path": sub_path,
         "node_selector": dict(su.node_selector),
         "tolerations": [t.model_dump(exclude_none=True) for t in su.tolerations],
     }))

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from dlaas_gen.diff.charts import ChartDiff, folder_archives, git_archives
 from dlaas_gen.diff.compare import compare_sides
 from dlaas_gen.diff.format_json import render_json, to_data
 from dlaas_gen.diff.format_markdown import render_markdown
@@ -39,6 +40,7 @@ __all__ = [
     "DEFAULT_IGNORE_LABELS",
     "SCHEMA_VERSION",
     "Attention",
+    "ChartDiff",
     "DiffOptions",
     "DiffResult",
     "ResourceChange",
@@ -57,13 +59,23 @@ __all__ = [
 ]
 
 
-def diff_dirs(old: Path, new: Path, options: DiffOptions | None = None) -> DiffResult:
+def diff_dirs(
+    old: Path, new: Path, options: DiffOptions | None = None, *,
+    charts_dir: Path | None = None, old_charts_dir: Path | None = None,
+) -> DiffResult:
     """Compare the objects under folder `old` with those under folder `new`.
+
+    With `charts_dir` (the new side's chart locks; `old_charts_dir` for the old side, default
+    the same), changed HelmReleases whose chart is locked on both sides also show the objects
+    their chart renders.
 
     Raises:
         UsageError: a folder is missing, or a file is not valid YAML.
     """
-    return compare_sides(load_dir(old, side="old"), load_dir(new, side="new"), options)
+    charts = None
+    if charts_dir is not None:
+        charts = (folder_archives(old_charts_dir or charts_dir), folder_archives(charts_dir))
+    return compare_sides(load_dir(old, side="old"), load_dir(new, side="new"), options, charts)
 
 
 def diff_git(
@@ -73,6 +85,7 @@ def diff_git(
     cwd: Path | None = None,
     options: DiffOptions | None = None,
     env: Mapping[str, str] | None = None,
+    charts_dir: Path | None = None,
 ) -> DiffResult:
     """Compare `folder` at the merge-base of `base` and HEAD with `folder` in the working tree.
 
@@ -83,6 +96,9 @@ def diff_git(
         cwd: a folder inside the repository (default: the current directory).
         options: noise control and context size.
         env: environment (default ``os.environ``).
+        charts_dir: the chart locks (``charts/``): the working tree's for the new side, the
+            same folder at the base commit for the old; changed HelmReleases locked on both
+            sides also show the objects their chart renders.
 
     Raises:
         UsageError: not a repository, unknown ref, no merge-base (shallow clone hint),
@@ -95,4 +111,8 @@ def diff_git(
     new.label = f"working tree:{folder.as_posix()}"
     old = load_git_tree(sha, folder, cwd, label=f"{base or sha[:12]}:{folder.as_posix()}")
     old.notes.insert(0, f"old side: {folder.as_posix()} at the {how}")
-    return compare_sides(old, new, options)
+    charts = None
+    if charts_dir is not None:
+        working_charts = charts_dir if charts_dir.is_absolute() else cwd / charts_dir
+        charts = (git_archives(sha, charts_dir, cwd), folder_archives(working_charts))
+    return compare_sides(old, new, options, charts)

@@ -113,8 +113,28 @@ def _fmt(value: Any) -> str:
 # --- prune -------------------------------------------------------------------------------
 
 
+PRUNE_ANNOTATION = "kustomize.toolkit.fluxcd.io/prune"
+
+
+def _prune_disabled(doc: Any) -> bool:
+    """True when `doc` carries ``kustomize.toolkit.fluxcd.io/prune: disabled``.
+
+    Why: kustomize-controller's garbage collection skips such objects
+    (fluxcd/kustomize-controller docs/spec/v1/kustomizations.md, "Prune"); removing one from
+    git leaves it in the cluster, nothing is deleted.
+    """
+    meta = doc.get("metadata") if isinstance(doc, Mapping) else None
+    annotations = meta.get("annotations") if isinstance(meta, Mapping) else None
+    value = annotations.get(PRUNE_ANNOTATION) if isinstance(annotations, Mapping) else None
+    return isinstance(value, str) and value.lower() == "disabled"
+
+
 def _prune(pair: Pair, old_index: Index, emit: Emit) -> None:
     change = pair.change
+    if _prune_disabled(pair.old):
+        emit(INFO, "prune", f"removed from git, but it carries {PRUNE_ANNOTATION}: disabled: Flux "
+             "leaves it in the cluster, unmanaged (delete it by hand to retire it)", None, None)
+        return
     owner = _owning_kustomization(change.site, change.old_path or "", old_index)
     kind = change.key.kind
     consequence = {

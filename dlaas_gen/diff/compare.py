@@ -14,6 +14,7 @@ from typing import Any
 
 from dlaas_gen import yamlio
 from dlaas_gen.diff import attention
+from dlaas_gen.diff.charts import ChartArchives, chart_diffs
 from dlaas_gen.diff.model import (
     ADDED,
     CHANGED,
@@ -136,13 +137,18 @@ def _by_site(index: Index) -> dict[str, dict[ResourceKey, Any]]:
     return out
 
 
-def compare_sides(old: Side, new: Side, options: DiffOptions | None = None) -> DiffResult:
+def compare_sides(
+    old: Side, new: Side, options: DiffOptions | None = None,
+    charts: tuple[ChartArchives, ChartArchives] | None = None,
+) -> DiffResult:
     """Compare two loaded sides.
 
     Args:
         old: the base side.
         new: the side under review.
         options: noise control and context size.
+        charts: where each side's locked chart archives are; with them, the chart objects of
+            changed HelmReleases are rendered and compared too (`dlaas_gen.diff.charts`).
 
     Returns:
         The changes, the attention items and notes, in stable order.
@@ -217,13 +223,18 @@ def compare_sides(old: Side, new: Side, options: DiffOptions | None = None) -> D
         pairs.append(attention.Pair(change, o_obj, n_obj, o_vals, n_vals))
     _note_indirect(changes, old_index, new_index)
     items = attention.collect(pairs, old_index)
+    chart_results, chart_notes = [], []
+    if charts is not None:
+        chart_results, chart_notes = chart_diffs(changes, old_lookup, new_lookup, charts, opts,
+                                                 compare_sides)
     return DiffResult(
         old_label=old.label,
         new_label=new.label,
         changes=changes,
         unchanged=unchanged,
         attention=items,
-        notes=[*old.notes, *new.notes, *old_notes, *new_notes],
+        notes=[*old.notes, *new.notes, *old_notes, *new_notes, *chart_notes],
+        charts=chart_results,
     )
 
 

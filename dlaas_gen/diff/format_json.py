@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from dlaas_gen.diff.charts import to_data as chart_data
 from dlaas_gen.diff.model import (
     ADDED,
     CHANGED,
@@ -54,6 +55,7 @@ def to_data(result: DiffResult) -> dict[str, Any]:
             for item in result.attention
         ],
         "notes": list(result.notes),
+        "charts": [chart_data(chart, _resource) for chart in result.charts],
     }
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import html
 import re
 
-from dlaas_gen.diff.format_text import summary_line
+from dlaas_gen.diff.charts import ChartDiff
+from dlaas_gen.diff.format_text import chart_rendered_for, chart_summary, summary_line
 from dlaas_gen.diff.limit import Block, fit
 from dlaas_gen.diff.model import (
     ADDED,
@@ -72,6 +73,10 @@ def render_markdown(result: DiffResult, *, limit_bytes: int | None = None) -> st
         head += [f"- <sub>{html.escape(note)}</sub>" for note in result.notes]
         head.append("")
     blocks = [_block(c) for c in _ordered(result) if c.status in (CHANGED, ADDED)]
+    for chart in result.charts:
+        blocks.append(Block(_chart_head(chart), (), ""))
+        changes = sorted(chart.changes, key=lambda c: (STATUSES.index(c.status), c.sort_key))
+        blocks += [_block(c) for c in changes if c.status in (CHANGED, ADDED)]
 
     def note(omitted: int, cut: int) -> str:
         parts = []
@@ -86,6 +91,23 @@ def render_markdown(result: DiffResult, *, limit_bytes: int | None = None) -> st
         )
 
     return fit("\n".join(head) + "\n", blocks, limit_bytes, note)
+
+
+def _chart_head(chart: ChartDiff) -> str:
+    lines = [f"#### Chart objects of {code(chart.label)}: {code(chart.old_chart)} → "
+             f"{code(chart.new_chart)}", "",
+             f"<sub>{html.escape(chart_rendered_for(chart))}</sub>", "",
+             f"**{chart_summary(chart)}**", ""]
+    if chart.changes:
+        lines += ["| Change | Resource | Template |", "|---|---|---|"]
+        for change in sorted(chart.changes, key=lambda c: (STATUSES.index(c.status), c.sort_key)):
+            lines.append(f"| {change.status} | {code(str(change.key))} | {_where(change)} |")
+        lines.append("")
+    for item in chart.attention:
+        value = f": {code(item.old)} → {code(item.new)}" if item.old is not None else ""
+        lines.append(f"- **{item.severity}** {code(str(item.key))}: {html.escape(item.message)}"
+                     f"{value} <sub>{item.rule}</sub>")
+    return "\n".join(lines) + "\n\n"
 
 
 def _ordered(result: DiffResult) -> list[ResourceChange]:

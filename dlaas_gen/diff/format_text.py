@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dlaas_gen.diff.charts import ChartDiff
 from dlaas_gen.diff.limit import Block, fit
 from dlaas_gen.diff.model import (
     ADDED,
@@ -67,6 +68,10 @@ def render_text(
     head_text = "\n".join(head) + "\n"
     ordered = sorted(result.changes, key=lambda c: (STATUSES.index(c.status), c.sort_key))
     blocks = [_block(change, paint) for change in ordered]
+    for chart in result.charts:
+        blocks.append(Block(_chart_head(chart, paint), (), ""))
+        changes = sorted(chart.changes, key=lambda c: (STATUSES.index(c.status), c.sort_key))
+        blocks += [_block(change, paint, indent="  ") for change in changes]
 
     def note(omitted: int, cut: int) -> str:
         parts = []
@@ -83,7 +88,31 @@ def render_text(
     return fit(head_text, blocks, limit_bytes, note)
 
 
-def _block(change: ResourceChange, paint) -> Block:  # type: ignore[no-untyped-def]
+def chart_summary(chart: ChartDiff) -> str:
+    """``1 changed, 0 added, 0 removed, 0 moved, 30 unchanged`` for a chart's objects."""
+    counts = [f"{sum(1 for c in chart.changes if c.status == s)} {s}"
+              for s in (CHANGED, ADDED, REMOVED, MOVED)]
+    return ", ".join([*counts, f"{chart.unchanged} unchanged"])
+
+
+def chart_rendered_for(chart: ChartDiff) -> str:
+    """Which Helm rendered the chart, and for which ``Capabilities.KubeVersion``."""
+    return (f"helm template offline with the Helm SDK {chart.helm_version}, "
+            f"Capabilities.KubeVersion {chart.kube_version}")
+
+
+def _chart_head(chart: ChartDiff, paint) -> str:  # type: ignore[no-untyped-def]
+    lines = ["", paint(f"Chart objects of {chart.label}: {chart.old_chart} -> {chart.new_chart}",
+                       "bold"),
+             f"  ({chart_rendered_for(chart)})", f"  {chart_summary(chart)}"]
+    for item in chart.attention:
+        sev = paint(f"{item.severity.upper():<7}", _SEVERITY_COLOR[item.severity])
+        change = f": {item.old} -> {item.new}" if item.old is not None else ""
+        lines.append(f"  {sev} {item.key}: {item.message}{change} [{item.rule}]")
+    return "\n".join(lines) + "\n"
+
+
+def _block(change: ResourceChange, paint, indent: str = "") -> Block:  # type: ignore[no-untyped-def]
     mark = _MARK[change.status]
     if change.status == MOVED:
         where = f"{change.old_path} -> {change.new_path}"
@@ -92,7 +121,7 @@ def _block(change: ResourceChange, paint) -> Block:  # type: ignore[no-untyped-d
     else:
         where = change.path
     title = paint(f"{mark} {change.status:<7} {change.label}", _STATUS_COLOR[change.status])
-    opening = f"\n{title}  ({where})\n"
+    opening = f"\n{indent}{title}  ({where})\n"
     lines: list[str] = []
     if change.secret_keys:
         keys = change.secret_keys

@@ -7,6 +7,7 @@ one `DiffResult`, so text, markdown and JSON can never disagree about what chang
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from dlaas_gen.manifest import Manifest, ResourceKey
 
@@ -168,6 +169,8 @@ class DiffResult:
         unchanged: number of resources identical and in the same file.
         attention: the "needs attention" items, most severe first.
         notes: remarks about the inputs (skipped documents, missing folders).
+        charts: for changed HelmReleases whose chart is locked on both sides, the objects the
+            chart renders, compared (`dlaas_gen.diff.charts.ChartDiff`).
     """
 
     old_label: str
@@ -176,6 +179,7 @@ class DiffResult:
     unchanged: int
     attention: list[Attention]
     notes: list[str] = field(default_factory=list)
+    charts: list[Any] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         """Number of changes with `status`."""

@@ -73,13 +73,15 @@ def validate_tree(
 ) -> list[Problem]:
     """Run every check over one applied tree and return all problems, sorted by place.
 
-    With `policy` (the site's `PolicySettings`), the security policy lint runs too.
+    With `policy` (the site's `PolicySettings`), the security policy lint runs too; its
+    ``charts_dir`` is where the chart locks (defaults and schema of the pinned version) are.
     """
     resolve_version(kube_version)
+    charts_dir = policy.charts_dir if policy is not None else None
     problems = check_schemas(tree, kube_version)
     for m in objects(tree):
         if m.kind == "HelmRelease":
-            problems.extend(check_release_values(m, tree))
+            problems.extend(check_release_values(m, tree, charts_dir))
     problems.extend(run_rules(tree))
     if policy is not None:
         problems.extend(check_policy(tree, policy))

@@ -18,6 +18,8 @@ import jsonschema
 from packaging.version import Version
 from referencing import Registry, Resource
 
+from dlaas_gen.errors import DlaasGenError
+
 SCHEMA_FOLDER = "kubernetes-json-schema"
 
 
@@ -37,19 +39,61 @@ def bundled_versions() -> tuple[str, ...]:
     return tuple(sorted(names, key=Version))
 
 
+class UnsupportedKubeVersion(DlaasGenError):
+    """A Kubernetes version that cannot be parsed, or is older than every bundled schema set."""
+
+
+def _minor(version: str) -> Version:
+    return Version(".".join(version.split(".")[:2]))
+
+
+def parse_kube_version(wanted: str) -> Version:
+    """``1.33`` or ``v1.33`` as a `Version` (major.minor only).
+
+    Raises:
+        UnsupportedKubeVersion: `wanted` is not ``X.Y`` (``banana``, ``1``, ``1.3x``).
+    """
+    text = str(wanted).strip()
+    if not re.fullmatch(r"v?[0-9]+\.[0-9]+(\.[0-9]+)?", text):
+        raise UnsupportedKubeVersion(f"Kubernetes version {wanted!r} is not X.Y (e.g. \"1.33\")")
+    return _minor(text.lstrip("v"))
+
+
 def resolve_version(wanted: str) -> str:
     """The newest bundled version not newer than `wanted` (``1.33`` → ``1.33.0``).
 
     Raises:
-        ValueError: `wanted` is older than every bundled schema set.
+        UnsupportedKubeVersion: `wanted` is not X.Y, or older than every bundled schema set.
     """
-    target = Version(wanted.lstrip("v"))
-    candidates = [v for v in bundled_versions() if Version(".".join(v.split(".")[:2])) <= target]
+    target = parse_kube_version(wanted)
+    candidates = [v for v in bundled_versions() if _minor(v) <= target]
     if not candidates:
-        raise ValueError(
-            f"Kubernetes {wanted} is older than the bundled schemas ({bundled_versions()[0]}+)"
+        raise UnsupportedKubeVersion(
+            f"Kubernetes {wanted} is older than the bundled schemas "
+            f"({_oldest()}+); set a version from {_oldest()} to {_newest()}"
         )
     return candidates[-1]
+
+
+def _oldest() -> str:
+    return ".".join(bundled_versions()[0].split(".")[:2])
+
+
+def _newest() -> str:
+    return ".".join(bundled_versions()[-1].split(".")[:2])
+
+
+def newer_than_bundled(wanted: str) -> str | None:
+    """A warning when `wanted` is newer than every bundled schema set (None otherwise).
+
+    Raises:
+        UnsupportedKubeVersion: as `resolve_version`.
+    """
+    used = resolve_version(wanted)
+    if parse_kube_version(wanted) > _minor(used):
+        return (f"Kubernetes {wanted} is newer than the bundled schemas; objects are checked "
+                f"against Kubernetes {_newest()}")
+    return None
 
 
 @functools.lru_cache(maxsize=4)

@@ -7,33 +7,42 @@ profile list in the wrong place or a typo in a ConfigMap.
 
 from __future__ import annotations
 
-import functools
-import json
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import jsonschema
 from ruamel.yaml.error import YAMLError
 
 from dlaas_gen import yamlio
+from dlaas_gen.charts.lock import VENDORED_CHARTS, ChartFiles, ChartLockError, load_chart
 from dlaas_gen.helmvalues import coalesce, compute_values
 from dlaas_gen.manifest import Manifest
 from dlaas_gen.problem import WARNING, Problem
-from dlaas_gen.resources import schemas_dir
 from dlaas_gen.validate.positions import error_path
 
-#: chart name → {version: (schema file, defaults file)} vendored in data/schemas.
-VENDORED_CHARTS = {"jupyterhub": {"4.4.0": ("z2jh/values.schema.json", "z2jh/values.yaml")}}
 SECRET_PLACEHOLDER = "<from-secret>"
+__all__ = ["VENDORED_CHARTS", "chart_files", "chart_of", "chart_values", "check_release_values",
+           "release_values"]
 
 
-@functools.lru_cache(maxsize=4)
-def _chart_files(chart: str, version: str) -> tuple[jsonschema.protocols.Validator, dict[str, Any]]:
-    schema_rel, defaults_rel = VENDORED_CHARTS[chart][version]
-    with (schemas_dir() / schema_rel).open(encoding="utf-8") as handle:
-        schema = json.load(handle)
-    defaults = yamlio.load_fast((schemas_dir() / defaults_rel).read_text("utf-8"))
-    return jsonschema.Draft7Validator(schema), defaults
+def chart_files(chart: str, version: str, charts_dir: Path | None) -> ChartFiles | None:
+    """The chart version's defaults and schema (lock, else vendored); None when neither."""
+    try:
+        return load_chart(chart, version, charts_dir)
+    except ChartLockError:
+        return None
+
+
+def _compiled(files: ChartFiles) -> jsonschema.protocols.Validator:
+    """One compiled validator per chart schema (cached on the frozen `ChartFiles`)."""
+    cached = _COMPILED.get(id(files))
+    if cached is None or cached[0] is not files:
+        cached = _COMPILED[id(files)] = (files, jsonschema.Draft7Validator(files.schema))
+    return cached[1]
+
+
+_COMPILED: dict[int, tuple[ChartFiles, jsonschema.protocols.Validator]] = {}
 
 
 def chart_of(release: Mapping[str, Any]) -> tuple[str, str]:
@@ -90,8 +99,10 @@ def release_values(release: Manifest, tree: list[Manifest]) -> tuple[dict[str, A
     return compute_values(layers, yamlio.plain(spec.get("values") or {})), problems
 
 
-def chart_values(release: Manifest, tree: list[Manifest]) -> tuple[dict[str, Any], list[Problem]]:
-    """Merged values over the chart defaults (when vendored), computed once per release.
+def chart_values(
+    release: Manifest, tree: list[Manifest], charts_dir: Path | None = None
+) -> tuple[dict[str, Any], list[Problem]]:
+    """Merged values over the chart defaults (when known), computed once per release.
 
     Why cached on the manifest: the schema check and several policy rules all need the values
     the chart sees; merging over the chart defaults deep-copies a large document.
@@ -100,27 +111,44 @@ def chart_values(release: Manifest, tree: list[Manifest]) -> tuple[dict[str, Any
     if cached is None:
         merged, problems = release_values(release, tree)
         chart, version = chart_of(release.doc)
-        if version in VENDORED_CHARTS.get(chart, {}):
-            merged = coalesce(_chart_files(chart, version)[1], merged)
+        files = chart_files(chart, version, charts_dir) if chart in VENDORED_CHARTS else None
+        if files is not None:
+            merged = coalesce(files.defaults, merged)
+        release.extra["_chart_known"] = files is not None
         cached = release.extra["_chart_values"] = (merged, problems)
     return cached
 
 
-def check_release_values(release: Manifest, tree: list[Manifest]) -> Iterator[Problem]:
-    """Validate the merged values of a HelmRelease against its chart's vendored schema."""
+def chart_known(release: Manifest, tree: list[Manifest], charts_dir: Path | None = None) -> bool:
+    """True when the release's merged values include its chart's defaults.
+
+    Why: without the defaults, a value the chart enables by default reads as unset, and the
+    policy would report it as disabled (a false NET001); such releases are not policy-checked.
+    """
+    chart_values(release, tree, charts_dir)
+    return bool(release.extra.get("_chart_known"))
+
+
+def check_release_values(
+    release: Manifest, tree: list[Manifest], charts_dir: Path | None = None
+) -> Iterator[Problem]:
+    """Validate the merged values of a HelmRelease against its chart version's schema."""
     chart, version = chart_of(release.doc)
     if chart not in VENDORED_CHARTS:
         return
-    final, problems = chart_values(release, tree)
+    final, problems = chart_values(release, tree, charts_dir)
     yield from problems
-    if version not in VENDORED_CHARTS[chart]:
+    try:
+        files = load_chart(chart, version, charts_dir)
+    except ChartLockError as exc:
         line, col = release.locate(["spec", "chart", "spec", "version"])
-        known = ", ".join(VENDORED_CHARTS[chart])
-        yield Problem(release.path, line, col, level=WARNING, rule="values-schema",
-                      message=f"no values schema vendored for {chart} {version} (have {known}); "
-                      "values are unchecked")
+        why = (f"{chart} chart {version} is not locked (no charts/{chart}-{version}/ here): run "
+               "`dlaas-gen chart pull`" if exc.missing else exc.problem.format())
+        yield Problem(release.path, line, col, rule="chart-lock", message=(
+            f"{why}; without the chart's defaults and schema its values and the security "
+            "policy are not checked"))
         return
-    validator, _ = _chart_files(chart, version)
+    validator = _compiled(files)
     for error in sorted(validator.iter_errors(final), key=lambda e: list(map(str, e.absolute_path))):
         path = list(error.absolute_path)
         line, col = release.locate(["spec", "values", *error_path(error)],

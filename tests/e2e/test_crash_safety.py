@@ -52,13 +52,17 @@ def two_versions(tmp_path: Path) -> tuple[Path, dict[str, dict], dict[str, dict]
     refs = {}
     durations = []
     for version in ("2024-12", "2025-01"):
-        _write_sites(tmp_path / "sites", version)
+        # Each reference is its own repository: the Flux paths name the folder ``rendered``.
+        ref = tmp_path / f"ref-{version}"
+        (ref / "sites").mkdir(parents=True)
+        _write_sites(ref / "sites", version)
         start = time.monotonic()
-        result = _render(tmp_path, f"ref-{version}")
+        result = _render(ref)
         durations.append(time.monotonic() - start)
         assert result.returncode == 0, result.stderr
-        refs[version] = _snapshot(tmp_path / f"ref-{version}")
-    shutil.copytree(tmp_path / "ref-2024-12", tmp_path / "rendered")
+        refs[version] = _snapshot(ref / "rendered")
+    _write_sites(tmp_path / "sites", "2024-12")
+    shutil.copytree(tmp_path / "ref-2024-12" / "rendered", tmp_path / "rendered")
     return tmp_path, refs["2024-12"], refs["2025-01"], max(durations)
 
 

@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 
 from dlaas_gen.cli import app
 from dlaas_gen.writer import INDEX_FILE, read_existing
+from dlaas_gen import yamlio
 from tests.conftest import FIXTURES, REPO
 from tests.fuzz.counters import EXAMPLES, record
 
@@ -36,13 +37,22 @@ RUNNER = CliRunner()
 
 def _baseline(seed: Path) -> Path:
     """A rendered/ folder holding the seed's render (made once per seed)."""
-    out = WORK / "baseline" / seed.stem
+    # A repository of its own (sites/ beside rendered/), laid out like the case below, so the
+    # Flux paths of both renders name the same folder.
+    out = _out_dir(WORK / "baseline" / seed.stem, seed)
     if not out.exists():
-        sites = WORK / "baseline-sites" / seed.stem
+        sites = WORK / "baseline" / seed.stem / "sites"
         _stage(sites, seed.read_bytes(), seed)
         result = RUNNER.invoke(app, ["render", "--sites-dir", str(sites), "--out", str(out)])
         assert result.exit_code == 0, result.output
     return out
+
+
+def _out_dir(root: Path, seed: Path) -> Path:
+    """The rendered folder the seed's Flux paths name (``gitops.path_prefix``) under `root`."""
+    data = yamlio.load_roundtrip(seed.read_text())
+    prefix = ((data.get("gitops") or {}).get("path_prefix") or "./rendered").strip("/")
+    return root / prefix.removeprefix("./")
 
 
 def _stage(folder: Path, data: bytes, seed: Path) -> Path:
@@ -64,7 +74,7 @@ def check_render(seed: Path, data: bytes) -> None:
         shutil.rmtree(case, ignore_errors=True)
         sites = case / "sites"
         _stage(sites, data, seed)
-        out = case / "rendered"
+        out = _out_dir(case, seed)
         shutil.copytree(_baseline(seed), out)
         before = read_existing(out / seed.stem)
         result = RUNNER.invoke(app, ["render", "--sites-dir", str(sites), "--out", str(out)])

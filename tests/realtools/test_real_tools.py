@@ -224,9 +224,15 @@ def check_pod_facts(site: Site, slug: str | None, spawner: KubeSpawner, pod: dic
     assert container["image"] == image_ref(image, build_images(site.name, cfg))
     assert pod["spec"]["securityContext"]["fsGroup"] == get(site.values, "singleuser.fsGid")
     assert container["securityContext"]["runAsUser"] == get(site.values, "singleuser.uid")
-    assert pod["spec"].get("nodeSelector", {}) == dict(cfg.singleuser.node_selector)
-    for toleration in cfg.singleuser.tolerations:
+    # KubeSpawner merges a profile's node selector into the site's, and the profile's
+    # tolerations list keeps the chart's and the site's.
+    own_selector = dict(profile.node_selector) if profile else {}
+    assert pod["spec"].get("nodeSelector", {}) == {**cfg.singleuser.node_selector, **own_selector}
+    own_tolerations = list(profile.tolerations) if profile else []
+    for toleration in [*cfg.singleuser.tolerations, *own_tolerations]:
         assert toleration.model_dump(exclude_none=True) in pod["spec"]["tolerations"]
+    for toleration in get(site.values, "scheduling.userPods.tolerations", []):
+        assert toleration in pod["spec"]["tolerations"]
     cpu = (profile.cpu if profile and profile.cpu else None) or cfg.singleuser.cpu
     memory = (profile.memory if profile and profile.memory else None) or cfg.singleuser.memory
     resources = container.get("resources", {})
@@ -238,9 +244,19 @@ def check_pod_facts(site: Site, slug: str | None, spawner: KubeSpawner, pod: dic
         assert _cores(resources["requests"]["cpu"]) == _cores(cpu.guarantee)
     if memory and memory.guarantee:
         assert resources["requests"]["memory"] == _bytes(memory.guarantee)
+    if profile:
+        for name, amount in profile.extra_resource_limits.items():
+            assert resources["limits"][name] == str(amount)
+        for name, amount in profile.extra_resource_guarantees.items():
+            assert resources["requests"][name] == str(amount)
+        if profile.image_pull_policy:
+            assert container["imagePullPolicy"] == profile.image_pull_policy
     env = _env(pod)
+    for name, value in (profile.env if profile else {}).items():
+        assert env[name] == value
     assert env["JUPYTERHUB_DEFAULT_URL"] == cfg.singleuser.default_url
-    assert spawner.start_timeout == cfg.singleuser.start_timeout
+    override = profile.kubespawner_override if profile else {}
+    assert spawner.start_timeout == override.get("start_timeout", cfg.singleuser.start_timeout)
     assert spawner.namespace == cfg.namespace
 
     mounts, volumes = _mounts(pod), _volumes(pod)
@@ -255,11 +271,18 @@ def check_pod_facts(site: Site, slug: str | None, spawner: KubeSpawner, pod: dic
     if cfg.eos is not None and cfg.eos.user_mount_path:
         eos = mounts[cfg.eos.user_mount_path]
         assert eos["mountPropagation"] == "HostToContainer" and eos["readOnly"] is True
-        assert volumes[eos["name"]]["hostPath"]["path"] == cfg.eos.host_mount_root
+        if cfg.eos.mode == "csi":  # the eosxd-csi PVC, never a hostPath
+            assert volumes[eos["name"]] == {"name": eos["name"], "persistentVolumeClaim": {"claimName": "eos"}}
+        else:
+            assert volumes[eos["name"]]["hostPath"]["path"] == cfg.eos.host_mount_root
     if cfg.scratch is not None and cfg.eos is not None:
         scratch = mounts[cfg.scratch.mount_path]
         assert scratch["mountPropagation"] == "HostToContainer" and not scratch.get("readOnly")
-        assert "hostPath" in volumes[scratch["name"]]
+        if cfg.eos.mode == "csi":
+            assert volumes[scratch["name"]]["persistentVolumeClaim"]["claimName"] == "eos"
+            assert scratch["subPath"] == f"{cfg.scratch.eos_instance}/{cfg.scratch.sub_path}"
+        else:
+            assert "hostPath" in volumes[scratch["name"]]
         assert env[cfg.scratch.env_var] == f"{cfg.scratch.mount_path}/{USER}"
     if cfg.auth is not None:
         tokens = mounts[cfg.auth.token_dir]
@@ -307,6 +330,28 @@ def test_kubespawner_builds_valid_pods_for_every_profile(sites, name, offline_ku
         check_pod_facts(site, slug, spawner, pod)
     # The independent, upstream entry point too (slower: once per site, richest profile last).
     kubernetes_validate.validate(results[-1][2], version, strict=True)
+
+
+def test_demo_gpu_profile_pod_has_its_node_selector_tolerations_and_gpu(sites, offline_kube):
+    site = sites["demo"]
+    c = site_config(site, offline_kube.module_dir)
+
+    async def build():
+        return await build_pod(c, "gpu")
+
+    spawner, pod = asyncio.run(build())
+    assert offline_kube.calls == []
+    spec, container = pod["spec"], _container(pod)
+    assert spec["nodeSelector"] == {"nvidia.com/gpu.present": "true"}
+    assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in spec["tolerations"]
+    assert {"key": "hub.jupyter.org/dedicated", "operator": "Equal", "value": "user",
+            "effect": "NoSchedule"} in spec["tolerations"]
+    assert container["resources"]["limits"]["nvidia.com/gpu"] == "1"
+    assert container["image"] == "quay.io/jupyter/pytorch-notebook:cuda12-2024-12-23"
+    assert container["imagePullPolicy"] == "IfNotPresent"
+    assert _env(pod)["NVIDIA_DRIVER_CAPABILITIES"] == "compute,utility"
+    assert spawner.start_timeout == 900
+    kubernetes_validate.validate(pod, site.config.kubernetes_version, strict=True)
 
 
 @pytest.mark.parametrize("name", SITE_FILES)

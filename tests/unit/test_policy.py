@@ -106,4 +106,5 @@ def test_egress_rejects_any_address(tmp_path: Path) -> None:
 
 def test_validate_reads_the_site_file_for_exceptions(tmp_path: Path) -> None:
     assert policy_for_folder(REPO / "rendered" / "escape", REPO / "sites").exceptions
-    assert policy_for_folder(tmp_path / "nowhere", REPO / "sites") == PolicySettings()
+    assert policy_for_folder(tmp_path / "nowhere", REPO / "sites") == PolicySettings(
+        charts_dir=REPO / "charts")

@@ -7,6 +7,7 @@ from pathlib import Path
 from dlaas_gen.tree import load_tree
 from dlaas_gen.validate import validate_tree
 from dlaas_gen.validate.kubernetes import resolve_version
+from dlaas_gen.validate.policy import PolicySettings
 from tests.conftest import REPO
 
 
@@ -121,12 +122,15 @@ def test_profile_list_at_root_and_twice(tmp_path: Path) -> None:
     assert "Helm keeps only the inline list" in found[1][1]
 
 
-def test_unvendored_chart_version_warns(tmp_path: Path) -> None:
+def test_unlocked_chart_version_is_one_error_and_no_false_policy_errors(tmp_path: Path) -> None:
     tree = tree_from(tmp_path, hr_yaml=HR.format(version="3.3.7", values="{}"),
                      cm_yaml=CM.format(content="{}"))
-    warnings = [p for p in validate_tree(tree) if p.rule == "values-schema"]
-    assert len(warnings) == 1 and warnings[0].level == "warning"
-    assert "unchecked" in warnings[0].message and warnings[0].line == 11
+    found = validate_tree(tree, policy=PolicySettings(charts_dir=tmp_path / "charts"))
+    locks = [p for p in found if p.rule == "chart-lock"]
+    assert len(locks) == 1 and locks[0].level == "error" and locks[0].line == 11
+    assert "dlaas-gen chart pull" in locks[0].message
+    # Without the chart's defaults nothing reads as "disabled" (no NET001/USER002 guesses).
+    assert not [p for p in found if p.rule in ("NET001", "USER002", "RES002", "values-schema")]
 
 
 def test_project_rules(tmp_path: Path) -> None:

@@ -17,26 +17,46 @@ from dlaas_gen.validate.policy.catalog import BY_ID, FUSE_ONLY, RULES
 from dlaas_gen.validate.policy.pods import get
 from dlaas_gen.validate.policy.rules import CHECKS, PolicySettings
 
-__all__ = ["RULES", "PolicySettings", "check_policy", "policy_for_folder", "settings_for"]
+__all__ = ["RULES", "PolicySettings", "check_policy", "policy_for_folder", "settings_for", "site_for_folder"]
 
 FUSE_DAEMONSET_NAME = "eosxd"
 
 
-def settings_for(site: Any) -> PolicySettings:
-    """The policy settings of a `SiteConfig`: hostPath roots, FUSE DaemonSet, exceptions."""
+def settings_for(site: Any, charts_dir: Path | None = None) -> PolicySettings:
+    """The policy settings of a `SiteConfig`: hostPath roots, FUSE DaemonSet, exceptions.
+
+    `charts_dir` is the repository's chart lock folder (the chart defaults of the pinned version).
+    """
     roots: list[str] = []
     fuse = None
-    if site.eos is not None:
-        roots += [site.eos.host_mount_root, site.eos.cache_dir]
-        if site.eos.mode == "daemonset":
-            roots.append("/dev/fuse")
-            fuse = (site.eos.namespace, FUSE_DAEMONSET_NAME)
+    if site.eos is not None and site.eos.mode == "daemonset":  # csi mode: no hostPath at all
+        roots += [site.eos.host_mount_root, site.eos.cache_dir, "/dev/fuse"]
+        fuse = (site.eos.namespace, FUSE_DAEMONSET_NAME)
     xcache = getattr(site, "xcache", None)
     if xcache is not None:
         roots += [*xcache.disks.data, xcache.disks.meta]
     exceptions = {(e.rule, e.kind, e.namespace or "", e.name): e.justification
                   for e in site.security.exceptions}
-    return PolicySettings(host_roots=tuple(roots), fuse_daemonset=fuse, exceptions=exceptions)
+    return PolicySettings(host_roots=tuple(roots), fuse_daemonset=fuse, exceptions=exceptions,
+                          charts_dir=charts_dir)
+
+
+def site_for_folder(folder: Path, sites_dir: Path) -> Any:
+    """The site of ``rendered/<site>`` (``<sites_dir>/<site>.yaml``), None when it does not load.
+
+    Why: ``validate`` checks a rendered tree against what its site says (policy exceptions,
+    ``kubernetes_version``); a tree written by hand has no site.
+    """
+    from dlaas_gen.errors import DlaasGenError
+    from dlaas_gen.loader import load_site
+
+    path = sites_dir / f"{folder.resolve().name}.yaml"
+    if not path.is_file():
+        return None
+    try:
+        return load_site(path).config
+    except DlaasGenError:
+        return None
 
 
 def policy_for_folder(folder: Path, sites_dir: Path) -> PolicySettings:
@@ -45,16 +65,13 @@ def policy_for_folder(folder: Path, sites_dir: Path) -> PolicySettings:
     Why: a tree without a readable site file (written by hand, or a broken site) gets the
     strictest settings: no exceptions and no hostPath roots.
     """
-    from dlaas_gen.errors import DlaasGenError
-    from dlaas_gen.loader import load_site
+    from dlaas_gen.charts.lock import charts_dir_for
 
-    path = sites_dir / f"{folder.resolve().name}.yaml"
-    if not path.is_file():
-        return PolicySettings()
-    try:
-        return settings_for(load_site(path).config)
-    except DlaasGenError:
-        return PolicySettings()
+    charts_dir = charts_dir_for(sites_dir)
+    site = site_for_folder(folder, sites_dir)
+    if site is None:
+        return PolicySettings(charts_dir=charts_dir)
+    return settings_for(site, charts_dir)
 
 
 def check_policy(tree: list[Manifest], settings: PolicySettings) -> list[Problem]:

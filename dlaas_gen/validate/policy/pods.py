@@ -7,10 +7,11 @@ CronJobs...; the chart values of the single-user pods), so they are found once h
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path as FsPath
 from typing import Any
 
 from dlaas_gen.manifest import Manifest
-from dlaas_gen.validate.values import chart_of, chart_values
+from dlaas_gen.validate.values import chart_known, chart_of, chart_values
 
 #: Where the pod spec is in each workload kind.
 POD_PATHS: dict[str, tuple[str, ...]] = {
@@ -64,16 +65,33 @@ def workloads(tree: list[Manifest]) -> Iterator[tuple[Manifest, Path, dict[str, 
                 yield m, found[0], found[1]
 
 
-def merged_chart_values(release: Manifest, tree: list[Manifest]) -> dict[str, Any]:
-    """A z2jh HelmRelease's values as the chart sees them (chart defaults when vendored)."""
-    return chart_values(release, tree)[0]
+def merged_chart_values(
+    release: Manifest, tree: list[Manifest], charts_dir: FsPath | None = None
+) -> dict[str, Any]:
+    """A z2jh HelmRelease's values as the chart sees them (over the chart's defaults)."""
+    return chart_values(release, tree, charts_dir)[0]
 
 
-def z2jh_releases(tree: list[Manifest]) -> Iterator[tuple[Manifest, dict[str, Any]]]:
-    """(HelmRelease, merged values) of every jupyterhub release in the tree."""
+def z2jh_releases(
+    tree: list[Manifest], charts_dir: FsPath | None = None
+) -> Iterator[tuple[Manifest, dict[str, Any]]]:
+    """(HelmRelease, merged values) of every jupyterhub release whose chart defaults are known.
+
+    Why: a release whose chart version is neither locked nor vendored has no defaults to merge
+    over, so values the chart enables by default would read as disabled; the value check
+    reports such a release once (``chart-lock``) instead of the policy raising false errors.
+    """
     for m in tree:
         if m.kind == "HelmRelease" and isinstance(m.doc, dict) and chart_of(m.doc)[0] == "jupyterhub":
-            yield m, merged_chart_values(m, tree)
+            if chart_known(m, tree, charts_dir):
+                yield m, merged_chart_values(m, tree, charts_dir)
+
+
+def unknown_chart_releases(tree: list[Manifest], charts_dir: FsPath | None = None) -> list[Manifest]:
+    """The jupyterhub releases whose chart version is neither locked nor vendored."""
+    return [m for m in tree
+            if m.kind == "HelmRelease" and isinstance(m.doc, dict)
+            and chart_of(m.doc)[0] == "jupyterhub" and not chart_known(m, tree, charts_dir)]
 
 
 def release_namespace(m: Manifest) -> str:

@@ -11,7 +11,15 @@ from collections.abc import Iterator
 from typing import Any
 
 from dlaas_gen.manifest import Manifest
-from dlaas_gen.validate.policy.pods import as_list, containers, get, release_namespace, workloads, z2jh_releases
+from dlaas_gen.validate.policy.pods import (
+    as_list,
+    containers,
+    get,
+    release_namespace,
+    unknown_chart_releases,
+    workloads,
+    z2jh_releases,
+)
 from dlaas_gen.validate.policy.rules import BASELINE_CAPS, Finding, PolicySettings, check
 
 LEVELS = ("restricted", "baseline", "privileged")
@@ -69,12 +77,16 @@ def namespace_levels(tree: list[Manifest], settings: PolicySettings) -> Iterator
 
     for m, _, spec in workloads(tree):
         need(str(get(m.doc, "metadata", "namespace") or ""), pod_level(spec))
-    for m, values in z2jh_releases(tree):
+    for m, values in z2jh_releases(tree, settings.charts_dir):
         need(release_namespace(m), singleuser_level(values))
+    # Without the chart's defaults the user pods' level is unknown (reported as chart-lock).
+    unknown = {release_namespace(m) for m in unknown_chart_releases(tree, settings.charts_dir)}
     for m in tree:
         if m.kind != "Namespace" or not isinstance(m.doc, dict):
             continue
         name = str(get(m.doc, "metadata", "name") or "")
+        if name in unknown:
+            continue
         level = needed.get(name, "restricted")
         have = get(m.doc, "metadata", "labels", ENFORCE)
         if have is None:

@@ -7,6 +7,7 @@ point applies exceptions, severities and positions in one place.
 from __future__ import annotations
 
 import posixpath
+from pathlib import Path
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,11 +33,13 @@ class PolicySettings:
         host_roots: folders hostPath volumes may use (and anything below them).
         fuse_daemonset: ``(namespace, name)`` of the EOS FUSE DaemonSet, if the site has one.
         exceptions: ``{(rule, kind, namespace, name): justification}``.
+        charts_dir: the repository's chart locks (``charts/``), for the chart defaults.
     """
 
     host_roots: tuple[str, ...] = ()
     fuse_daemonset: tuple[str, str] | None = None
     exceptions: dict[tuple[str, str, str, str], str] = field(default_factory=dict)
+    charts_dir: Path | None = None
 
 
 Check = Callable[[list[Manifest], PolicySettings], Iterator[Finding]]
@@ -79,7 +82,7 @@ def privileged(tree: list[Manifest], settings: PolicySettings) -> Iterator[Findi
             for index, port in enumerate(as_list(container.get("ports"))):
                 if get(port, "hostPort"):
                     yield m, (*path, "ports", index, "hostPort"), "PRIV003", "container uses a hostPort"
-    for m, values in z2jh_releases(tree):
+    for m, values in z2jh_releases(tree, settings.charts_dir):
         if get(values, "singleuser", "cloudMetadata", "blockWithIptables") is True:
             yield m, ("spec", "values", "singleuser"), "PRIV001", (
                 "singleuser.cloudMetadata.blockWithIptables adds a privileged init container to "
@@ -112,7 +115,7 @@ def escalation_and_capabilities(tree: list[Manifest], settings: PolicySettings) 
 @check
 def singleuser_identity(tree: list[Manifest], settings: PolicySettings) -> Iterator[Finding]:
     """USER001, USER002, RES002 on the merged single-user values."""
-    for m, values in z2jh_releases(tree):
+    for m, values in z2jh_releases(tree, settings.charts_dir):
         su = get(values, "singleuser") or {}
         where = ("spec", "values", "singleuser")
         run_as = get(su, "extraPodConfig", "securityContext", "runAsUser")
@@ -147,7 +150,7 @@ def resources(tree: list[Manifest], settings: PolicySettings) -> Iterator[Findin
 @check
 def chart_images(tree: list[Manifest], settings: PolicySettings) -> Iterator[Finding]:
     """IMG001: images in the merged chart values (profile overrides included)."""
-    for m, values in z2jh_releases(tree):
+    for m, values in z2jh_releases(tree, settings.charts_dir):
         su = get(values, "singleuser") or {}
         image = su.get("image") or {}
         if isinstance(image, dict) and image.get("name") and str(image.get("tag") or "") in ("", "latest"):
@@ -168,10 +171,10 @@ def _under(path: str, roots: tuple[str, ...]) -> bool:
                for r in (posixpath.normpath(root) for root in roots))
 
 
-def _volume_sets(tree: list[Manifest]) -> Iterator[tuple[Manifest, tuple[Any, ...], list[Any]]]:
+def _volume_sets(tree: list[Manifest], settings: PolicySettings) -> Iterator[tuple[Manifest, tuple[Any, ...], list[Any]]]:
     for m, base, spec in workloads(tree):
         yield m, (*base, "volumes"), as_list(spec.get("volumes"))
-    for m, values in z2jh_releases(tree):
+    for m, values in z2jh_releases(tree, settings.charts_dir):
         yield m, ("spec", "values", "singleuser", "storage", "extraVolumes"), \
             as_list(get(values, "singleuser", "storage", "extraVolumes"))
 
@@ -179,7 +182,7 @@ def _volume_sets(tree: list[Manifest]) -> Iterator[tuple[Manifest, tuple[Any, ..
 @check
 def host_paths(tree: list[Manifest], settings: PolicySettings) -> Iterator[Finding]:
     """HOST001: hostPath volumes only under the configured roots."""
-    for m, path, volumes in _volume_sets(tree):
+    for m, path, volumes in _volume_sets(tree, settings):
         for index, volume in enumerate(volumes):
             host = get(volume, "hostPath", "path")
             if host is not None and not _under(str(host), settings.host_roots):
@@ -191,7 +194,7 @@ def host_paths(tree: list[Manifest], settings: PolicySettings) -> Iterator[Findi
 @check
 def network_policies(tree: list[Manifest], settings: PolicySettings) -> Iterator[Finding]:
     """NET001 (policies enabled) and NET002 (single-user egress limited)."""
-    for m, values in z2jh_releases(tree):
+    for m, values in z2jh_releases(tree, settings.charts_dir):
         for part in (("hub",), ("singleuser",), ("proxy", "chp")):
             if get(values, *part, "networkPolicy", "enabled") is not True:
                 yield m, ("spec", "values", *part, "networkPolicy"), "NET001", \
@@ -246,7 +249,7 @@ def _mode_ok(mode: Any) -> bool:
 @check
 def token_file_modes(tree: list[Manifest], settings: PolicySettings) -> Iterator[Finding]:
     """TOK001: Secret volumes owner-only; the token renewer writes its files 0600."""
-    for m, path, volumes in _volume_sets(tree):
+    for m, path, volumes in _volume_sets(tree, settings):
         for index, volume in enumerate(volumes):
             secret = get(volume, "secret")
             if not isinstance(secret, dict):

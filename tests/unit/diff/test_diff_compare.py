@@ -222,7 +222,9 @@ def test_missing_and_invalid_trees(tmp_path):
 def test_json_schema_shape(result):
     data = json.loads(render_json(result))
     assert data["version"] == 1
-    assert set(data) == {"version", "old", "new", "summary", "resources", "attention", "notes"}
+    assert set(data) == {"version", "old", "new", "summary", "resources", "attention", "notes",
+                         "charts"}
+    assert data["charts"] == []
     assert data["summary"]["changed"] == 11
     assert data["summary"]["attention"]["danger"] >= 10
     first = data["resources"][0]

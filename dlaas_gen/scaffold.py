@@ -16,6 +16,7 @@ from pathlib import Path
 from dlaas_gen.config import SiteConfig
 from dlaas_gen.cric.lock import lock_path
 from dlaas_gen.config.checks_datalake import KEYCLOAK_ISSUER
+from dlaas_gen.config.xcache import site_name_for_host
 from dlaas_gen.errors import DlaasGenError, ProblemsError, UsageError
 from dlaas_gen.loader import SITE_SUFFIX, discover_sites, site_name
 from dlaas_gen.names import is_dns1123_label
@@ -246,7 +247,10 @@ def site_data(name: str, answers: Answers) -> dict:
                                      "branch": "main", "secret_ref": f"{name}-git"}}
     data["namespace"] = f"{name}-hub"
     data["ingress"] = {"host": f"{name}.example.org", "tls_secret": f"{name}-tls"}
-    data["singleuser"] = {"image": {"name": "quay.io/jupyter/minimal-notebook", "tag": "2024-12-23"},
+    # A stock image declares what it carries (python3: the token renewer of `auth:`); a site
+    # that enables `rucio:` or `upload:` later builds its image under `images:` instead.
+    data["singleuser"] = {"image": {"name": "quay.io/jupyter/minimal-notebook", "tag": "2024-12-23",
+                                    "provides": ["python3"]},
                           "cpu": {"limit": "2", "guarantee": "500m"}}
     if answers.storage == "dynamic":
         data["storage"] = {"type": "dynamic", "capacity": "10Gi"}
@@ -274,8 +278,10 @@ def site_data(name: str, answers: Answers) -> dict:
                                                for e in fuse]}
     if answers.xcache:
         xc = example["xcache"]
-        data["xcache"] = {"image": xc["image"], "site_name": name.upper(), "mode": "fixed_origin",
-                          "origin": "origin.example.org:1094", "disks": xc["disks"]}
+        data["xcache"] = {"image": xc["image"],
+                          "site_name": site_name_for_host(data["ingress"]["host"]),
+                          "mode": "fixed_origin", "origin": "origin.example.org:1094",
+                          "disks": xc["disks"]}
     return data
 
 

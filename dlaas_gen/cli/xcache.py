@@ -74,7 +74,7 @@ def rucio_config_command(
     site: str = typer.Argument(..., help="Site name."),
     sites_dir: Path = SITES_DIR_OPTION,
 ) -> int:
-    """Print the Rucio server settings (section root-proxy-internal) for the site's XCache.
+    r"""Print the Rucio server settings (\[root-proxy-internal]) for the site's XCache.
 
     The key is xcache.site_name, unique to the deployment (it contains the ingress host, e.g.
     DLAAS-<ingress host>); a shared name such as CERN is refused at its line, with a proposal.

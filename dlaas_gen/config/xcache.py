@@ -298,7 +298,19 @@ def deployment_token(site: Any) -> str | None:
     ingress = getattr(site, "ingress", None)
     if ingress is None:
         return None
-    host = ingress.host
+    return _host_token(ingress.host)
+
+
+def site_name_for_host(host: str) -> str:
+    """The site name `proposed_site_name` gives a site whose ingress host is `host`.
+
+    Why: ``dlaas-gen init`` writes a site before there is a model of it, and its XCache must
+    pass the uniqueness rule at once.
+    """
+    return f"DLAAS-{_host_token(host)}"
+
+
+def _host_token(host: str) -> str:
     if len(host) <= SITE_NAME_MAX - len("DLAAS-"):
         return host
     return f"{host.split('.', 1)[0][:40]}-{hashlib.sha256(host.encode()).hexdigest()[:12]}"

@@ -70,6 +70,7 @@ def test_questions_are_asked_when_interactive(runner: CliRunner, tmp_path: Path,
     data = _site(tmp_path, "lab")
     assert data["auth"]["issuer"] == KEYCLOAK and data["eos"]["mode"] == "csi"
     assert data["storage"]["type"] == "static" and "xcache" in data and "gitops" not in data
+    assert data["xcache"]["site_name"] == "DLAAS-lab.example.org"  # unique to the deployment
     assert run(runner, "render").exit_code == 0
 
 

@@ -17,7 +17,7 @@ from tests.conftest import write_site
 
 SITE = """\
 singleuser:
-  image: {{name: quay.io/jupyter/minimal-notebook, tag: "2024-12-23"}}
+  image: {{name: quay.io/jupyter/minimal-notebook, tag: "2024-12-23", provides: [python3]}}
 ingress: {{host: hub.example.org, tls_secret: hub-tls}}
 auth:
   issuer: https://sso.example.org/realms/lab
@@ -35,6 +35,7 @@ eos:
 scratch:
   eos_instance: lab
   sub_path: scratch
+  cleanup: {{endorsement: {{name: scratch-cleanup-eos, key: endorsement}}}}
 """
 
 

@@ -11,6 +11,8 @@ from dlaas_gen.loader import load_site
 from tests.conftest import write_site
 
 IMAGE = "singleuser:\n  image:\n    name: quay.io/jupyter/minimal-notebook\n    tag: '1'\n"
+#: With `auth:` the token renewer runs with python3, which a stock image must declare.
+AUTH_IMAGE = IMAGE + "    provides: [python3]\n"
 AUTH = """\
 ingress: {{host: hub.example.org, tls_secret: hub-tls}}
 auth:
@@ -67,9 +69,9 @@ def test_registry_port_is_not_taken_for_a_tag(tmp_path: Path) -> None:
 
 
 def test_keycloak_issuer_without_realm_is_an_error(tmp_path: Path) -> None:
-    path = write_site(tmp_path, "s", IMAGE + AUTH.format(issuer="https://sso.example.org/"))
+    path = write_site(tmp_path, "s", AUTH_IMAGE + AUTH.format(issuer="https://sso.example.org/"))
     assert problems(path) == [
-        (7, 3, "a Keycloak issuer ends with /realms/<realm> (e.g. "
+        (8, 3, "a Keycloak issuer ends with /realms/<realm> (e.g. "
                 "https://sso.example.org/realms/myrealm); without it every login URL is wrong"),
     ]
 
@@ -77,5 +79,5 @@ def test_keycloak_issuer_without_realm_is_an_error(tmp_path: Path) -> None:
 @pytest.mark.parametrize("issuer", ["https://sso.example.org/realms/lab",
                                     "https://sso.example.org/auth/realms/lab/"])
 def test_keycloak_issuer_with_realm_loads(tmp_path: Path, issuer: str) -> None:
-    site = load_site(write_site(tmp_path, "s", IMAGE + AUTH.format(issuer=issuer)))
+    site = load_site(write_site(tmp_path, "s", AUTH_IMAGE + AUTH.format(issuer=issuer)))
     assert site.config.auth.issuer == issuer

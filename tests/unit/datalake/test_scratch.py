@@ -1,11 +1,13 @@
 """Scratch: the postStart hook creates $SCRATCH after the token files, the cleanup has an identity.
 
-Rules are asserted at the file, line and column they report: site rules in the site file,
-the rendered-tree rule in the rendered HelmRelease.
+Rules are asserted at the file, line and column they report: site rules in the site file; the
+rendered-tree rule at the site-file line that produced the hook, with the rendered HelmRelease's
+line and column named in the message.
 """
 
 from __future__ import annotations
 
+import re
 import shlex
 from pathlib import Path
 
@@ -114,11 +116,17 @@ def test_a_site_bringing_back_the_old_hook_is_refused_at_the_rendered_line(tmp_p
     found = [p for p in built.problems if p.rule == HOOK_RULE]
     assert len(found) == 1 and found[0].is_error
     [problem] = found
+    # Reported at the site-file line that sets the hook (the command item in extra_values) ...
+    assert (problem.path, problem.line, problem.col) == (
+        str(path), *position(path, shlex.quote(old_hook)))
+    # ... naming the rendered HelmRelease and the hook's line and column there.
     hr = next(m for m in built.manifests if m.kind == "HelmRelease")
-    assert problem.path.endswith(f"s/{hr.path}")
+    match = re.search(rf"\(rendered HelmRelease jhub/jhub, {re.escape(hr.path)}:(\d+):(\d+)\)$",
+                      problem.message)
+    assert match, problem.message
     lines = hr.text.splitlines()
     line = next(i for i, text in enumerate(lines, 1) if "mkdir -p" in text)
-    assert (problem.line, problem.col) == (line, lines[line - 1].index("- ") + 3)
+    assert (int(match[1]), int(match[2])) == (line, lines[line - 1].index("- ") + 3)
     assert "outside the token renewer (`mkdir -p $SCRATCH`)" in problem.message
 
 

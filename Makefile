@@ -54,7 +54,7 @@ docs: $(TEST_STAMP)
 ## docs-generated: rewrite the generated parts of docs/ (site reference, rule tables, the ESCAPE graph)
 docs-generated: venv
 	$(BIN)/dlaas-gen schema --format markdown
-	$(BIN)/python -c 'from dlaas_gen.reference.pages import refresh_docs; refresh_docs()'
+	$(BIN)/python -c 'from dlaas_gen.commands.docs.pages import refresh_docs; refresh_docs()'
 
 ## test-live: only the live tier (real programs run as the pod runs them; needs root and
 ## `apt-get install -y xrootd-server xrootd-client bubblewrap busybox`, which .ci/run does in CI)

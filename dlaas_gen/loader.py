@@ -20,7 +20,8 @@ from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.reader import ReaderError
 
-from dlaas_gen import secretlike, yamlio, yamlsafety
+from dlaas_gen import secretlike, yamlio
+from dlaas_gen.yamlio import safety as yamlsafety
 from dlaas_gen.config import SiteConfig
 from dlaas_gen.config.checks import run_checks
 from dlaas_gen.errors import ConfigError, UsageError

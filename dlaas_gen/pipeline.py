@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from dlaas_gen import origin, yamlio
-from dlaas_gen.charts.lock import charts_dir_for
-from dlaas_gen.charts.site import site_chart
+from dlaas_gen.commands.charts.lock import charts_dir_for
+from dlaas_gen.commands.charts.site import site_chart
 from dlaas_gen.context import build_context
 from dlaas_gen.errors import ConfigError, DlaasGenError, ProblemsError
 from dlaas_gen.loader import LoadedSite, discover_sites, load_site, select_sites, site_name

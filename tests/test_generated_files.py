@@ -11,7 +11,7 @@ from pathlib import Path
 from dlaas_gen.loader import discover_sites, is_site_file
 from dlaas_gen.pipeline import build_site
 from dlaas_gen.resources import schemas_dir
-from dlaas_gen.schema import SCHEMA_LINE, site_schema_text
+from dlaas_gen.commands.docs.schema import SCHEMA_LINE, site_schema_text
 from dlaas_gen.writer import check_sites
 from tests.conftest import REPO
 

@@ -1,4 +1,4 @@
-"""``dlaas-gen diff``: review rendered changes by resource (see `dlaas_gen.diff`)."""
+"""``dlaas-gen diff``: review rendered changes by resource (see `dlaas_gen.commands.diff`)."""
 
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ def diff_command(
         raise UsageError("give both OLD_DIR and NEW_DIR, or neither (and --base)")
     if limit_bytes is not None and output_format is DiffFormat.json:
         raise UsageError("--limit-bytes applies to text and markdown, not json")
-    from dlaas_gen import diff as difflib_  # lazy: keeps `--help` fast
+    from dlaas_gen.commands import diff as difflib_  # lazy: keeps `--help` fast
 
     defaults_l = () if no_default_ignores else difflib_.DEFAULT_IGNORE_LABELS
     defaults_a = () if no_default_ignores else difflib_.DEFAULT_IGNORE_ANNOTATIONS

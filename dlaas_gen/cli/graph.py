@@ -28,7 +28,7 @@ def graph_command(
     output: Path | None = typer.Option(None, "--output", "-o", help="Write to a file."),
 ) -> int:
     """Draw Kustomizations, sources, HelmReleases, their values and the pods' mounts."""
-    from dlaas_gen.graph import site_graph, to_dot, to_mermaid  # lazy: keeps `--help` fast
+    from dlaas_gen.commands.graph import site_graph, to_dot, to_mermaid  # lazy: keeps `--help` fast
     from dlaas_gen.loader import select_sites
     from dlaas_gen.pipeline import build_site
 

@@ -30,7 +30,7 @@ def images_command(
 
     With `--format json`: a list of {site, name, context, image, parent, level}.
     """
-    from dlaas_gen.imageplan import plan_images  # lazy: keeps `--help` fast
+    from dlaas_gen.commands.images import plan_images  # lazy: keeps `--help` fast
 
     if fmt not in (OutputFormat.text, OutputFormat.json):
         raise UsageError("--format must be text or json")

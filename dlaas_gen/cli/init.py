@@ -10,8 +10,8 @@ import typer
 from dlaas_gen.cli._common import EXIT_OK, app, err, handle_errors
 from dlaas_gen.cli._common import DEFAULT_SITES_DIR
 
-DEFAULT_EXAMPLE = "demo"  # = dlaas_gen.scaffold.DEFAULT_EXAMPLE (tests check)
-IDP_KINDS = ("none", "indigo-iam", "keycloak")  # = dlaas_gen.scaffold.IDP_KINDS (tests check)
+DEFAULT_EXAMPLE = "demo"  # = dlaas_gen.commands.init.DEFAULT_EXAMPLE (tests check)
+IDP_KINDS = ("none", "indigo-iam", "keycloak")  # = dlaas_gen.commands.init.IDP_KINDS (tests check)
 STORAGE_TYPES = ("dynamic", "static")
 EOS_MODES = ("none", "daemonset", "csi")
 
@@ -48,7 +48,7 @@ def init_command(
     sites_dir: Path = typer.Option(DEFAULT_SITES_DIR, "--sites-dir", help="Folder of site files."),
 ) -> int:
     """Write sites/SITE.yaml from a few answers (or an example); it validates and renders as it is."""
-    from dlaas_gen import scaffold  # lazy: keeps `--help` fast
+    from dlaas_gen.commands import init as scaffold  # lazy: keeps `--help` fast
 
     if example is not None:
         result = scaffold.init_site(site, sites_dir, example)

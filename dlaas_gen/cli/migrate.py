@@ -1,6 +1,6 @@
 """``dlaas-gen migrate``: Flux v1 / Flux v2 beta → current Flux APIs, with a report.
 
-Why: a thin layer; `dlaas_gen.migrate` does the work and returns findings, this module only picks
+Why: a thin layer; `dlaas_gen.commands.migrate` does the work and returns findings, this module only picks
 the report format and maps the result to the exit code, as ``render`` and ``diff`` do: 0 nothing
 to do or everything written, 1 changes pending, manual steps left (also after ``--write``) or
 errors, 2 usage or a file that cannot be read, 3 internal error.
@@ -47,7 +47,7 @@ def migrate_command(
     fmt: MigrateFormat = typer.Option(MigrateFormat.text, "--format", help="Report format."),
 ) -> int:
     """Convert Flux v1 (Helm Operator) and Flux v2 beta objects to current Flux APIs."""
-    from dlaas_gen.migrate import Options, format_json, format_text, migrate, scan  # lazy
+    from dlaas_gen.commands.migrate import Options, format_json, format_text, migrate, scan  # lazy
 
     options = Options(assume_helm3=assume_helm3, default_namespace=default_namespace,
                       no_cross_namespace_refs=no_cross_namespace_refs)

@@ -147,7 +147,7 @@ def secrets_command(
 ) -> int:
     """List every Secret (namespace/name/key) the site expects ops to create."""
     from dlaas_gen.loader import select_sites
-    from dlaas_gen.secrets import expected_secrets
+    from dlaas_gen.commands.secrets import expected_secrets
 
     path = select_sites(sites_dir, [site])[0]
     rows = expected_secrets(path)

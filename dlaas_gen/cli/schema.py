@@ -11,7 +11,7 @@ from dlaas_gen.cli._common import EXIT_OK, app, handle_errors
 from dlaas_gen.cli._common import DEFAULT_SITES_DIR
 from dlaas_gen.errors import UsageError
 
-# Same values as dlaas_gen.schema / dlaas_gen.reference (tests check), without importing them.
+# Same values as dlaas_gen.commands.docs.schema / dlaas_gen.commands.docs (tests check), without importing them.
 SCHEMA_FILE_NAME = "site.schema.json"
 DEFAULT_REFERENCE_PATH = Path("docs/site-reference.md")
 
@@ -42,11 +42,11 @@ def schema_command(
     """Write the JSON Schema of site files, or the Markdown site reference."""
     target = out or DEFAULT_OUT[fmt]
     if fmt is SchemaFormat.markdown:
-        from dlaas_gen.reference import site_reference_markdown  # renders the examples: load late
+        from dlaas_gen.commands.docs import site_reference_markdown  # renders the examples: load late
 
         text = site_reference_markdown()
     else:
-        from dlaas_gen.schema import site_schema_text  # lazy: keeps `--help` fast
+        from dlaas_gen.commands.docs.schema import site_schema_text  # lazy: keeps `--help` fast
 
         text = site_schema_text()
     try:

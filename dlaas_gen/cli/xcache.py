@@ -31,8 +31,8 @@ def cric_sync_command(
     Exit status: 0 written or up to date; 1 fetch failed, no origin, or (--check) out of date;
     2 usage error. On failure the lock file is left byte-for-byte as it was.
     """
-    from dlaas_gen.cric import CricError, Deadline, sync_site  # lazy: keeps `--help` fast
-    from dlaas_gen.cric.sync import uses_cric
+    from dlaas_gen.commands.cric import CricError, Deadline, sync_site  # lazy: keeps `--help` fast
+    from dlaas_gen.commands.cric.sync import uses_cric
     from dlaas_gen.loader import load_site, select_sites
 
     loaded = [load_site(p) for p in select_sites(sites_dir, sites or ())]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from dlaas_gen import yamlio
-from dlaas_gen.charts.lock import (
+from dlaas_gen.commands.charts.lock import (
     CHART,
     VENDORED_CHARTS,
     ChartLockError,

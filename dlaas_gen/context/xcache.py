@@ -19,7 +19,7 @@ from dlaas_gen.config.xcache import XCacheConfig, effective_exports, protocols_i
 from dlaas_gen.context.common import common_labels
 from dlaas_gen.context.jupyterhub import HubValues
 from dlaas_gen.context.model import ObjectSpec, SiteContext
-from dlaas_gen.cric.lock import OriginsLock, lock_path, read_lock
+from dlaas_gen.commands.cric.lock import OriginsLock, lock_path, read_lock
 from dlaas_gen.errors import ConfigError
 from dlaas_gen.payload import payload_text
 from dlaas_gen.payload.xcache_refresh import authdb_text, merge_origins

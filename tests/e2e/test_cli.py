@@ -168,7 +168,10 @@ def test_internal_error_exit_3(runner: CliRunner, repo_copy: Path, monkeypatch) 
 
 def test_cli_constants_match_the_library() -> None:
     """The CLI repeats a few defaults so that `--help` imports no pipeline code."""
-    from dlaas_gen import pipeline, reference, scaffold, schema, validate
+    from dlaas_gen import pipeline, validate
+    from dlaas_gen.commands import docs as reference
+    from dlaas_gen.commands import init as scaffold
+    from dlaas_gen.commands.docs import schema
     from dlaas_gen.cli import _common, init, render, schema as schema_cli
 
     assert _common.DEFAULT_SITES_DIR == pipeline.DEFAULT_SITES_DIR

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from dlaas_gen.charts import pull as pull_mod
+from dlaas_gen.commands.charts import pull as pull_mod
 from dlaas_gen.cli import app
 from tests.unit.charts.helm_repo import VERSION, build_chart, serve
 

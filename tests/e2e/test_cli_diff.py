@@ -148,7 +148,7 @@ def test_invalid_yaml_is_exit_2_without_secret(tmp_path, pair):
 
 
 def test_internal_error_exit_3(monkeypatch, pair):
-    import dlaas_gen.diff as lib
+    import dlaas_gen.commands.diff as lib
 
     def boom(*_args, **_kwargs):
         raise RuntimeError("bug")

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dlaas_gen.cli import app
-from dlaas_gen.schema import SCHEMA_FILE_NAME, SCHEMA_LINE, site_schema_text
+from dlaas_gen.commands.docs.schema import SCHEMA_FILE_NAME, SCHEMA_LINE, site_schema_text
 
 
 def run(runner: CliRunner, *args: str):

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from dlaas_gen import yamlio
 from dlaas_gen.cli import app
 from dlaas_gen.cli import init as init_cli
-from dlaas_gen import scaffold
+from dlaas_gen.commands import init as scaffold
 
 KEYCLOAK = "https://sso.example.org/realms/lab"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from dlaas_gen.cli import app
-from dlaas_gen.reference import site_reference_markdown
+from dlaas_gen.commands.docs import site_reference_markdown
 
 
 def test_markdown_goes_to_docs_by_default(runner: CliRunner, tmp_path: Path, monkeypatch) -> None:

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dlaas_gen.cli import app
-from dlaas_gen.cric import fetch as fetch_mod
+from dlaas_gen.commands.cric import fetch as fetch_mod
 from tests.conftest import REPO
 
 PATH = "/api/doma/rse/query/"

@@ -11,7 +11,7 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "unit" / "diff"))
 
 import diff_fixtures as fx  # noqa: E402
 
-from dlaas_gen.diff import (  # noqa: E402
+from dlaas_gen.commands.diff import (  # noqa: E402
     compare_sides,
     load_dir,
     render_json,

@@ -12,7 +12,7 @@ from dlaas_gen.cli import app
 from dlaas_gen.errors import ConfigError
 from dlaas_gen.loader import load_site
 from dlaas_gen.pipeline import build_site
-from dlaas_gen.secrets import expected_secrets
+from dlaas_gen.commands.secrets import expected_secrets
 from tests.conftest import write_site
 
 SITE = """\

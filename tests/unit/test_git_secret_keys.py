@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dlaas_gen.secrets import expected_secrets
+from dlaas_gen.commands.secrets import expected_secrets
 from tests.conftest import FIXTURES, write_site
 
 BASE = (FIXTURES / "sites" / "minimal.yaml").read_text()

@@ -17,7 +17,7 @@ from dlaas_gen.config.kubespawner import (
     trait_list_text,
     trait_names,
 )
-from dlaas_gen.charts.lock import VENDORED_CHARTS
+from dlaas_gen.commands.charts.lock import VENDORED_CHARTS
 
 
 def test_vendored_list_equals_the_installed_kubespawner() -> None:

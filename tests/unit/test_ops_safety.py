@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from dlaas_gen import yamlio
 from dlaas_gen.cli import app
-from dlaas_gen.diff import Side, compare_sides
+from dlaas_gen.commands.diff import Side, compare_sides
 from dlaas_gen.manifest import Manifest
 from dlaas_gen.pipeline import build_site, build_sites
 from dlaas_gen.problem import WARNING, Problem

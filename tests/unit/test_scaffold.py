@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from dlaas_gen.config import SiteConfig
 from dlaas_gen.resources import examples_dir
-from dlaas_gen.scaffold import example_names, site_text
+from dlaas_gen.commands.init import example_names, site_text
 from tests.conftest import REPO
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dlaas_gen.config import SiteConfig
-from dlaas_gen.reference import site_reference_markdown, walk_fields
-from dlaas_gen.reference.affects import affected_kinds
+from dlaas_gen.commands.docs import site_reference_markdown, walk_fields
+from dlaas_gen.commands.docs.affects import affected_kinds
 from tests.conftest import REPO
 
 

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from dlaas_gen.errors import ConfigError, ProblemsError
-from dlaas_gen.charts.pull import pull_chart
+from dlaas_gen.commands.charts.pull import pull_chart
 from dlaas_gen.pipeline import build_site, render_sites
 from tests.conftest import write_site
 from tests.unit.charts.helm_repo import VERSION, build_chart, serve, z2jh_schema, z2jh_values_text

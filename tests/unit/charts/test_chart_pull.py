@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from werkzeug import Response
 
-from dlaas_gen.charts import pull as pull_mod
-from dlaas_gen.charts.pull import ChartPullError, check_repo_url, pull_chart
+from dlaas_gen.commands.charts import pull as pull_mod
+from dlaas_gen.commands.charts.pull import ChartPullError, check_repo_url, pull_chart
 from dlaas_gen.errors import UsageError
 from tests.unit.charts.helm_repo import VERSION, build_chart, index_yaml, serve, z2jh_values_text
 

@@ -14,8 +14,8 @@ import pytest
 import requests
 from werkzeug import Response
 
-from dlaas_gen.cric import CricError, Deadline, fetch_catalogue, read_lock, sync_site
-from dlaas_gen.cric import fetch as fetch_mod
+from dlaas_gen.commands.cric import CricError, Deadline, fetch_catalogue, read_lock, sync_site
+from dlaas_gen.commands.cric import fetch as fetch_mod
 from dlaas_gen.errors import UsageError
 from dlaas_gen.loader import load_site
 from tests.conftest import write_site

@@ -9,7 +9,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import diff_fixtures as fx  # noqa: E402
 
-from dlaas_gen.diff import Side, compare_sides, diff_dirs  # noqa: E402
+from dlaas_gen.commands.diff import Side, compare_sides, diff_dirs  # noqa: E402
 from dlaas_gen.manifest import Manifest  # noqa: E402
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from dlaas_gen import yamlio
-from dlaas_gen.diff import diff_dirs, diff_git, render_json, render_markdown, render_text
-from dlaas_gen.diff.charts import kube_version
+from dlaas_gen.commands.diff import diff_dirs, diff_git, render_json, render_markdown, render_text
+from dlaas_gen.commands.diff.charts import kube_version
 from tests.unit.charts.helm_repo import build_chart
 
 try:
@@ -263,7 +263,7 @@ def test_git_mode_reads_the_old_archive_at_the_base_commit(tmp_path) -> None:
 
 
 def test_without_the_sdk_the_rest_of_the_diff_is_shown_with_a_note(tmp_path, monkeypatch) -> None:
-    from dlaas_gen.diff import charts as charts_mod
+    from dlaas_gen.commands.diff import charts as charts_mod
 
     def missing():
         raise ImportError("No module named 'helm_python'")

@@ -10,7 +10,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import diff_fixtures as fx  # noqa: E402
 
-from dlaas_gen.diff import (  # noqa: E402
+from dlaas_gen.commands.diff import (  # noqa: E402
     DiffOptions,
     Side,
     compare_sides,
@@ -19,7 +19,7 @@ from dlaas_gen.diff import (  # noqa: E402
     render_markdown,
     render_text,
 )
-from dlaas_gen.diff.compare import site_of  # noqa: E402
+from dlaas_gen.commands.diff.compare import site_of  # noqa: E402
 from dlaas_gen.errors import UsageError  # noqa: E402
 from dlaas_gen.manifest import Manifest  # noqa: E402
 

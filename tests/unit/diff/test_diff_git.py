@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import diff_fixtures as fx  # noqa: E402
 
-from dlaas_gen.diff import BASE_SHA_ENV, diff_dirs, diff_git, render_json  # noqa: E402
+from dlaas_gen.commands.diff import BASE_SHA_ENV, diff_dirs, diff_git, render_json  # noqa: E402
 from dlaas_gen.errors import UsageError  # noqa: E402
 
 assert shutil.which("git"), "git mode is tested with the real git; install git"

@@ -11,8 +11,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import diff_fixtures as fx  # noqa: E402
 
-from dlaas_gen.diff import diff_dirs, render_markdown, render_text  # noqa: E402
-from dlaas_gen.diff.limit import Block, cut_bytes, fit, size  # noqa: E402
+from dlaas_gen.commands.diff import diff_dirs, render_markdown, render_text  # noqa: E402
+from dlaas_gen.commands.diff.limit import Block, cut_bytes, fit, size  # noqa: E402
 
 
 @pytest.fixture(scope="module")

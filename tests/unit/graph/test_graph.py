@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dlaas_gen import yamlio
-from dlaas_gen.graph import Edge, site_graph, to_dot, to_mermaid
+from dlaas_gen.commands.graph import Edge, site_graph, to_dot, to_mermaid
 from dlaas_gen.manifest import Manifest
 from dlaas_gen.pipeline import build_site
 from tests.conftest import REPO

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dlaas_gen.schema import SCHEMA_LINE
+from dlaas_gen.commands.docs.schema import SCHEMA_LINE
 
 DIGEST_1 = "1" * 64
 DIGEST_2 = "2" * 64

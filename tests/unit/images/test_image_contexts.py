@@ -12,7 +12,7 @@ import pytest
 from dlaas_gen import yamlio
 from dlaas_gen.context import build_context
 from dlaas_gen.context.images import context_tag
-from dlaas_gen.imageplan import plan_images
+from dlaas_gen.commands.images import plan_images
 from dlaas_gen.loader import load_site
 from dlaas_gen.pipeline import build_site, image_context_problems, render_sites
 from dlaas_gen.tree import load_tree

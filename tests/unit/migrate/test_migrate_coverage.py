@@ -1,4 +1,4 @@
-"""docs/migrate.md's table is generated from dlaas_gen.migrate.coverage, and every row holds."""
+"""docs/migrate.md's table is generated from dlaas_gen.commands.migrate.coverage, and every row holds."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from dlaas_gen.migrate import Options, migrate
-from dlaas_gen.migrate.coverage import CONVERTED, KEPT, MANUAL, REFUSED, ROWS, coverage_markdown
+from dlaas_gen.commands.migrate import Options, migrate
+from dlaas_gen.commands.migrate.coverage import CONVERTED, KEPT, MANUAL, REFUSED, ROWS, coverage_markdown
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "migrate.md"
 
@@ -107,7 +107,7 @@ EXAMPLES: dict[str, tuple[dict[str, str], Options]] = {
 def test_docs_page_carries_the_generated_table() -> None:
     text = DOC.read_text(encoding="utf-8")
     assert coverage_markdown() in text, (
-        "docs/migrate.md is stale: run `.venv/bin/python -m dlaas_gen.migrate.coverage "
+        "docs/migrate.md is stale: run `.venv/bin/python -m dlaas_gen.commands.migrate.coverage "
         "docs/migrate.md`")
 
 

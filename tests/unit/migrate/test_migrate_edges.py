@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from dlaas_gen.errors import UsageError
-from dlaas_gen.migrate import Options, format_json, format_text, migrate
-from dlaas_gen.migrate.docs import detect_indent, split_documents
-from dlaas_gen.migrate.schema import validate_object
+from dlaas_gen.commands.migrate import Options, format_json, format_text, migrate
+from dlaas_gen.commands.migrate.docs import detect_indent, split_documents
+from dlaas_gen.commands.migrate.schema import validate_object
 from dlaas_gen.yamlio import load_roundtrip
 
 V1 = """apiVersion: helm.fluxcd.io/v1
@@ -170,7 +170,7 @@ def test_reports_render(work: Path) -> None:
 
 def test_emitter_output_is_checked_against_the_migrated_document(
         work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import dlaas_gen.migrate.docs as docs
+    import dlaas_gen.commands.migrate.docs as docs
 
     monkeypatch.setattr(docs, "emit_changed", lambda body, new, old, indent: "broken: [\n")
     (work / "hr.yaml").write_text(V1)

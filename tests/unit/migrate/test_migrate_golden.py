@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dlaas_gen.migrate import Options, migrate
+from dlaas_gen.commands.migrate import Options, migrate
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "flux_v1"
 CASES = sorted(p.name for p in FIXTURES.iterdir() if (p / "in").is_dir())

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from dlaas_gen.migrate import Options, format_json, format_text, migrate
-from dlaas_gen.migrate.model import MigrationResult
+from dlaas_gen.commands.migrate import Options, format_json, format_text, migrate
+from dlaas_gen.commands.migrate.model import MigrationResult
 from dlaas_gen.yamlio import load_roundtrip_all
 
 H3 = Options(assume_helm3=True)
@@ -415,7 +415,7 @@ def test_tab_after_a_value_is_accepted_and_untouched_lines_keep_their_bytes(work
     new = out(result, "hr.yaml")
     assert "    adminUser: admin\t\n    key:\tvalue\n    inner: a\tb\n" \
            "    commented: x\t# note\n" in new
-    from dlaas_gen.migrate.docs import parse_file
+    from dlaas_gen.commands.migrate.docs import parse_file
 
     (chunk, *_) = parse_file(new).chunks
     assert chunk.doc["spec"]["values"] == {"adminUser": "admin", "key": "value", "inner": "a\tb",
@@ -426,7 +426,7 @@ def test_tab_after_a_value_is_accepted_and_untouched_lines_keep_their_bytes(work
 def test_tab_inside_a_plain_value_stays_a_tab(work: Path) -> None:
     put(work, {"hr.yaml": "apiVersion: helm.toolkit.fluxcd.io/v2beta1\nkind: HelmRelease\n"
                           "metadata:\n  name: a\nspec:\n  values:\n    inner: a\tb\n"})
-    from dlaas_gen.migrate.docs import parse_file
+    from dlaas_gen.commands.migrate.docs import parse_file
 
     (chunk,) = parse_file((work / "hr.yaml").read_text()).chunks
     assert chunk.doc["spec"]["values"]["inner"] == "a\tb" and chunk.tolerated
@@ -477,7 +477,7 @@ def test_every_known_version_is_converted_or_a_manual_step(
 
 
 def test_versions_table_covers_the_issue_alphas() -> None:
-    from dlaas_gen.migrate.versions import ALPHA, HISTORY, UNKNOWN, classify
+    from dlaas_gen.commands.migrate.versions import ALPHA, HISTORY, UNKNOWN, classify
 
     for api in ("source.toolkit.fluxcd.io/v1alpha1", "kustomize.toolkit.fluxcd.io/v1alpha1",
                 "helm.toolkit.fluxcd.io/v2alpha1", "image.toolkit.fluxcd.io/v1alpha1",

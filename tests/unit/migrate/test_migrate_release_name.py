@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dlaas_gen.migrate import Options, migrate, operator_release_name
+from dlaas_gen.commands.migrate import Options, migrate, operator_release_name
 from dlaas_gen.yamlio import load_roundtrip_all
 
 HR = """apiVersion: helm.fluxcd.io/v1

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from dlaas_gen.migrate import Options, migrate
+from dlaas_gen.commands.migrate import Options, migrate
 from dlaas_gen.yamlio import load_fast, load_fast_all
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "migrate_repo"

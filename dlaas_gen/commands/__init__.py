@@ -1,0 +1,1 @@
+"""What each command does, as a library: one module or package per command (the CLI is thin)."""

@@ -1,0 +1,85 @@
+"""``cric sync`` for one site: fetch, derive origins, compare with or write the lock file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from dlaas_gen.commands.cric.fetch import CricError, Deadline, fetch_catalogue
+from dlaas_gen.commands.cric.lock import OriginsLock, lock_path, lock_text, write_atomic
+from dlaas_gen.errors import UsageError
+from dlaas_gen.loader import LoadedSite
+from dlaas_gen.payload.xcache_refresh import RefreshError, parse_catalogue
+
+
+@dataclass
+class SyncResult:
+    """Outcome of syncing one site."""
+
+    site: str
+    path: Path
+    count: int
+    changed: bool
+    written: bool
+    warnings: list[str] = field(default_factory=list)
+
+
+def uses_cric(site: LoadedSite) -> bool:
+    """True when the site's XCache takes origins from CRIC."""
+    xcache = getattr(site.config, "xcache", None)
+    return bool(xcache and xcache.origins and xcache.origins.cric)
+
+
+def sync_site(
+    site: LoadedSite,
+    *,
+    cric_url: str | None = None,
+    check: bool = False,
+    deadline: Deadline | None = None,
+    session: requests.Session | None = None,
+    sleep: Callable[[float], None] | None = None,
+) -> SyncResult:
+    """Fetch CRIC for `site` and write (or, with `check`, compare) its lock file.
+
+    Any failure raises before the lock file is opened for writing, so it stays byte-for-byte
+    as it was.
+
+    Raises:
+        UsageError: the site has no ``xcache.origins.cric``.
+        CricError: fetch failed, the answer is not a catalogue, or it yields no origin.
+    """
+    if not uses_cric(site):
+        raise UsageError(f"site {site.name!r} has no xcache.origins.cric section")
+    cric = site.config.xcache.origins.cric
+    url = cric_url or cric.url
+    ca_file = None
+    if cric.ca_file:
+        ca = Path(cric.ca_file)
+        ca_file = str(ca if ca.is_absolute() else site.path.parent / ca)
+        if not Path(ca_file).is_file():
+            raise CricError(f"{site.name}: CA file {ca_file} does not exist")
+    extra = {"sleep": sleep} if sleep else {}
+    data = fetch_catalogue(url, ca_file, deadline=deadline, session=session, **extra)
+    try:
+        origins, warnings = parse_catalogue(data, list(cric.schemes), list(cric.exclude_rses))
+    except RefreshError as exc:
+        raise CricError(f"CRIC {url}: {exc}") from None
+    if not origins:
+        raise CricError(f"CRIC {url}: no origin for schemes {', '.join(cric.schemes)} "
+                        f"(site {site.name}); lock file left as it is")
+    lock = OriginsLock(tuple(cric.schemes), tuple(cric.exclude_rses), origins)
+    text = lock_text(site.name, lock)
+    path = lock_path(site.path)
+    try:
+        old = path.read_bytes()
+    except FileNotFoundError:
+        old = None
+    changed = old != text.encode("utf-8")
+    written = False
+    if changed and not check:
+        write_atomic(path, text)
+        written = True
+    return SyncResult(site.name, path, lock.count, changed, written, warnings)

@@ -12,7 +12,7 @@ from typing import Any
 
 from dlaas_gen.config.datalake import AuthConfig
 from dlaas_gen.config.site import SiteConfig
-from dlaas_gen.context.jupyterhub import HubValues
+from dlaas_gen.context.hub_values import HubValues
 from dlaas_gen.payload import payload_text
 from dlaas_gen.payload.hub_tokens import TokenSettings
 

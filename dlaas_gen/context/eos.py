@@ -22,7 +22,7 @@ from typing import Any
 from dlaas_gen.config.datalake import EosConfig
 from dlaas_gen.config.site import SiteConfig
 from dlaas_gen.context.common import common_labels, secret_ref_entry
-from dlaas_gen.context.jupyterhub import HubValues
+from dlaas_gen.context.hub_values import HubValues
 from dlaas_gen.context.model import ObjectSpec, SiteContext
 from dlaas_gen.config.derived import CONTAINER_MOUNT_ROOT, eos_host_network, instance_local_dir
 from dlaas_gen.payload import payload_text

@@ -13,7 +13,7 @@ from typing import Any
 
 from dlaas_gen.config import SiteConfig
 from dlaas_gen.config.security import EgressTarget
-from dlaas_gen.context.jupyterhub import HubValues
+from dlaas_gen.context.hub_values import HubValues
 
 DNS_PORT = 53
 

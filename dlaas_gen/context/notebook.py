@@ -15,7 +15,7 @@ from typing import Any
 from dlaas_gen.config.site import SiteConfig
 from dlaas_gen.context.auth import endpoints
 from dlaas_gen.context.common import common_labels
-from dlaas_gen.context.jupyterhub import HubValues
+from dlaas_gen.context.hub_values import HubValues
 from dlaas_gen.context.model import ObjectSpec, SiteContext
 from dlaas_gen.config.derived import lifetime_seconds, path_begins_at
 from dlaas_gen.payload import payload_text

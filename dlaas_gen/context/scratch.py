@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dlaas_gen.config.site import SiteConfig
 from dlaas_gen.context.common import common_labels, secret_ref_entry
-from dlaas_gen.context.jupyterhub import HubValues
+from dlaas_gen.context.hub_values import HubValues
 from dlaas_gen.context.model import ObjectSpec, SiteContext
 from dlaas_gen.config.derived import scratch_host_path
 from dlaas_gen.context.eos import CSI_VOLUME, csi_volume_names

@@ -17,7 +17,7 @@ from typing import Any
 from dlaas_gen.config import SiteConfig
 from dlaas_gen.config.xcache import XCacheConfig, effective_exports, protocols_in_use
 from dlaas_gen.context.common import common_labels
-from dlaas_gen.context.jupyterhub import HubValues
+from dlaas_gen.context.hub_values import HubValues
 from dlaas_gen.context.model import ObjectSpec, SiteContext
 from dlaas_gen.commands.cric.lock import OriginsLock, lock_path, read_lock
 from dlaas_gen.errors import ConfigError

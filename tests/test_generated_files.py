@@ -8,10 +8,11 @@ import re
 import shutil
 from pathlib import Path
 
+from dlaas_gen.commands.docs.schema import site_schema_text
+from dlaas_gen.defaults import SCHEMA_LINE
 from dlaas_gen.loader import discover_sites, is_site_file
 from dlaas_gen.pipeline import build_site
 from dlaas_gen.resources import schemas_dir
-from dlaas_gen.commands.docs.schema import SCHEMA_LINE, site_schema_text
 from dlaas_gen.writer import check_sites
 from tests.conftest import REPO
 

@@ -166,22 +166,6 @@ def test_internal_error_exit_3(runner: CliRunner, repo_copy: Path, monkeypatch) 
     assert result.exit_code == 3 and "internal error" in result.stderr
 
 
-def test_cli_constants_match_the_library() -> None:
-    """The CLI repeats a few defaults so that `--help` imports no pipeline code."""
-    from dlaas_gen import pipeline, validate
-    from dlaas_gen.commands import docs as reference
-    from dlaas_gen.commands import init as scaffold
-    from dlaas_gen.commands.docs import schema
-    from dlaas_gen.cli import _common, init, render, schema as schema_cli
-
-    assert _common.DEFAULT_SITES_DIR == pipeline.DEFAULT_SITES_DIR
-    assert _common.DEFAULT_OUT_DIR == pipeline.DEFAULT_OUT_DIR
-    assert render.DEFAULT_KUBE_VERSION == validate.DEFAULT_KUBE_VERSION
-    assert init.DEFAULT_EXAMPLE == scaffold.DEFAULT_EXAMPLE
-    assert schema_cli.SCHEMA_FILE_NAME == schema.SCHEMA_FILE_NAME
-    assert schema_cli.DEFAULT_REFERENCE_PATH == reference.markdown.DEFAULT_REFERENCE_PATH
-
-
 def test_help_imports_no_pipeline_code() -> None:
     code = ("import sys; import dlaas_gen.cli; "
             "heavy = [m for m in ('dlaas_gen.pipeline', 'jsonschema', 'pydantic', 'jinja2') if m in sys.modules]; "

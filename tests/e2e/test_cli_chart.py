@@ -9,9 +9,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from dlaas_gen.commands.charts import pull as pull_mod
 from dlaas_gen.cli import app
-from tests.unit.charts.helm_repo import VERSION, build_chart, serve
+from dlaas_gen.commands.charts import pull as pull_mod
+from tests.support.helm_repo import VERSION, build_chart, serve
 
 DEMO = Path("sites/demo.yaml")
 LOCK = Path(f"charts/jupyterhub-{VERSION}")

@@ -13,11 +13,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "unit" / "diff"))
-
-import diff_fixtures as fx  # noqa: E402
-
-from dlaas_gen.cli import app  # noqa: E402
+from dlaas_gen.cli import app
+from tests.support import diff_fixtures as fx
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",

@@ -8,7 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from dlaas_gen.cli import app
-from dlaas_gen.commands.docs.schema import SCHEMA_FILE_NAME, SCHEMA_LINE, site_schema_text
+from dlaas_gen.commands.docs.schema import site_schema_text
+from dlaas_gen.defaults import SCHEMA_FILE_NAME, SCHEMA_LINE
 
 
 def run(runner: CliRunner, *args: str):

@@ -20,9 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from dlaas_gen import yamlio
 from dlaas_gen.cli import app
 from dlaas_gen.writer import INDEX_FILE, read_existing
-from dlaas_gen import yamlio
 from tests.conftest import FIXTURES, REPO
 from tests.fuzz.counters import EXAMPLES, record
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from harness import Rendered, render_fresh, require_harness
+
+from tests.live.harness import Rendered, render_fresh, require_harness
 
 LIVE_DIR = Path(__file__).resolve().parent
 

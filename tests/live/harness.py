@@ -54,15 +54,10 @@ from typing import Any
 import pytest
 import yaml
 
+from dlaas_gen.manifest import Manifest
+from tests.realtools import spawn_pod, z2jh_chart  # shared with the real-tool tests
+
 REPO = Path(__file__).resolve().parents[2]
-_REALTOOLS = str(REPO / "tests" / "realtools")
-if _REALTOOLS not in sys.path:
-    sys.path.insert(0, _REALTOOLS)
-
-import spawn_pod  # noqa: E402  (tests/realtools, shared with the real-tool tests)
-import z2jh_chart  # noqa: E402
-
-from dlaas_gen.manifest import Manifest  # noqa: E402
 
 #: The one command that installs the Debian programs the tier runs (CI: ``.ci/run``).
 APT_INSTALL = "apt-get install -y xrootd-server xrootd-client bubblewrap busybox"

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from harness import (
+
+from tests.live.harness import (
     APT_INSTALL,
     HostDir,
     NetNS,

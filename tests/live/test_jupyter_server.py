@@ -22,7 +22,8 @@ from typing import Any
 
 import pytest
 import requests
-from harness import PodRun, Rendered, docker_stacks_image, profile_slugs, user_pod
+
+from tests.live.harness import PodRun, Rendered, docker_stacks_image, profile_slugs, user_pod
 
 SERVER_PORT = 8888  # docker-stacks JUPYTER_PORT, the port KubeSpawner puts in the pod
 #: Stand-in for the file docker-stacks' base-notebook image ships at this path.
@@ -111,7 +112,7 @@ def write_token_files(run: PodRun, config: dict[str, Any], uid: int, gid: int) -
 
 @pytest.fixture(scope="module")
 def renders(tmp_path_factory) -> dict[str, Rendered]:
-    from harness import render_fresh
+    from tests.live.harness import render_fresh
 
     return render_fresh(tmp_path_factory.mktemp("jupyter-render"), ["escape", "demo"])
 

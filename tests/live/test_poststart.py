@@ -32,7 +32,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import HostDir, NetNS, PodRun, Rendered, docker_stacks_image, user_pod, wait_for
+
+from tests.live.harness import (
+    HostDir,
+    NetNS,
+    PodRun,
+    Rendered,
+    docker_stacks_image,
+    user_pod,
+    wait_for,
+)
 
 #: What the hub gives the server at spawn (``Spawner.api_token``); the offline spawner has none.
 API_TOKEN = "server-token-of-alice"

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 
-from harness import VENV_BIN, require_program
+from tests.live.harness import VENV_BIN, require_program
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "proven.md"
 

@@ -20,7 +20,8 @@ import time
 from pathlib import Path
 
 import pytest
-from harness import DEFAULT_PATH, Image, PodRun, Rendered, require_program
+
+from tests.live.harness import DEFAULT_PATH, Image, PodRun, Rendered, require_program
 
 HOUR = 3600
 DAY = 24 * HOUR

@@ -26,20 +26,21 @@ import json
 import os
 import re
 import subprocess
-import sys
 import textwrap
 import zlib
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from harness import REPO, HostDir, NetNS, PodRun, Rendered, docker_stacks_image, user_pod
 
-_REALTOOLS = str(REPO / "tests" / "realtools")
-if _REALTOOLS not in sys.path:
-    sys.path.insert(0, _REALTOOLS)
-
-from rucio_server import ROOT_PASSWORD, ROOT_USER, RucioServer, ServerVenvMissing, server_python  # noqa: E402
+from tests.live.harness import REPO, HostDir, NetNS, PodRun, Rendered, docker_stacks_image, user_pod
+from tests.realtools.rucio_server import (
+    ROOT_PASSWORD,
+    ROOT_USER,
+    RucioServer,
+    ServerVenvMissing,
+    server_python,
+)
 
 DOCS = REPO / "docs" / "datalake.md"
 SECTION = "## One-time Rucio admin steps for a site (register mode)"

@@ -38,7 +38,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import (
+
+from tests.live.harness import (
     REPO,
     HostDir,
     NetNS,

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from rucio_server import (
+
+from tests.realtools.rucio_server import (
     DataLake,
     RucioServer,
     ServerVenvMissing,

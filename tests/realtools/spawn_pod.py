@@ -23,7 +23,8 @@ from kubernetes_asyncio.client import ApiClient
 from kubernetes_asyncio.config import kube_config
 from kubespawner import KubeSpawner
 from traitlets.config import Config
-from z2jh_chart import chart_config
+
+from tests.realtools.z2jh_chart import chart_config
 
 USER = "alice"
 
@@ -63,11 +64,11 @@ def offline_kube(workdir: Path) -> Iterator[SimpleNamespace]:
         stack.enter_context(mock.patch.object(ApiClient, "call_api", no_api))
         stack.enter_context(mock.patch.object(ApiClient, "request", no_api))
         stack.enter_context(mock.patch.object(KubeSpawner, "_start_reflector", no_reflector))
-        sys.path.insert(0, str(workdir))
-        try:
-            yield SimpleNamespace(calls=calls, module_dir=workdir)
-        finally:
-            sys.path.remove(str(workdir))
+        # Why: the hub's own config puts its folder first on the module path before importing the
+        # ``hub.extraFiles`` modules mounted there (z2jh jupyterhub/files/hub/jupyterhub_config.py,
+        # ``configuration_directory``); the folder here stands in for it while the block runs.
+        stack.enter_context(mock.patch.object(sys, "path", [str(workdir), *sys.path]))
+        yield SimpleNamespace(calls=calls, module_dir=workdir)
 
 
 def hub_config(values: Mapping[str, Any], *, release: str, namespace: str,

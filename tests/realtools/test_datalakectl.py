@@ -370,7 +370,7 @@ def test_config_errors(tmp_path, config, message):
 def test_missing_config_file_is_one_line(tmp_path):
     import os
 
-    from rucio_server import run_python
+    from tests.realtools.rucio_server import run_python
 
     env = dict(os.environ, DATALAKECTL_CONFIG=str(tmp_path / "none.json"))
     done = run_python([dl.__file__, "upload", "x"], env=env)
@@ -380,7 +380,7 @@ def test_missing_config_file_is_one_line(tmp_path):
 
 
 def test_missing_server_venv_fails_with_the_fix(monkeypatch, tmp_path):
-    import rucio_server
+    from tests.realtools import rucio_server
 
     monkeypatch.setattr(rucio_server, "SERVER_VENV", tmp_path / "no-venv")
     with pytest.raises(rucio_server.ServerVenvMissing, match="setup_rucio_venv.sh"):

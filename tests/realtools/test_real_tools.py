@@ -32,7 +32,6 @@ from typing import Any
 import jsonschema
 import kubernetes_validate
 import pytest
-import spawn_pod
 import yaml
 from jupyterhub import scopes as hub_scopes
 from jupyterhub.app import JupyterHub
@@ -40,17 +39,7 @@ from jupyterhub.traitlets import ByteSpecification
 from kubespawner import KubeSpawner
 from rucio_jupyterlab.config import config as rucio_config
 from rucio_jupyterlab.config import schema as rucio_schema
-from spawn_pod import USER, build_pod, hub_config, make_spawner
 from traitlets.config import Config, JSONFileConfigLoader
-from z2jh_chart import (
-    chart_schema,
-    get,
-    hub_modules,
-    imported_modules,
-    merged_values,
-    the_release,
-    unmodelled_keys,
-)
 
 from dlaas_gen.config import SiteConfig
 from dlaas_gen.context.images import build_images, image_ref
@@ -59,6 +48,17 @@ from dlaas_gen.loader import select_sites, site_name
 from dlaas_gen.manifest import Manifest
 from dlaas_gen.pipeline import build_site
 from dlaas_gen.validate.kubernetes import iter_core_errors
+from tests.realtools import spawn_pod
+from tests.realtools.spawn_pod import USER, build_pod, hub_config, make_spawner
+from tests.realtools.z2jh_chart import (
+    chart_schema,
+    get,
+    hub_modules,
+    imported_modules,
+    merged_values,
+    the_release,
+    unmodelled_keys,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 SITE_FILES = {

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from rucio_server import ROOT_PASSWORD, ROOT_USER
 
 from dlaas_gen.pipeline import build_site
+from tests.realtools.rucio_server import ROOT_PASSWORD, ROOT_USER
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

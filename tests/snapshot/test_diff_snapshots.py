@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "unit" / "diff"))
-
-import diff_fixtures as fx  # noqa: E402
-
-from dlaas_gen.commands.diff import (  # noqa: E402
+from dlaas_gen.commands.diff import (
     compare_sides,
     load_dir,
     render_json,
     render_markdown,
     render_text,
 )
+from tests.support import diff_fixtures as fx
 
 
 @pytest.fixture(scope="module")

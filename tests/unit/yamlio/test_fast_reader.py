@@ -1,0 +1,60 @@
+"""yamlio: the fast reader of rendered output gives exactly what the full loader gives."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from dlaas_gen import yamlio
+from dlaas_gen.pipeline import build_site
+from tests.conftest import FIXTURES, REPO
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equal and of the same types all the way down (True is not 1)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    return a == b
+
+
+def rendered_texts() -> list[str]:
+    texts = [p.read_text() for p in sorted((REPO / "rendered").rglob("*.yaml"))]
+    for site in ("minimal", "maximal", "maximal-variants"):
+        texts += [m.text for m in build_site(FIXTURES / "sites" / f"{site}.yaml").manifests]
+    return texts
+
+
+def test_load_rendered_equals_full_loader_on_every_rendered_object() -> None:
+    texts = rendered_texts()
+    assert len(texts) > 40
+    for text in texts:
+        assert same(yamlio.load_rendered(text), yamlio.load_fast(text)), text[:200]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 1\nb: '1'\nc: true\nd: 'true'\ne: ~\nf:\ng: 1.5\nh: 0x1F\ni: 2024-01-01\nj: '2024-01-01'\n",
+        "- &x {a: 1}\n- *x\n",  # anchors and aliases go to the full loader
+        "a: !!str 1\n",  # explicit tags too
+        "a: 1\n---\nb: 2\n",  # and a second document
+        "? [a, b]\n: 1\n",  # and complex keys
+        "a: 1\na: 2\n",  # a duplicate key gets the full loader's error
+        "",
+        "just text\n",
+        "x: |\n  multi\n  line\n",
+    ],
+)
+def test_load_rendered_matches_on_edge_cases(text: str) -> None:
+    try:
+        expected = yamlio.load_fast(text)
+    except Exception as exc:  # noqa: BLE001
+        with pytest.raises(type(exc)):
+            yamlio.load_rendered(text)
+        return
+    assert same(yamlio.load_rendered(text), expected)

@@ -154,7 +154,7 @@ class XCacheOrigins(StrictModel):
 
     def static_by_protocol(self) -> dict[str, list[str]]:
         """Static origins as ``{pss protocol: [host:port]}`` (davs → https)."""
-        from dlaas_gen.payload.xcache_refresh import PSS_PROTOCOL, merge_origins
+        from dlaas_gen.payloads import PSS_PROTOCOL, merge_origins
 
         out: dict[str, list[str]] = {}
         for value in self.static:
@@ -258,7 +258,7 @@ EXPORT_PREFIXES = {"root": ("/root:/", "/xroot:/"), "https": ("/https:/",), "htt
 
 def protocols_in_use(xcache: XCacheConfig) -> list[str]:
     """xrootd protocols (root, https, http) the forwarding cache's origins use, sorted."""
-    from dlaas_gen.payload.xcache_refresh import PSS_PROTOCOL
+    from dlaas_gen.payloads import PSS_PROTOCOL
 
     origins = xcache.origins
     used: set[str] = set()

@@ -13,8 +13,7 @@ from typing import Any
 from dlaas_gen.config.datalake import AuthConfig
 from dlaas_gen.config.site import SiteConfig
 from dlaas_gen.context.hub_values import HubValues
-from dlaas_gen.payload import payload_text
-from dlaas_gen.payload.hub_tokens import TokenSettings
+from dlaas_gen.payloads import TokenSettings, payload_text
 
 AUTHENTICATOR = "GenericOAuthenticator"
 HUB_MODULE = "dlaas_hub_tokens"

@@ -25,7 +25,7 @@ from dlaas_gen.context.common import common_labels, secret_ref_entry
 from dlaas_gen.context.hub_values import HubValues
 from dlaas_gen.context.model import ObjectSpec, SiteContext
 from dlaas_gen.config.derived import CONTAINER_MOUNT_ROOT, eos_host_network, instance_local_dir
-from dlaas_gen.payload import payload_text
+from dlaas_gen.payloads import payload_text
 
 DAEMONSET = "eosxd"
 CONFIGMAP = "eosxd-config"

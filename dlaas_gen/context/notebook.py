@@ -18,7 +18,7 @@ from dlaas_gen.context.common import common_labels
 from dlaas_gen.context.hub_values import HubValues
 from dlaas_gen.context.model import ObjectSpec, SiteContext
 from dlaas_gen.config.derived import lifetime_seconds, path_begins_at
-from dlaas_gen.payload import payload_text
+from dlaas_gen.payloads import payload_text
 
 CONFIGMAP = "dlaas-notebook-files"
 VOLUME = "dlaas-notebook-files"

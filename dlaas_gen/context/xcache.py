@@ -21,8 +21,7 @@ from dlaas_gen.context.hub_values import HubValues
 from dlaas_gen.context.model import ObjectSpec, SiteContext
 from dlaas_gen.commands.cric.lock import OriginsLock, lock_path, read_lock
 from dlaas_gen.errors import ConfigError
-from dlaas_gen.payload import payload_text
-from dlaas_gen.payload.xcache_refresh import authdb_text, merge_origins
+from dlaas_gen.payloads import authdb_text, merge_origins, payload_text
 from dlaas_gen.problem import Problem
 
 #: The cache has a folder and a Flux Kustomization of its own that the hub's does not depend on,

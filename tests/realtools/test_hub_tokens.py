@@ -37,7 +37,7 @@ from traitlets.config import Config
 from werkzeug import Response
 
 from dlaas_gen.payload import hub_tokens as ht
-from dlaas_gen.payload import payload_text
+from dlaas_gen.payloads import payload_text
 from dlaas_gen.payload import token_renewer as tr
 
 CLIENT_ID, CLIENT_SECRET = "dlaas-hub", "s3cret"

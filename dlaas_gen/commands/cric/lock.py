@@ -16,7 +16,7 @@ from ruamel.yaml.error import YAMLError
 
 from dlaas_gen import yamlio
 from dlaas_gen.errors import ConfigError
-from dlaas_gen.payload.xcache_refresh import PSS_PROTOCOL, sort_endpoints
+from dlaas_gen.payloads import PSS_PROTOCOL, sort_endpoints
 from dlaas_gen.problem import Problem
 
 LOCK_SUFFIX = ".origins.yaml"

@@ -12,7 +12,7 @@ from dlaas_gen.commands.cric.fetch import CricError, Deadline, fetch_catalogue
 from dlaas_gen.commands.cric.lock import OriginsLock, lock_path, lock_text, write_atomic
 from dlaas_gen.errors import UsageError
 from dlaas_gen.loader import LoadedSite
-from dlaas_gen.payload.xcache_refresh import RefreshError, parse_catalogue
+from dlaas_gen.payloads import RefreshError, parse_catalogue
 
 
 @dataclass

@@ -17,7 +17,7 @@ from dlaas_gen.context.xcache import (
 )
 from dlaas_gen.errors import ConfigError
 from dlaas_gen.loader import load_site
-from dlaas_gen.payload.xcache_refresh import authdb_text
+from dlaas_gen.payloads import authdb_text
 from tests.conftest import write_site
 from tests.support.xcache_sites import BASE, FIXED, SITE_NAME, site_with_lock
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from werkzeug import Response
 
-from dlaas_gen.payload import payload_text
+from dlaas_gen.payloads import payload_text
 from dlaas_gen.payload import token_renewer as tr
 
 SCRIPT = Path(tr.__file__)

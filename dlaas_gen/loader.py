@@ -21,16 +21,16 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.reader import ReaderError
 
 from dlaas_gen import secretlike, yamlio
-from dlaas_gen.yamlio import safety as yamlsafety
 from dlaas_gen.config import SiteConfig
 from dlaas_gen.config.checks import run_checks
+from dlaas_gen.defaults import ORIGINS_SUFFIX, SITE_SUFFIX
 from dlaas_gen.errors import ConfigError, UsageError
 from dlaas_gen.names import is_dns1123_label
 from dlaas_gen.problem import ERROR, Problem
+from dlaas_gen.yamlio import safety as yamlsafety
 
-SITE_SUFFIX = ".yaml"
-#: Files in sites/ that are not sites: the schema, and lock files written by other commands.
-NON_SITE_SUFFIXES = (".origins.yaml", ".schema.json")
+#: ``.yaml`` files in sites/ that are not sites: the origins files ``cric sync`` writes.
+NON_SITE_SUFFIXES = (ORIGINS_SUFFIX,)
 MAX_SITE_BYTES = 1024 * 1024
 
 

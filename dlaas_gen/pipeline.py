@@ -19,6 +19,7 @@ from dlaas_gen import origin, yamlio
 from dlaas_gen.commands.charts.lock import charts_dir_for
 from dlaas_gen.commands.charts.site import site_chart
 from dlaas_gen.context import build_context
+from dlaas_gen.defaults import DEFAULT_OUT_DIR, DEFAULT_SITES_DIR
 from dlaas_gen.errors import ConfigError, DlaasGenError, ProblemsError
 from dlaas_gen.loader import LoadedSite, discover_sites, load_site, select_sites, site_name
 from dlaas_gen.manifest import Manifest
@@ -29,9 +30,6 @@ from dlaas_gen.validate.dockerfiles import DOCKERFILE, check_dockerfile
 from dlaas_gen.validate.dockerfiles import RULE as DOCKERFILE_RULE
 from dlaas_gen.validate.policy import settings_for
 from dlaas_gen.writer import INDEX_FILE, Plan, check_sites, finalize_plan, write_sites
-
-DEFAULT_SITES_DIR = Path("sites")
-DEFAULT_OUT_DIR = Path("rendered")
 
 
 @dataclass

@@ -12,7 +12,6 @@ import functools
 import os
 import sys
 import traceback
-from pathlib import Path
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -20,10 +19,6 @@ import typer
 
 from dlaas_gen import __version__
 from dlaas_gen.errors import DlaasGenError, LockedError, ProblemsError, UsageError
-
-#: Defaults shared by commands (kept here so that `--help` imports no pipeline code).
-DEFAULT_SITES_DIR = Path("sites")
-DEFAULT_OUT_DIR = Path("rendered")
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1

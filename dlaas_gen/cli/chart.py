@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from dlaas_gen.cli._common import DEFAULT_SITES_DIR, EXIT_OK, EXIT_PROBLEMS, app, err, handle_errors
+from dlaas_gen.cli._common import EXIT_OK, EXIT_PROBLEMS, app, err, handle_errors
+from dlaas_gen.defaults import DEFAULT_SITES_DIR
 
 chart_app = typer.Typer(help="The z2jh Helm chart: versions locked under charts/.",
                         no_args_is_help=True)

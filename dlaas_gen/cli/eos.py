@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from dlaas_gen.cli._common import DEFAULT_SITES_DIR, EXIT_OK, app, handle_errors
+from dlaas_gen.cli._common import EXIT_OK, app, handle_errors
+from dlaas_gen.defaults import DEFAULT_SITES_DIR
 from dlaas_gen.errors import UsageError
 
 eos_app = typer.Typer(help="EOS helpers.", no_args_is_help=True)

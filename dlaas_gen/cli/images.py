@@ -7,14 +7,8 @@ from pathlib import Path
 
 import typer
 
-from dlaas_gen.cli._common import (
-    DEFAULT_OUT_DIR,
-    DEFAULT_SITES_DIR,
-    EXIT_OK,
-    OutputFormat,
-    app,
-    handle_errors,
-)
+from dlaas_gen.cli._common import EXIT_OK, OutputFormat, app, handle_errors
+from dlaas_gen.defaults import DEFAULT_OUT_DIR, DEFAULT_SITES_DIR
 from dlaas_gen.errors import UsageError
 
 

@@ -8,12 +8,7 @@ from pathlib import Path
 import typer
 
 from dlaas_gen.cli._common import EXIT_OK, app, err, handle_errors
-from dlaas_gen.cli._common import DEFAULT_SITES_DIR
-
-DEFAULT_EXAMPLE = "demo"  # = dlaas_gen.commands.init.DEFAULT_EXAMPLE (tests check)
-IDP_KINDS = ("none", "indigo-iam", "keycloak")  # = dlaas_gen.commands.init.IDP_KINDS (tests check)
-STORAGE_TYPES = ("dynamic", "static")
-EOS_MODES = ("none", "daemonset", "csi")
+from dlaas_gen.defaults import DEFAULT_SITES_DIR, EOS_MODES, IDP_KINDS, STORAGE_TYPES
 
 
 def _ask(value, prompt: str, default, interactive: bool, choices: tuple[str, ...] = ()):

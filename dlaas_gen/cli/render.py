@@ -10,8 +10,6 @@ from pathlib import Path
 import typer
 
 from dlaas_gen.cli._common import (
-    DEFAULT_OUT_DIR,
-    DEFAULT_SITES_DIR,
     EXIT_OK,
     EXIT_PROBLEMS,
     OutputFormat,
@@ -21,12 +19,12 @@ from dlaas_gen.cli._common import (
     use_color,
 )
 from dlaas_gen.cli._progress import progress_line
+from dlaas_gen.defaults import DEFAULT_KUBE_VERSION, DEFAULT_OUT_DIR, DEFAULT_SITES_DIR
 from dlaas_gen.errors import ProblemsError, UsageError
 from dlaas_gen.problem import Problem
 
 # Why the imports inside the commands: `dlaas-gen --help` must start in well under 300 ms; the
 # pipeline (pydantic models, jsonschema, Jinja) is imported only by the command that runs.
-DEFAULT_KUBE_VERSION = "1.33"  # = dlaas_gen.validate.DEFAULT_KUBE_VERSION (tests check)
 
 FORMAT_OPTION = typer.Option(OutputFormat.text, "--format", help="Report format.")
 
@@ -146,8 +144,8 @@ def secrets_command(
     fmt: SecretsFormat = typer.Option(SecretsFormat.text, "--format", help="text or json."),
 ) -> int:
     """List every Secret (namespace/name/key) the site expects ops to create."""
-    from dlaas_gen.loader import select_sites
     from dlaas_gen.commands.secrets import expected_secrets
+    from dlaas_gen.loader import select_sites
 
     path = select_sites(sites_dir, [site])[0]
     rows = expected_secrets(path)

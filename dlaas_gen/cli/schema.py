@@ -8,12 +8,8 @@ from pathlib import Path
 import typer
 
 from dlaas_gen.cli._common import EXIT_OK, app, handle_errors
-from dlaas_gen.cli._common import DEFAULT_SITES_DIR
+from dlaas_gen.defaults import DEFAULT_REFERENCE_PATH, DEFAULT_SITES_DIR, SCHEMA_FILE_NAME
 from dlaas_gen.errors import UsageError
-
-# Same values as dlaas_gen.commands.docs.schema / dlaas_gen.commands.docs (tests check), without importing them.
-SCHEMA_FILE_NAME = "site.schema.json"
-DEFAULT_REFERENCE_PATH = Path("docs/site-reference.md")
 
 
 class SchemaFormat(str, enum.Enum):
@@ -42,7 +38,9 @@ def schema_command(
     """Write the JSON Schema of site files, or the Markdown site reference."""
     target = out or DEFAULT_OUT[fmt]
     if fmt is SchemaFormat.markdown:
-        from dlaas_gen.commands.docs import site_reference_markdown  # renders the examples: load late
+        from dlaas_gen.commands.docs import (
+            site_reference_markdown,  # renders the examples: load late
+        )
 
         text = site_reference_markdown()
     else:

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from dlaas_gen.cli._common import EXIT_OK, EXIT_PROBLEMS, app, err, handle_errors
-from dlaas_gen.cli._common import DEFAULT_SITES_DIR
+from dlaas_gen.defaults import DEFAULT_SITES_DIR
 from dlaas_gen.errors import UsageError
 
 cric_app = typer.Typer(help="The CRIC storage catalogue (XCache origins).", no_args_is_help=True)

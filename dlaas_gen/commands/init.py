@@ -13,19 +13,28 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dlaas_gen.config import SiteConfig
 from dlaas_gen.commands.cric.lock import lock_path
+from dlaas_gen.commands.docs.schema import site_schema_text
+from dlaas_gen.config import SiteConfig
 from dlaas_gen.config.checks_datalake import KEYCLOAK_ISSUER
 from dlaas_gen.config.xcache import site_name_for_host
+from dlaas_gen.defaults import (
+    DEFAULT_EXAMPLE,
+    DEFAULT_KUBE_VERSION,
+    EOS_MODES,
+    IDP_KINDS,
+    SCHEMA_FILE_NAME,
+    SCHEMA_LINE,
+    SITE_SUFFIX,
+    STORAGE_TYPES,
+)
 from dlaas_gen.errors import DlaasGenError, ProblemsError, UsageError
-from dlaas_gen.loader import SITE_SUFFIX, discover_sites, site_name
+from dlaas_gen.loader import discover_sites, site_name
 from dlaas_gen.names import is_dns1123_label
 from dlaas_gen.pipeline import build_site
 from dlaas_gen.problem import Problem
 from dlaas_gen.resources import examples_dir
-from dlaas_gen.commands.docs.schema import SCHEMA_FILE_NAME, SCHEMA_LINE, site_schema_text
 
-DEFAULT_EXAMPLE = "demo"
 _TOP_KEY = re.compile(r"^([a-z_]+):")
 
 
@@ -184,9 +193,6 @@ def _create_exclusive(path: Path, text: str) -> None:
 
 # --- init by questions ---------------------------------------------------------------------
 
-IDP_KINDS = ("none", "indigo-iam", "keycloak")
-STORAGE_TYPES = ("dynamic", "static")
-EOS_MODES = ("none", "daemonset", "csi")
 #: The render lock (`dlaas_gen.writer.LOCK_FILE`) is machine state, never committed.
 GITIGNORE_LINES = (".dlaas-gen.lock",)
 
@@ -241,7 +247,7 @@ def site_data(name: str, answers: Answers) -> dict:
     if answers.eos != "none" and answers.idp == "none":
         raise UsageError("EOS mounts need a login (user tokens come from the IdP): choose --idp")
     example = _example_data("escape")
-    data: dict = {"kubernetes_version": "1.33"}
+    data: dict = {"kubernetes_version": DEFAULT_KUBE_VERSION}
     if answers.git_url:
         data["gitops"] = {"source": {"name": f"{name}-repo", "url": answers.git_url,
                                      "branch": "main", "secret_ref": f"{name}-git"}}

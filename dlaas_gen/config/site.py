@@ -15,9 +15,9 @@ from dlaas_gen.config.base import (
     Duration,
     HttpsUrl,
     Quantity,
-    StorageSize,
     Resources,
     SecretRef,
+    StorageSize,
     StrictModel,
     Toleration,
 )
@@ -31,6 +31,7 @@ from dlaas_gen.config.datalake import (
 from dlaas_gen.config.images import BuildImage, NotebookImage
 from dlaas_gen.config.security import SecurityConfig
 from dlaas_gen.config.xcache import XCacheConfig
+from dlaas_gen.defaults import DEFAULT_KUBE_VERSION
 from dlaas_gen.names import DnsLabel, DnsSubdomain, is_dns1123_subdomain
 
 SEMVER = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$")
@@ -260,7 +261,7 @@ class SiteConfig(StrictModel):
     """A whole site: everything `dlaas-gen render` needs to write `rendered/<site>/`."""
 
     kubernetes_version: str = Field(
-        default="1.33",
+        default=DEFAULT_KUBE_VERSION,
         description="Target Kubernetes minor version for validation.",
         pattern=r"^1\.[0-9]{2}$",
     )

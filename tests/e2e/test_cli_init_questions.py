@@ -9,7 +9,6 @@ from typer.testing import CliRunner
 
 from dlaas_gen import yamlio
 from dlaas_gen.cli import app
-from dlaas_gen.cli import init as init_cli
 from dlaas_gen.commands import init as scaffold
 
 KEYCLOAK = "https://sso.example.org/realms/lab"
@@ -21,11 +20,6 @@ def run(runner: CliRunner, *args: str, input: str | None = None):
 
 def _site(tmp_path: Path, name: str) -> dict:
     return yamlio.load_fast((tmp_path / "sites" / f"{name}.yaml").read_text())
-
-
-def test_cli_choices_match_the_library() -> None:
-    assert init_cli.IDP_KINDS == scaffold.IDP_KINDS
-    assert init_cli.STORAGE_TYPES == scaffold.STORAGE_TYPES and init_cli.EOS_MODES == scaffold.EOS_MODES
 
 
 @pytest.mark.parametrize(("flags", "expect"), [

@@ -7,6 +7,6 @@ Why: descriptions live once, in the pydantic model; this package walks the model
 """
 
 from dlaas_gen.commands.docs.fields import FieldDoc, walk_fields
-from dlaas_gen.commands.docs.markdown import DEFAULT_REFERENCE_PATH, site_reference_markdown
+from dlaas_gen.commands.docs.markdown import site_reference_markdown
 
-__all__ = ["DEFAULT_REFERENCE_PATH", "FieldDoc", "site_reference_markdown", "walk_fields"]
+__all__ = ["FieldDoc", "site_reference_markdown", "walk_fields"]

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dlaas_gen.config import SiteConfig
 from dlaas_gen.commands.docs.affects import affected_kinds, example_value
 from dlaas_gen.commands.docs.fields import FieldDoc, walk_fields
+from dlaas_gen.config import SiteConfig
 from dlaas_gen.resources import examples_dir
 
-DEFAULT_REFERENCE_PATH = Path("docs/site-reference.md")
 _MAX_DEFAULT = 80
 
 _INTRO = """\

@@ -19,9 +19,7 @@ import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-#: The documentation folder and the example sites of the repository, relative to its root.
-DEFAULT_DOCS_DIR = Path("docs")
-DEFAULT_SITES_DIR = Path("sites")
+from dlaas_gen.defaults import DEFAULT_DOCS_DIR, DEFAULT_SITES_DIR
 
 _BEGIN = re.compile(r"^<!-- begin generated: (?P<name>[a-z0-9-]+)\b[^\n]*-->\n", re.MULTILINE)
 
@@ -56,8 +54,8 @@ def secret_scan_rules_table() -> str:
 
 def escape_graph(sites_dir: Path) -> str:
     """``dlaas-gen graph escape`` (Mermaid) in a fenced block."""
-    from dlaas_gen.errors import ConfigError
     from dlaas_gen.commands.graph import site_graph, to_mermaid
+    from dlaas_gen.errors import ConfigError
     from dlaas_gen.loader import select_sites
     from dlaas_gen.pipeline import build_site
 

@@ -10,9 +10,6 @@ import json
 
 from dlaas_gen.config import SiteConfig
 
-SCHEMA_FILE_NAME = "site.schema.json"
-SCHEMA_LINE = f"# yaml-language-server: $schema={SCHEMA_FILE_NAME}"
-
 
 def site_schema() -> dict[str, object]:
     """The JSON Schema (draft 2020-12) of a site file."""

@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from dlaas_gen import yamlio
+import jsonschema
+
+from dlaas_gen import fluxschema, yamlio
+from dlaas_gen.defaults import DEFAULT_KUBE_VERSION
 from dlaas_gen.manifest import Manifest
 from dlaas_gen.problem import WARNING, Problem
 from dlaas_gen.validate.positions import error_path
-from dlaas_gen.validate.flux import is_flux, iter_flux_errors
 from dlaas_gen.validate.kubernetes import UnknownKind, iter_core_errors, resolve_version
 from dlaas_gen.validate.rules import objects, run_rules
 from dlaas_gen.validate.values import check_release_values
@@ -23,8 +25,6 @@ from dlaas_gen.validate import rules_scratch as _rules_scratch  # noqa: F401 - r
 from dlaas_gen.validate import rules_notebook as _rules_notebook  # noqa: F401 - registers jupyter-config-path
 from dlaas_gen.validate.policy import PolicySettings, check_policy
 
-DEFAULT_KUBE_VERSION = "1.33"
-
 
 def _schema_problem(m: Manifest, error: Any, rule: str) -> Problem:
     path = error_path(error)
@@ -32,6 +32,16 @@ def _schema_problem(m: Manifest, error: Any, rule: str) -> Problem:
     path = list(error.absolute_path)
     where = ".".join(str(p) for p in path) or "(root)"
     return Problem(m.path, line, col, rule=rule, message=f"{m.kind} {where}: {error.message}")
+
+
+def _relative_path_errors(doc: dict[str, Any]) -> list[jsonschema.ValidationError]:
+    """The project rule that a Kustomization's ``spec.path`` is relative (``./``)."""
+    spec = doc.get("spec") or {}
+    path = spec.get("path") if doc.get("kind") == "Kustomization" else None
+    if path is not None and not str(path).startswith("./") and path != "":
+        return [jsonschema.ValidationError(
+            "spec.path should start with './' (relative to the source root)", path=["spec", "path"])]
+    return []
 
 
 def check_schemas(tree: Iterable[Manifest], kube_version: str) -> list[Problem]:
@@ -47,14 +57,15 @@ def check_schemas(tree: Iterable[Manifest], kube_version: str) -> list[Problem]:
             problems.append(Problem(m.path, line, col, rule="k8s-object",
                                     message="document is not a Kubernetes object (apiVersion/kind)"))
             continue
-        if is_flux(doc):
-            errors = iter_flux_errors(doc)
+        if fluxschema.is_flux(doc):
+            errors = fluxschema.schema_errors(doc)
             if errors is None:
                 line, col = m.locate(["apiVersion"])
                 problems.append(Problem(m.path, line, col, rule="flux-api",
                                         message=f"{doc['kind']} {doc['apiVersion']} is not a current "
                                         "Flux API (run `dlaas-gen migrate`)"))
                 continue
+            errors.extend(_relative_path_errors(doc))
             problems.extend(_schema_problem(m, e, "flux-schema") for e in errors)
             continue
         try:

@@ -36,7 +36,7 @@ from dlaas_gen.commands.migrate.model import (
     Options,
 )
 from dlaas_gen.commands.migrate.pairing import Fate, Fates
-from dlaas_gen.commands.migrate.schema import has_schema, validate_object
+from dlaas_gen.commands.migrate.validation import has_schema, validate_object
 from dlaas_gen.commands.migrate.sources import SourceRegistry
 from dlaas_gen.commands.migrate.versions import (
     ALPHA,

@@ -13,6 +13,7 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap
 
 from dlaas_gen import yamlio
+from dlaas_gen.problem import Problem
 
 KUSTOMIZE_CONFIG_API = "kustomize.config.k8s.io/v1beta1"
 
@@ -62,6 +63,21 @@ class ResourceKey:
         return f"{self.kind} {where}{self.name}"
 
 
+@dataclass(frozen=True)
+class ChartValues:
+    """The values a HelmRelease's chart sees, merged once (`dlaas_gen.validate.values`).
+
+    Attributes:
+        values: the release's values (``valuesFrom`` and inline) over the chart defaults.
+        problems: what went wrong while resolving them.
+        chart_known: True when `values` include the chart's defaults.
+    """
+
+    values: dict[str, Any]
+    problems: tuple[Problem, ...]
+    chart_known: bool
+
+
 @dataclass
 class Manifest:
     """One rendered object and where it goes.
@@ -71,29 +87,46 @@ class Manifest:
         text: the exact bytes (as str) that are written.
         path: output path relative to the site folder, e.g. ``apps/helmrelease-jhub.yaml``.
         template: the template it came from (for error messages), empty for generated files.
+        shown: how messages name the object's file (``rendered/<site>/apps/...``, or the file
+            as the user gave it); empty: `path`.
+        source_text: the whole file the object was read from, when `text` is not its own
+            (one document of a multi-document file read back from disk).
+        doc_index: the object's position among the documents of `source_text`.
+        chart_values: the merged chart values of a HelmRelease, once computed.
     """
 
     doc: Any
     text: str
     path: str
     template: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    shown: str = ""
+    source_text: str | None = None
+    doc_index: int = 0
+    chart_values: ChartValues | None = field(default=None, repr=False, compare=False)
+    _located: Any = field(default=None, init=False, repr=False, compare=False)
 
-    def locate(self, loc: Iterable[Any], *, value: bool = False) -> tuple[int, int]:
-        """1-based (line, col) of `loc` inside this object's text.
+    @property
+    def display_path(self) -> str:
+        """The file name messages use: `shown`, else `path`."""
+        return self.shown or self.path
+
+    def located_doc(self) -> Any:
+        """The object parsed with positions (round-trip), parsed once; None when it fails.
 
         Why: objects are parsed with the fast loader, which keeps no positions; the text is
         parsed again with positions only when a problem has to be located.
         """
         if isinstance(self.doc, CommentedMap):
-            return yamlio.position_of(self.doc, loc, value=value)
-        located = self.extra.get("_located")
-        if located is None:
-            source = self.extra.get("source_text", self.text)
+            return self.doc
+        if self._located is None:
+            source = self.source_text if self.source_text is not None else self.text
             docs = [d for d in yamlio.load_roundtrip_all(source) if d is not None]
-            index = self.extra.get("doc_index", 0)
-            located = docs[index] if index < len(docs) else None
-            self.extra["_located"] = located
+            self._located = docs[self.doc_index] if self.doc_index < len(docs) else None
+        return self._located
+
+    def locate(self, loc: Iterable[Any], *, value: bool = False) -> tuple[int, int]:
+        """1-based (line, col) of `loc` inside this object's text ((1, 1) when unknown)."""
+        located = self.located_doc()
         return yamlio.position_of(located, loc, value=value) if located is not None else (1, 1)
 
     @property

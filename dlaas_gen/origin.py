@@ -42,8 +42,7 @@ VALUES_SECTIONS: dict[str, Loc] = {
 
 def object_loc_at(m: Manifest, line: int) -> Loc:
     """The path of the innermost key or item of `m` written at or before `line`."""
-    m.locate([])  # parses the text with positions once (cached on the manifest)
-    doc = m.doc if isinstance(m.doc, CommentedMap) else m.extra.get("_located")
+    doc = m.located_doc()  # parses the text with positions once (cached on the manifest)
     best: Loc = ()
     for loc, at in _walk(doc, ()):
         if at > line:

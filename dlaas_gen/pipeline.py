@@ -124,7 +124,7 @@ def build_site(path: Path, out_dir: Path = DEFAULT_OUT_DIR, *, follow_out: bool 
     problems = list(site.warnings)
     prefix = out_dir / site.name
     for m in manifests:
-        m.extra["shown"] = str(prefix / m.path)
+        m.shown = str(prefix / m.path)
     raw = validate_tree(manifests, site.config.kubernetes_version,
                         policy=settings_for(site.config, charts_dir))
     problems.extend(_at_site_lines(site, manifests, raw, prefix))

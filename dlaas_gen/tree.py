@@ -72,8 +72,8 @@ def load_tree(root: Path, *, label: str | None = None) -> list[Manifest]:
             problems.append(Problem(shown, 0, 0, rule="yaml", message="number too large or nesting too deep"))
             continue
         for index, doc in enumerate(d for d in docs if d is not None):
-            manifests.append(Manifest(doc=doc, text="", path=rel,
-                                      extra={"shown": shown, "source_text": text, "doc_index": index}))
+            manifests.append(Manifest(doc=doc, text="", path=rel, shown=shown, source_text=text,
+                                      doc_index=index))
     if problems:
         raise ProblemsError(problems)
     return manifests

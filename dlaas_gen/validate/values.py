@@ -17,7 +17,7 @@ from ruamel.yaml.error import YAMLError
 from dlaas_gen import yamlio
 from dlaas_gen.commands.charts.lock import VENDORED_CHARTS, ChartFiles, ChartLockError, load_chart
 from dlaas_gen.helmvalues import coalesce, compute_values
-from dlaas_gen.manifest import Manifest
+from dlaas_gen.manifest import ChartValues, Manifest
 from dlaas_gen.problem import WARNING, Problem
 from dlaas_gen.validate.positions import error_path
 
@@ -107,16 +107,15 @@ def chart_values(
     Why cached on the manifest: the schema check and several policy rules all need the values
     the chart sees; merging over the chart defaults deep-copies a large document.
     """
-    cached = release.extra.get("_chart_values")
+    cached = release.chart_values
     if cached is None:
         merged, problems = release_values(release, tree)
         chart, version = chart_of(release.doc)
         files = chart_files(chart, version, charts_dir) if chart in VENDORED_CHARTS else None
         if files is not None:
             merged = coalesce(files.defaults, merged)
-        release.extra["_chart_known"] = files is not None
-        cached = release.extra["_chart_values"] = (merged, problems)
-    return cached
+        cached = release.chart_values = ChartValues(merged, tuple(problems), files is not None)
+    return cached.values, list(cached.problems)
 
 
 def chart_known(release: Manifest, tree: list[Manifest], charts_dir: Path | None = None) -> bool:
@@ -126,7 +125,7 @@ def chart_known(release: Manifest, tree: list[Manifest], charts_dir: Path | None
     policy would report it as disabled (a false NET001); such releases are not policy-checked.
     """
     chart_values(release, tree, charts_dir)
-    return bool(release.extra.get("_chart_known"))
+    return release.chart_values is not None and release.chart_values.chart_known
 
 
 def check_release_values(

@@ -263,8 +263,7 @@ def _render(sdk: Any, release: _Release, data: bytes, side: str) -> Side:
                                 f"({str(exc).splitlines()[0]})") from None
         for doc in docs:
             if isinstance(doc, dict) and doc:
-                manifests.append(Manifest(doc=_mask_secret(doc), text="", path=path,
-                                          extra={"shown": path}))
+                manifests.append(Manifest(doc=_mask_secret(doc), text="", path=path, shown=path))
     return Side(label=f"{release.chart} {release.version}", manifests=manifests)
 
 

@@ -84,7 +84,7 @@ def index_side(side: Side) -> tuple[Index, list[str]]:
     notes: list[str] = []
     for manifest in side.manifests:
         doc = manifest.doc
-        shown = manifest.extra.get("shown", manifest.path)
+        shown = manifest.display_path
         if not isinstance(doc, Mapping) or not doc.get("kind") or not doc.get("apiVersion"):
             notes.append(f"{shown}: skipped a document without apiVersion and kind")
             continue

@@ -219,7 +219,7 @@ def load_git_tree(commit: str, folder: Path, cwd: Path, *, label: str | None = N
             problems.append(Problem(where, rule="yaml", message=str(exc).splitlines()[0]))
             continue
         side.manifests.extend(
-            Manifest(doc=doc, text="", path=rel, extra={"shown": where})
+            Manifest(doc=doc, text="", path=rel, shown=where)
             for doc in docs
             if doc is not None
         )

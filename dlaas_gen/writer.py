@@ -2,25 +2,24 @@
 
 Why: Flux pulls whatever is committed, so a half-written ``rendered/<site>/`` must never exist.
 Each site folder is built in a staging folder beside it and swapped in with renames; a run
-killed between the two renames is finished or undone by the next run. An OS lock keeps two
-runs from interleaving. Files a person added are never deleted silently.
+killed between the two renames is finished or undone by the next run. The render lock
+(`dlaas_gen.render_lock`) keeps two runs from interleaving. Files a person added are never
+deleted silently.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import os
 import shutil
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dlaas_gen.errors import LockedError, ProblemsError, UsageError
+from dlaas_gen.errors import ProblemsError, UsageError
 from dlaas_gen.problem import Problem
+from dlaas_gen.render_lock import render_lock
 
 INDEX_FILE = ".dlaas-gen-files"
-LOCK_FILE = ".dlaas-gen.lock"
 Plan = dict[str, bytes]
 
 
@@ -36,7 +35,8 @@ class WriteResult:
 
 def _index_bytes(plan: Mapping[str, bytes]) -> bytes:
     lines = "".join(f"{p}\n" for p in sorted(plan))
-    return ("# Files written by dlaas-gen render; do not edit this folder by hand.\n" + lines).encode()
+    header = "# Files written by dlaas-gen render; do not edit this folder by hand.\n"
+    return (header + lines).encode()
 
 
 def finalize_plan(files: Mapping[str, str]) -> Plan:
@@ -51,35 +51,9 @@ def finalize_plan(files: Mapping[str, str]) -> Plan:
 
 def _check_rel(rel: str) -> None:
     parts = Path(rel).parts
-    if not parts or Path(rel).is_absolute() or ".." in parts or any(p.startswith(".") for p in parts):
+    hidden = any(p.startswith(".") for p in parts)  # also catches ".."
+    if not parts or Path(rel).is_absolute() or hidden:
         raise UsageError(f"refusing to write outside the site folder: {rel!r}")
-
-
-def lock_path(out_dir: Path) -> Path:
-    """The lock file: beside the output folder, never inside it."""
-    return out_dir.resolve().parent / LOCK_FILE
-
-
-@contextlib.contextmanager
-def output_lock(out_dir: Path) -> Iterator[None]:
-    """Hold an exclusive flock for the duration of a write.
-
-    Why: flock is released by the kernel when the process dies, so a lock file left by a killed
-    run never blocks the next one.
-    """
-    path = lock_path(out_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = path.open("a+")
-    try:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise LockedError(
-                f"another dlaas-gen run is writing {out_dir} (lock {path}); try again when it ends"
-            ) from None
-        yield
-    finally:
-        handle.close()
 
 
 def _site_paths(out_dir: Path, site: str) -> tuple[Path, Path, Path]:
@@ -101,14 +75,14 @@ def recover(out_dir: Path, site: str) -> bool:
         if final.exists() and not old.exists():
             _remove_tree(new)  # swap never started: the old tree is intact
         elif not final.exists():
-            os.replace(new, final)  # died between the two renames: finish the swap
+            new.replace(final)  # died between the two renames: finish the swap
             _fsync_dir(out_dir)
         repaired = True
     if old.exists():
         if final.exists():
             _remove_tree(old)
         else:
-            os.replace(old, final)
+            old.replace(final)
             _fsync_dir(out_dir)
         repaired = True
     return repaired
@@ -180,11 +154,11 @@ def write_sites(
 
     Raises:
         ProblemsError: a site folder holds foreign files and `force` is false (nothing written).
-        LockedError: another run holds the lock.
+        LockedError: another run holds the render lock.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     result = WriteResult()
-    with output_lock(out_dir):
+    with render_lock(out_dir):
         for site in plans:
             if recover(out_dir, site):
                 result.recovered.append(site)
@@ -222,13 +196,13 @@ def _swap_in(out_dir: Path, site: str, plan: Plan) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-    os.replace(staging, new)  # the new tree is complete from here on
+    staging.replace(new)  # the new tree is complete from here on
     _fsync_dir(out_dir)
     if final.is_symlink():
         final.unlink()
     elif final.exists():
-        os.replace(final, old)
-    os.replace(new, final)
+        final.replace(old)
+    new.replace(final)
     _fsync_dir(out_dir)
     _remove_tree(old)
 
@@ -242,11 +216,13 @@ def check_sites(out_dir: Path, plans: Mapping[str, Plan]) -> list[Problem]:
         for rel in sorted(set(plan) | set(existing)):
             shown = str(folder / rel)
             if rel not in existing:
-                problems.append(Problem(shown, rule="drift", message="missing: run `dlaas-gen render`"))
+                message = "missing: run `dlaas-gen render`"
             elif rel not in plan:
-                problems.append(Problem(shown, rule="drift", message="extra file: not produced by the site file"))
+                message = "extra file: not produced by the site file"
             elif existing[rel] != plan[rel]:
-                problems.append(Problem(shown, rule="drift",
-                                        message="stale: differs from a fresh render (edited by hand, "
-                                        "or the site changed without `dlaas-gen render`)"))
+                message = ("stale: differs from a fresh render (edited by hand, or the site "
+                           "changed without `dlaas-gen render`)")
+            else:
+                continue
+            problems.append(Problem(shown, rule="drift", message=message))
     return problems

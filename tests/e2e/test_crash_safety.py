@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from dlaas_gen.writer import LOCK_FILE, read_existing
+from dlaas_gen.render_lock import RENDER_LOCK_FILE
+from dlaas_gen.writer import read_existing
 from tests.conftest import FIXTURES
 
 DLAAS_GEN = str(Path(sys.executable).with_name("dlaas-gen"))
@@ -84,7 +85,7 @@ def test_sigkill_never_leaves_a_mixed_site(two_versions, capsys: pytest.CaptureF
         proc.wait()
         snapshot = _snapshot(out)
         versions = {("old" if files == old[site] else "new") for site, files in snapshot.items() if files}
-        leftovers = [p for p in out.iterdir() if p.name.startswith(".") and p.name != ".dlaas-gen.lock"]
+        leftovers = [p for p in out.iterdir() if p.name.startswith(".") and p.name != RENDER_LOCK_FILE]
         mid_write += bool(leftovers) or len(versions) > 1
         for site, files in snapshot.items():
             if files == {}:
@@ -97,7 +98,7 @@ def test_sigkill_never_leaves_a_mixed_site(two_versions, capsys: pytest.CaptureF
     assert result.returncode == 0, result.stderr
     assert _snapshot(out) == new
     assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
-    assert (work / LOCK_FILE).exists()  # left by killed runs, blocks nothing
+    assert (work / RENDER_LOCK_FILE).exists()  # left by killed runs, blocks nothing
     with capsys.disabled():
         print(f"\ncrash safety: {survived} SIGKILLs survived over {SITES} sites, {mid_write} of "
               f"them while writing ({absent_seen} site folders seen absent between renames, "
@@ -120,7 +121,7 @@ def test_second_render_gets_the_lock_message(two_versions) -> None:
                              cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60
-        while not _lock_held(work / LOCK_FILE):
+        while not _lock_held(work / RENDER_LOCK_FILE):
             assert first.poll() is None, "first render ended before taking the lock"
             assert time.monotonic() < deadline
             time.sleep(0.002)

@@ -14,7 +14,8 @@ import pytest
 from typer.testing import CliRunner
 
 from dlaas_gen.cli import app
-from dlaas_gen.writer import INDEX_FILE, LOCK_FILE
+from dlaas_gen.render_lock import RENDER_LOCK_FILE
+from dlaas_gen.writer import INDEX_FILE
 from tests.conftest import FIXTURES, write_site
 
 MINIMAL = (FIXTURES / "sites" / "minimal.yaml").read_text()
@@ -26,7 +27,7 @@ def state(root: Path, skip: Path | None = None) -> dict[str, object]:
     for dirpath, dirs, files in os.walk(root, followlinks=False):
         for name in dirs + files:
             path = Path(dirpath) / name
-            if (skip and (path == skip or skip in path.parents)) or name == LOCK_FILE:
+            if (skip and (path == skip or skip in path.parents)) or name == RENDER_LOCK_FILE:
                 continue
             rel = str(path.relative_to(root))
             found[rel] = (f"-> {os.readlink(path)}" if path.is_symlink()
@@ -64,7 +65,7 @@ def test_odd_site_file_names_write_nothing_outside(work: Path, file_name: str) -
     result = render()
     assert result.exit_code in (0, 1) and "Traceback" not in result.output
     assert state(work, skip=work / "rendered") == before
-    assert sorted(p.name for p in (work / "rendered").iterdir() if p.name != LOCK_FILE) in ([], ["s"])
+    assert sorted(p.name for p in (work / "rendered").iterdir() if p.name != RENDER_LOCK_FILE) in ([], ["s"])
 
 
 @pytest.mark.parametrize("extra", [

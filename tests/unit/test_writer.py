@@ -1,4 +1,4 @@
-"""Atomic site writes, ownership, recovery, locking and --check."""
+"""Atomic site writes, ownership, recovery, the render lock and --check."""
 
 from __future__ import annotations
 
@@ -9,12 +9,11 @@ from pathlib import Path
 import pytest
 
 from dlaas_gen.errors import LockedError, ProblemsError, UsageError
+from dlaas_gen.render_lock import RENDER_LOCK_FILE, render_lock, render_lock_path
 from dlaas_gen.writer import (
     INDEX_FILE,
     check_sites,
     finalize_plan,
-    lock_path,
-    output_lock,
     read_existing,
     recover,
     write_sites,
@@ -99,7 +98,7 @@ def test_recover_interrupted_swap(tmp_path: Path, state: str, expected: str) -> 
 
 
 def _hold_lock(path: str, ready: multiprocessing.synchronize.Event, done: multiprocessing.synchronize.Event) -> None:  # type: ignore[name-defined]
-    with output_lock(Path(path)):
+    with render_lock(Path(path)):
         ready.set()
         done.wait(10)
 
@@ -111,12 +110,13 @@ def test_second_writer_gets_clear_lock_error(tmp_path: Path) -> None:
     proc.start()
     try:
         assert ready.wait(10)
-        with pytest.raises(LockedError, match="another dlaas-gen run"):
+        with pytest.raises(LockedError, match="another dlaas-gen run") as info:
             write_sites(out, {"s": plan(a="1\n")})
+        assert str(tmp_path / RENDER_LOCK_FILE) in str(info.value)
     finally:
         done.set()
         proc.join()
-    assert lock_path(out).parent == tmp_path  # outside rendered/
+    assert render_lock_path(out).parent == tmp_path  # outside rendered/
     assert write_sites(out, {"s": plan(a="1\n")}).written == ["s"]
 
 
@@ -124,10 +124,10 @@ def test_lock_left_by_killed_process_does_not_block(tmp_path: Path) -> None:
     out = tmp_path / "rendered"
     pid = os.fork()
     if pid == 0:  # child: take the lock and die without releasing it
-        with output_lock(out):
+        with render_lock(out):
             os._exit(0)
     os.waitpid(pid, 0)
-    assert lock_path(out).exists()
+    assert render_lock_path(out).exists()
     assert write_sites(out, {"s": plan(a="1\n")}).written == ["s"]
 
 

@@ -12,8 +12,8 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from dlaas_gen.names import ConfigKey, DnsSubdomain
+from dlaas_gen.quantity import has_byte_suffix, is_site_quantity
 
-QUANTITY = re.compile(r"^([0-9]+(\.[0-9]+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
 DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$")
 TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 TAG_AT_DIGEST = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}@sha256:[a-f0-9]{64}$")
@@ -27,7 +27,7 @@ class StrictModel(BaseModel):
 
 def _check_quantity(value: str | int | float) -> str:
     text = str(value)
-    if not QUANTITY.match(text):
+    if not is_site_quantity(text):
         raise ValueError(f"{text!r} is not a Kubernetes quantity (e.g. 500m, 2, 1Gi, 512M)")
     return text
 
@@ -51,10 +51,13 @@ def _check_https_url(value: str) -> str:
 
 
 def _check_size(value: str | int | float) -> str:
-    """Why: a Kubernetes quantity without a suffix is bytes; ``capacity: 20`` would ask the
-    storage class for a 20-byte volume, which nobody means."""
+    """A storage size: a quantity with a byte suffix.
+
+    Why: a Kubernetes quantity without a suffix is bytes; ``capacity: 20`` would ask the
+    storage class for a 20-byte volume, which nobody means.
+    """
     text = _check_quantity(value)
-    if not re.search(r"(k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)$", text):
+    if not has_byte_suffix(text):
         raise ValueError(f"{text!r} has no unit and would be {text} bytes; write a size with a "
                          f"unit, e.g. {text}Gi")
     return text
@@ -82,7 +85,8 @@ def _check_tag(tag: str) -> str:
     ``sha256:...`` tag would become the invalid reference ``name:sha256:...``.
     """
     if tag == "latest" or tag.startswith("latest@"):
-        raise ValueError("image tag 'latest' is not pinned; use a version tag (optionally @sha256:...)")
+        raise ValueError(
+            "image tag 'latest' is not pinned; use a version tag (optionally @sha256:...)")
     if tag.startswith("sha256:"):
         raise ValueError("a bare digest cannot be used as a tag (the chart writes name:tag); "
                          "write it as '<tag>@sha256:...'")

@@ -6,7 +6,6 @@ the Rucio section is read defensively (``getattr``) because it is owned by anoth
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from dlaas_gen.config.checks import Finding, check
@@ -18,21 +17,11 @@ from dlaas_gen.config.xcache import (
     required_exports,
     xrd_size_bytes,
 )
+from dlaas_gen.quantity import parse_quantity
 
 MIN_BLOCK = 4 * 1024
 MAX_BLOCK = 512 * 1024**2
-_K8S_UNITS = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18,
-              "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
-              "m": 10**-3}
 X = "xcache"
-
-
-def quantity_bytes(value: str | int | float) -> float:
-    """Bytes of a Kubernetes memory quantity (``8Gi``, ``512M``, ``1e9`` not supported)."""
-    match = re.match(r"^([0-9]+(?:\.[0-9]+)?)([A-Za-z]*)$", str(value))
-    if not match or match.group(2) not in _K8S_UNITS:
-        raise ValueError(f"{value!r} is not a memory quantity")
-    return float(match.group(1)) * _K8S_UNITS[match.group(2)]
 
 
 @check
@@ -93,7 +82,7 @@ def _check_cache_tuning(site: SiteConfig) -> Iterator[Finding]:
     elif xc.memory.limit is None:
         yield ((X, "memory"), "error", "set xcache.memory.limit: pfc.ram must stay below the "
                "container memory limit")
-    elif ram >= quantity_bytes(xc.memory.limit):
+    elif ram >= parse_quantity(xc.memory.limit):
         yield ((X, "ram"), "error", f"ram {xc.ram!r} must be below the memory limit "
                f"{xc.memory.limit!r} (xrootd needs memory beyond its block RAM)")
     if xc.service_port != xc.port:

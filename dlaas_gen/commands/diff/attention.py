@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from dlaas_gen.commands.diff.model import (
@@ -26,6 +27,7 @@ from dlaas_gen.commands.diff.model import (
     ResourceChange,
 )
 from dlaas_gen.commands.diff.normalize import MISSING, get_path, is_secret
+from dlaas_gen.quantity import QuantityError, parse_quantity
 
 if TYPE_CHECKING:
     from dlaas_gen.commands.diff.compare import Index
@@ -275,15 +277,12 @@ def _pvc(old: Any, new: Any, emit: Emit) -> None:
             )
 
 
-_UNITS = {"": 1, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15}
-_UNITS |= {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50}
-
-
-def _quantity(value: Any) -> float:
-    match = re.fullmatch(r"\s*([0-9.]+)\s*([A-Za-z]*)\s*", str(value))
-    if not match or match.group(2) not in _UNITS:
-        return 0.0
-    return float(match.group(1)) * _UNITS[match.group(2)]
+def _quantity(value: Any) -> Fraction:
+    """A storage request's value (0 when it does not parse: the API server refuses it)."""
+    try:
+        return parse_quantity(str(value).strip())
+    except QuantityError:
+        return Fraction(0)
 
 
 # --- Flux objects ---------------------------------------------------------------------------

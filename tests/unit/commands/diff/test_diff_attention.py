@@ -58,6 +58,16 @@ def test_pvc_grow_is_info_not_immutable_when_only_size():
     assert [(a.rule, a.severity) for a in result.attention] == [("volume-resize", "info")]
 
 
+@pytest.mark.parametrize(("before", "after", "rule"), [
+    ("1Ei", "512Pi", "immutable"), ("1E", "1Ei", "volume-resize"), ("2000m", "1", "immutable"),
+    ("1e12", "1T", "volume-resize"),
+])
+def test_pvc_sizes_compare_with_every_suffix(before, after, rule):
+    result = compare_sides(side({"p.yaml": [fx.pvc("c", before, "standard")]}),
+                           side({"p.yaml": [fx.pvc("c", after, "standard")]}))
+    assert [a.rule for a in result.attention] == [rule]
+
+
 def test_statefulset_and_bindings_and_immutable_configmap():
     def sts(claim_size):
         return {"apiVersion": "apps/v1", "kind": "StatefulSet",

@@ -16,14 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from dlaas_gen import origin, yamlio
-from dlaas_gen.commands.charts.lock import charts_dir_for
+from dlaas_gen.chart_lock import charts_dir_for
 from dlaas_gen.commands.charts.site import site_chart
 from dlaas_gen.context import build_context
 from dlaas_gen.defaults import DEFAULT_OUT_DIR, DEFAULT_SITES_DIR
 from dlaas_gen.errors import ConfigError, DlaasGenError, ProblemsError
 from dlaas_gen.loader import LoadedSite, discover_sites, load_site, select_sites, site_name
 from dlaas_gen.manifest import Manifest
-from dlaas_gen.problem import WARNING, Problem
+from dlaas_gen.problem import WARNING, Problem, reprefix
 from dlaas_gen.render import render_site
 from dlaas_gen.validate import validate_tree
 from dlaas_gen.validate.dockerfiles import DOCKERFILE, check_dockerfile
@@ -180,7 +180,7 @@ def _at_site_lines(site: LoadedSite, manifests: list[Manifest], raw: list[Proble
     for p in raw:
         m = by_path.get(p.path)
         if m is None or not p.line:
-            moved.append(Problem(str(prefix / p.path), p.line, p.col, p.level, p.rule, p.message))
+            moved.append(reprefix(p, prefix))
             continue
         doc = site_doc()
         loc = origin.site_loc_for(m, origin.object_loc_at(m, p.line), doc)

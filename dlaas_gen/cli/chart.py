@@ -31,7 +31,7 @@ def chart_pull_command(
     them offline. Exit status: 0 written or unchanged; 1 a pull failed (its folder is left as
     it was); 2 usage error.
     """
-    from dlaas_gen.commands.charts.lock import CHART, charts_dir_for  # lazy: keeps `--help` fast
+    from dlaas_gen.chart_lock import CHART, charts_dir_for  # lazy: keeps `--help` fast
     from dlaas_gen.commands.charts.pull import ChartPullError, check_repo_url, pull_chart
     from dlaas_gen.commands.cric.fetch import Deadline
     from dlaas_gen.loader import load_site, select_sites

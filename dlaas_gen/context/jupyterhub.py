@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from dlaas_gen import yamlio
-from dlaas_gen.commands.charts.lock import (
+from dlaas_gen.chart_lock import (
     CHART,
     VENDORED_CHARTS,
     ChartLockError,

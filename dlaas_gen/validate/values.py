@@ -15,7 +15,7 @@ import jsonschema
 from ruamel.yaml.error import YAMLError
 
 from dlaas_gen import yamlio
-from dlaas_gen.commands.charts.lock import VENDORED_CHARTS, ChartFiles, ChartLockError, load_chart
+from dlaas_gen.chart_lock import VENDORED_CHARTS, ChartFiles, ChartLockError, load_chart
 from dlaas_gen.helmvalues import coalesce, compute_values
 from dlaas_gen.manifest import ChartValues, Manifest
 from dlaas_gen.problem import WARNING, Problem

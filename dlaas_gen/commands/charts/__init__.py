@@ -1,27 +1,7 @@
-"""Helm chart locks ``charts/<chart>-<version>/``: pulled once, read offline by render.
+"""``dlaas-gen chart pull``: write the chart lock ``charts/<chart>-<version>/`` of a site.
 
 Why: the policy and the value checks must use the defaults and schema of the chart version a
-site pins; see `dlaas_gen.commands.charts.lock` (the lock) and `dlaas_gen.commands.charts.pull` (``chart pull``).
+site pins. `dlaas_gen.chart_lock` reads the lock offline (render, validate); this package
+writes it (`dlaas_gen.commands.charts.pull`) and locates a missing one in the site file
+(`dlaas_gen.commands.charts.site`).
 """
-
-from dlaas_gen.commands.charts.lock import (
-    CHART,
-    ChartFiles,
-    ChartLockError,
-    archive_path,
-    available,
-    charts_dir_for,
-    load_chart,
-    lock_dir,
-)
-
-__all__ = [
-    "CHART",
-    "ChartFiles",
-    "ChartLockError",
-    "archive_path",
-    "available",
-    "charts_dir_for",
-    "load_chart",
-    "lock_dir",
-]

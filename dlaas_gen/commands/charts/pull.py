@@ -27,7 +27,7 @@ import requests
 from ruamel.yaml.error import YAMLError
 
 from dlaas_gen import yamlio
-from dlaas_gen.commands.charts.lock import (
+from dlaas_gen.chart_lock import (
     SCHEMA_FILE,
     VALUES_FILE,
     archive_name,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dlaas_gen import yamlio
-from dlaas_gen.commands.charts.lock import CHART, RULE, ChartFiles, ChartLockError, load_chart
+from dlaas_gen.chart_lock import CHART, RULE, ChartFiles, ChartLockError, load_chart
 from dlaas_gen.errors import ConfigError
 from dlaas_gen.loader import LoadedSite
 from dlaas_gen.problem import Problem

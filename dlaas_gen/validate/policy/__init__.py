@@ -65,7 +65,7 @@ def policy_for_folder(folder: Path, sites_dir: Path) -> PolicySettings:
     Why: a tree without a readable site file (written by hand, or a broken site) gets the
     strictest settings: no exceptions and no hostPath roots.
     """
-    from dlaas_gen.commands.charts.lock import charts_dir_for
+    from dlaas_gen.chart_lock import charts_dir_for
 
     charts_dir = charts_dir_for(sites_dir)
     site = site_for_folder(folder, sites_dir)

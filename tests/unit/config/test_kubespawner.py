@@ -11,7 +11,7 @@ from importlib.metadata import version
 import jupyterhub
 from kubespawner import KubeSpawner
 
-from dlaas_gen.commands.charts.lock import VENDORED_CHARTS
+from dlaas_gen.chart_lock import VENDORED_CHARTS
 from dlaas_gen.config.kubespawner import (
     CHART_KUBESPAWNER,
     trait_file,

@@ -2,7 +2,7 @@
 
 Why: the policy and the value checks need the chart's own defaults and schema for the pinned
 version (reading a default as "unset" raises false errors such as NET001), but ``render`` must
-stay offline and deterministic. As with the CRIC origins lock, ``dlaas-gen chart pull`` fetches
+stay offline and deterministic. As with the XCache origins file, ``dlaas-gen chart pull`` fetches
 once and writes reviewed files into the repository: the chart archive (digest checked against
 the repository index), and its ``values.yaml`` and ``values.schema.json`` taken out of it.
 The z2jh version this release was written against (4.4.0) ships with the package, so a site on

@@ -21,7 +21,7 @@ from dlaas_gen.cli._common import (
 from dlaas_gen.cli._progress import progress_line
 from dlaas_gen.defaults import DEFAULT_KUBE_VERSION, DEFAULT_OUT_DIR, DEFAULT_SITES_DIR
 from dlaas_gen.errors import ProblemsError, UsageError
-from dlaas_gen.problem import Problem
+from dlaas_gen.problem import Problem, reprefix
 
 # Why the imports inside the commands: `dlaas-gen --help` must start in well under 300 ms; the
 # pipeline (pydantic models, jsonschema, Jinja) is imported only by the command that runs.
@@ -116,8 +116,7 @@ def validate_command(
             if not folder.is_dir():
                 raise UsageError(f"{folder} is not a folder")
             progress(index, len(folders), str(folder))
-            problems.extend(Problem(str(folder / p.path), p.line, p.col, p.level, p.rule, p.message)
-                            for p in check_context_folders(folder))
+            problems.extend(reprefix(p, folder) for p in check_context_folders(folder))
             try:
                 tree = load_tree(folder)
             except ProblemsError as exc:
@@ -126,10 +125,8 @@ def validate_command(
             policy = policy_for_folder(folder, sites_dir)
             site = site_for_folder(folder, sites_dir)
             version = kube_version or (site.kubernetes_version if site else DEFAULT_KUBE_VERSION)
-            for p in validate_tree(tree, version, policy=policy):
-                problems.append(
-                    Problem(str(folder / p.path), p.line, p.col, p.level, p.rule, p.message)
-                )
+            found = validate_tree(tree, version, policy=policy)
+            problems.extend(reprefix(p, folder) for p in found)
     _emit(problems, fmt)
     if fmt is OutputFormat.text and not any(p.is_error for p in problems):
         typer.echo(f"valid: {', '.join(str(f) for f in folders)}")

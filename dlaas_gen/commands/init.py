@@ -32,7 +32,7 @@ from dlaas_gen.errors import DlaasGenError, ProblemsError, UsageError
 from dlaas_gen.loader import discover_sites, site_name
 from dlaas_gen.names import is_dns1123_label
 from dlaas_gen.pipeline import build_site
-from dlaas_gen.problem import Problem
+from dlaas_gen.problem import Problem, reprefix
 from dlaas_gen.resources import examples_dir
 
 _TOP_KEY = re.compile(r"^([a-z_]+):")
@@ -145,8 +145,8 @@ def _write_checked(name: str, sites_dir: Path, text: str, origins: str | None, w
         try:
             built = build_site(trial)
         except ProblemsError as exc:  # name the file the user asked for, not the scratch copy
-            raise ProblemsError([_relocate(p, str(trial), str(target)) for p in exc.problems]) from None
-    problems = [_relocate(p, str(trial), str(target)) for p in built.problems]
+            raise ProblemsError([reprefix(p, target, old=trial) for p in exc.problems]) from None
+    problems = [reprefix(p, target, old=trial) for p in built.problems]
     errors = [p for p in problems if p.is_error]
     if errors:
         raise DlaasGenError(f"{what} does not validate: {errors[0].format()}")
@@ -170,13 +170,6 @@ def _example_lock(example: str, name: str) -> str | None:
     if not path.is_file():
         return None
     return path.read_text(encoding="utf-8").replace(f"cric sync {example}`", f"cric sync {name}`")
-
-
-def _relocate(problem: Problem, scratch: str, shown: str) -> Problem:
-    """Name the real target instead of the scratch copy in a finding."""
-    if problem.path != scratch:
-        return problem
-    return Problem(shown, problem.line, problem.col, problem.level, problem.rule, problem.message)
 
 
 def _create_exclusive(path: Path, text: str) -> None:

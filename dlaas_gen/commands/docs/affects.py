@@ -15,12 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-
 from dlaas_gen import yamlio
+from dlaas_gen.commands.docs.fields import MAP_ITEM, FieldDoc
 from dlaas_gen.config import SiteConfig
 from dlaas_gen.context import build_context
 from dlaas_gen.loader import discover_sites, site_name
-from dlaas_gen.commands.docs.fields import MAP_ITEM, FieldDoc
 
 #: Templates of folder index files (kustomization.yaml lists), not cluster objects.
 _INDEX_TEMPLATES = ("kustomize/",)
@@ -40,7 +39,8 @@ def _render(name: str, data: Any) -> dict[str, str] | None:
     except Exception:  # noqa: BLE001 - a variant the model or a component rejects says nothing
         return None
     return {
-        f"{o.kind}\0{o.folder}/{o.name}": json.dumps([o.template, o.vars], sort_keys=True, default=str)
+        f"{o.kind}\0{o.folder}/{o.name}":
+            json.dumps([o.template, o.vars], sort_keys=True, default=str)
         for o in ctx.objects if not o.template.startswith(_INDEX_TEMPLATES)
     }
 
@@ -63,25 +63,25 @@ def _locations(data: Any, doc: FieldDoc) -> list[tuple[Any, ...]]:
 
 
 def _concrete(data: Any, loc: tuple[Any, ...]) -> Iterator[tuple[Any, ...]]:
-    """Every real location of `loc` in `data` (``0`` stands for any list item, `MAP_ITEM` for
-    any key of a map)."""
+    """Every real location of `loc` in `data`.
+
+    ``0`` in `loc` stands for any list item, `MAP_ITEM` for any key of a map.
+    """
     if not loc:
         yield ()
         return
-    head, rest = loc[0], loc[1:]
+    for key, item in _children(data, loc[0]):
+        for tail in _concrete(item, loc[1:]):
+            yield (key, *tail)
+
+
+def _children(data: Any, head: Any) -> list[tuple[Any, Any]]:
+    """The ``(key, value)`` pairs of `data` that the location part `head` stands for."""
     if isinstance(head, int):
-        if isinstance(data, list):
-            for index, item in enumerate(data):
-                for tail in _concrete(item, rest):
-                    yield (index, *tail)
-    elif head == MAP_ITEM:
-        if isinstance(data, dict):
-            for key, item in data.items():
-                for tail in _concrete(item, rest):
-                    yield (key, *tail)
-    elif isinstance(data, dict) and head in data:
-        for tail in _concrete(data[head], rest):
-            yield (head, *tail)
+        return list(enumerate(data)) if isinstance(data, list) else []
+    if head == MAP_ITEM:
+        return list(data.items()) if isinstance(data, dict) else []
+    return [(head, data[head])] if isinstance(data, dict) and head in data else []
 
 
 def _variants(value: Any, type_text: str) -> Iterator[Any]:
@@ -124,34 +124,8 @@ def affected_kinds(fields: list[FieldDoc], examples: Path) -> dict[str, list[str
     found: dict[str, set[str]] = {f.key: set() for f in fields}
     probed: set[str] = set()
     for path in discover_sites(examples):
-        name = site_name(path)
-        data = yamlio.plain(yamlio.load_roundtrip(path.read_text(encoding="utf-8")))
-        base = _render(name, data)
-        if base is None:
-            continue
-        for doc in fields:
-            for loc in _locations(data, doc):
-                kinds = _probe(name, data, loc, base, doc.type)
-                if kinds is not None:
-                    probed.add(doc.key)
-                    found[doc.key] |= kinds
-            if doc.key not in probed and doc.default not in (None, "null") and _has_parent(data, doc):
-                for candidate in _variants(json.loads(doc.default), doc.type):
-                    rendered = _render(name, _set(data, doc.loc, candidate))
-                    if rendered is not None:
-                        probed.add(doc.key)
-                        found[doc.key] |= _changed(base, rendered)
-                        break
-    for doc in fields:
-        if doc.hint:
-            found[doc.key] = set(doc.hint)
-            probed.add(doc.key)
-    hinted = {f.key for f in fields if f.hint}
-    for doc in reversed(fields):  # a section changes what any of its fields changes
-        if doc.parent is not None and doc.parent not in hinted:
-            found[doc.parent] |= found[doc.key]
-            if doc.key in probed:
-                probed.add(doc.parent)
+        _probe_example(path, fields, found, probed)
+    _spread_to_sections(fields, found, probed)
     result: dict[str, list[str] | None] = {}
     for doc in fields:  # a field no example reaches shows what its section changes
         if doc.variant and doc.loc[-1] == "type" and doc.parent:  # a union tag: its section
@@ -161,6 +135,56 @@ def affected_kinds(fields: list[FieldDoc], examples: Path) -> dict[str, list[str
         else:
             result[doc.key] = result.get(doc.parent) if doc.parent else None
     return result
+
+
+def _probe_example(path: Path, fields: list[FieldDoc], found: dict[str, set[str]],
+                   probed: set[str]) -> None:
+    """Probe every field in one example: those it sets, then those it leaves at their default.
+
+    Adds the changed kinds to `found` and the fields some probe rendered to `probed`.
+    """
+    name = site_name(path)
+    data = yamlio.plain(yamlio.load_roundtrip(path.read_text(encoding="utf-8")))
+    base = _render(name, data)
+    if base is None:
+        return
+    for doc in fields:
+        for loc in _locations(data, doc):
+            kinds = _probe(name, data, loc, base, doc.type)
+            if kinds is not None:
+                probed.add(doc.key)
+                found[doc.key] |= kinds
+        if doc.key not in probed:
+            kinds = _probe_default(name, data, doc, base)
+            if kinds is not None:
+                probed.add(doc.key)
+                found[doc.key] |= kinds
+
+
+def _probe_default(name: str, data: Any, doc: FieldDoc, base: dict[str, str]) -> set[str] | None:
+    """Kinds changed by setting a field the example leaves out; None when nothing renders."""
+    if doc.default in (None, "null") or not _has_parent(data, doc):
+        return None
+    for candidate in _variants(json.loads(doc.default), doc.type):
+        rendered = _render(name, _set(data, doc.loc, candidate))
+        if rendered is not None:
+            return _changed(base, rendered)
+    return None
+
+
+def _spread_to_sections(fields: list[FieldDoc], found: dict[str, set[str]],
+                        probed: set[str]) -> None:
+    """Apply the model's ``affects`` hints; a section changes what any of its fields changes."""
+    for doc in fields:
+        if doc.hint:
+            found[doc.key] = set(doc.hint)
+            probed.add(doc.key)
+    hinted = {f.key for f in fields if f.hint}
+    for doc in reversed(fields):
+        if doc.parent is not None and doc.parent not in hinted:
+            found[doc.parent] |= found[doc.key]
+            if doc.key in probed:
+                probed.add(doc.parent)
 
 
 def _has_parent(data: Any, doc: FieldDoc) -> bool:

@@ -6,6 +6,7 @@ import enum
 import json
 import types
 import typing
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -67,7 +68,7 @@ class FieldDoc:
 
     @property
     def key(self) -> str:
-        """Unique id: the path, plus the union member for fields of one (``storage.type@static``)."""
+        """Unique id: the path, plus the union member of a union field (``storage.type@static``)."""
         return f"{self.path}@{self.variant}" if self.variant else self.path
 
     @property
@@ -86,14 +87,11 @@ def models_in(annotation: Any) -> list[type[BaseModel]]:
 def type_name(annotation: Any) -> str:
     """A short human name of a field's type."""
     origin = typing.get_origin(annotation)
+    if origin is None:
+        return _plain_type_name(annotation)
     args = typing.get_args(annotation)
     if origin is typing.Annotated:
-        base = type_name(args[0])
-        for meta in annotation.__metadata__:
-            name = getattr(getattr(meta, "func", None), "__name__", "")
-            if name in _CHECK_NAMES:
-                return f"string ({_CHECK_NAMES[name]})"
-        return base
+        return _check_name(annotation.__metadata__) or type_name(args[0])
     if origin is Literal:
         return " | ".join(json.dumps(a) for a in args)
     if origin in (typing.Union, types.UnionType):
@@ -102,6 +100,11 @@ def type_name(annotation: Any) -> str:
         return f"list of {type_name(args[0])}" if args else "list"
     if origin is dict:
         return f"map of {type_name(args[0])} to {type_name(args[1])}" if args else "map"
+    return _plain_type_name(annotation)
+
+
+def _plain_type_name(annotation: Any) -> str:
+    """The name of a type that is not generic (a model, an enum, a builtin)."""
     if annotation is type(None):
         return "null"
     if annotation is typing.Any:
@@ -113,6 +116,15 @@ def type_name(annotation: Any) -> str:
     return {str: "string", int: "integer", float: "number", bool: "boolean"}.get(
         annotation, getattr(annotation, "__name__", str(annotation))
     )
+
+
+def _check_name(metadata: Iterable[Any]) -> str | None:
+    """``string (<check>)`` when the metadata holds one of the named string checks."""
+    for meta in metadata:
+        name = getattr(getattr(meta, "func", None), "__name__", "")
+        if name in _CHECK_NAMES:
+            return f"string ({_CHECK_NAMES[name]})"
+    return None
 
 
 def default_text(info: FieldInfo) -> str | None:
@@ -130,7 +142,8 @@ def default_text(info: FieldInfo) -> str | None:
 
 def _hint(info: FieldInfo) -> list[str]:
     extra = info.json_schema_extra
-    return list(extra.get("affects", [])) if isinstance(extra, dict) else []
+    affects = extra.get("affects", []) if isinstance(extra, dict) else []
+    return [str(kind) for kind in affects] if isinstance(affects, list) else []
 
 
 def walk_fields(model: type[BaseModel] = SiteConfig) -> list[FieldDoc]:
@@ -169,13 +182,12 @@ def _walk(
 
 
 def _field_type(info: FieldInfo) -> str:
-    """The type of a field, naming constrained strings (pydantic moves their validators to
-    ``FieldInfo.metadata``)."""
-    for meta in info.metadata:
-        name = getattr(getattr(meta, "func", None), "__name__", "")
-        if name in _CHECK_NAMES:
-            return f"string ({_CHECK_NAMES[name]})"
-    return type_name(info.annotation)
+    """The type of a field, naming constrained strings.
+
+    Why the metadata: pydantic moves the validators of an ``Annotated`` field type to
+    ``FieldInfo.metadata``.
+    """
+    return _check_name(info.metadata) or type_name(info.annotation)
 
 
 def _strip(annotation: Any) -> Any:
@@ -183,7 +195,8 @@ def _strip(annotation: Any) -> Any:
     while True:
         origin = typing.get_origin(annotation)
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        if origin is typing.Annotated or (origin in (typing.Union, types.UnionType) and len(args) == 1):
+        optional = origin in (typing.Union, types.UnionType) and len(args) == 1
+        if origin is typing.Annotated or optional:
             annotation = args[0]
             continue
         return annotation

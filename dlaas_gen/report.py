@@ -37,7 +37,8 @@ def format_problems(problems: Sequence[Problem], fmt: str = "text", *, color: bo
     for p in ordered:
         text = p.format()
         if color:
-            text = text.replace(f": {p.level}:", f": {_COLORS.get(p.level, '')}{p.level}{_RESET}:", 1)
+            shown = f"{_COLORS.get(p.level, '')}{p.level}{_RESET}"
+            text = text.replace(f": {p.level}:", f": {shown}:", 1)
         lines.append(text + "\n")
     return "".join(lines)
 

@@ -5,37 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from dlaas_gen import yamlio
 from dlaas_gen.config.derived import lifetime_seconds, path_begins_at
 from dlaas_gen.context.auth import endpoints
 from dlaas_gen.context.scratch import cleanup_command
-from dlaas_gen.errors import ConfigError
 from dlaas_gen.loader import load_site
 from dlaas_gen.pipeline import build_site
 from tests.conftest import REPO
-
-ESCAPE = (REPO / "sites" / "escape.yaml").read_text()
-
-
-def site_with(tmp_path: Path, old: str, new: str, name: str = "s") -> Path:
-    assert old in ESCAPE, old
-    path = tmp_path / f"{name}.yaml"
-    path.write_text(ESCAPE.replace(old, new, 1))
-    return path
-
-
-def line_of(path: Path, needle: str) -> int:
-    lines = path.read_text().splitlines()
-    exact = [i for i, line in enumerate(lines, 1) if line == needle]
-    return exact[0] if exact else next(i for i, line in enumerate(lines, 1) if needle in line)
-
-
-def errors(path: Path) -> list[tuple[int, int, str]]:
-    with pytest.raises(ConfigError) as info:
-        load_site(path)
-    return [(p.line, p.col, p.message) for p in info.value.problems]
+from tests.support.escape_site import errors, line_of, site_with
 
 
 def test_escape_site_is_clean() -> None:

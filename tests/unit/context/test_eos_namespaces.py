@@ -15,7 +15,7 @@ from dlaas_gen.config.derived import mgm_in_cluster
 from dlaas_gen.loader import load_site
 from dlaas_gen.pipeline import build_site
 from tests.conftest import REPO
-from tests.unit.datalake.test_datalake_rules import errors, line_of, site_with
+from tests.support.escape_site import errors, line_of, site_with
 
 KEYTAB = "  keytab:\n    name: eos-sss-keytab\n    key: eos.keytab\n"
 MGM = "      mgm: eoseulake.cern.ch\n"

@@ -20,7 +20,7 @@ from dlaas_gen.config.derived import pod_path
 from dlaas_gen.loader import load_site
 from dlaas_gen.pipeline import build_site
 from tests.conftest import REPO
-from tests.unit.datalake.test_datalake_rules import errors, line_of, site_with
+from tests.support.escape_site import errors, line_of, site_with
 
 #: The EULAKE-1 replica of the origin report (section "Latency hiding layer integration").
 SEED_PFN = ("root://eoseulake.cern.ch:1094//eos/eulake/tests/rucio_test/eulake_1/"

@@ -37,6 +37,7 @@ class ChartLockError(DlaasGenError):
     """A lock folder is missing or unusable; `problem` says where and what to run."""
 
     def __init__(self, problem: Problem, *, missing: bool = False):
+        """Wrap `problem`; `missing` is True when neither a lock nor a vendored copy exists."""
         self.problem = problem
         self.missing = missing
         super().__init__(problem.format())

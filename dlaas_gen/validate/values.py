@@ -12,16 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-from ruamel.yaml.error import YAMLError
 
-from dlaas_gen import yamlio
 from dlaas_gen.chart_lock import VENDORED_CHARTS, ChartFiles, ChartLockError, load_chart
-from dlaas_gen.helmvalues import coalesce, compute_values
+from dlaas_gen.helmvalues import BAD_YAML, NO_KEY, NO_SOURCE, coalesce, resolve_values
 from dlaas_gen.manifest import ChartValues, Manifest
 from dlaas_gen.problem import WARNING, Problem
 from dlaas_gen.validate.positions import error_path
 
-SECRET_PLACEHOLDER = "<from-secret>"
 __all__ = ["VENDORED_CHARTS", "chart_files", "chart_of", "chart_values", "check_release_values",
            "release_values"]
 
@@ -54,49 +51,39 @@ def chart_of(release: Mapping[str, Any]) -> tuple[str, str]:
 def release_values(release: Manifest, tree: list[Manifest]) -> tuple[dict[str, Any], list[Problem]]:
     """Merge a HelmRelease's values from the objects in `tree` (without chart defaults).
 
-    Secret values are never read: a targetPath from a Secret gets a placeholder string.
+    The merge is `dlaas_gen.helmvalues.resolve_values` (the one ``diff`` shows); this turns
+    its notes into problems: a ConfigMap missing from the tree is a warning (its values are
+    not checked), a missing key of a required entry an error, and so is a source that is not
+    YAML. Secret values are never read.
     """
-    spec = release.doc.get("spec") or {}
     ns = (release.doc.get("metadata") or {}).get("namespace")
-    problems: list[Problem] = []
-    layers: list[tuple[str | None, Any]] = []
     configmaps = {
-        (m.doc["metadata"].get("namespace"), m.doc["metadata"].get("name")): m
+        (str(m.doc["metadata"].get("namespace") or ""), str(m.doc["metadata"].get("name") or "")): m
         for m in tree
         if m.kind == "ConfigMap" and isinstance(m.doc.get("metadata"), Mapping)
     }
-    for index, entry in enumerate(spec.get("valuesFrom") or []):
-        kind, name = entry.get("kind"), entry.get("name")
-        key = entry.get("valuesKey") or "values.yaml"
-        target = entry.get("targetPath")
-        if kind == "Secret":
-            layers.append((target, SECRET_PLACEHOLDER if target else {}))
-            continue
-        source = configmaps.get((ns, name))
-        if source is None:
-            line, col = release.locate(["spec", "valuesFrom", index])
+
+    def lookup(kind: str, namespace: str, name: str) -> Mapping[str, Any] | None:
+        source = configmaps.get((namespace, name)) if kind == "ConfigMap" else None
+        return source.doc if source is not None else None
+
+    values, notes = resolve_values(release.doc, lookup)
+    problems: list[Problem] = []
+    for note in notes:
+        if note.outcome == NO_SOURCE:
+            line, col = release.locate(["spec", "valuesFrom", note.index])
             problems.append(Problem(release.path, line, col, level=WARNING, rule="values-from",
-                                    message=f"ConfigMap {ns}/{name} is not in this tree; its "
+                                    message=f"ConfigMap {ns}/{note.name} is not in this tree; its "
                                     "values are not checked"))
-            continue
-        raw = (source.doc.get("data") or {}).get(key)
-        if raw is None:
-            if not entry.get("optional"):
-                line, col = release.locate(["spec", "valuesFrom", index])
-                problems.append(Problem(release.path, line, col, rule="values-from",
-                                        message=f"ConfigMap {ns}/{name} has no key {key!r}"))
-            continue
-        if target:
-            layers.append((target, str(raw)))
-            continue
-        try:
-            content = yamlio.load_fast(str(raw))
-        except YAMLError as exc:
+        elif note.outcome == NO_KEY and not note.optional:
+            line, col = release.locate(["spec", "valuesFrom", note.index])
+            problems.append(Problem(release.path, line, col, rule="values-from",
+                                    message=f"ConfigMap {ns}/{note.name} has no key {note.key!r}"))
+        elif note.outcome == BAD_YAML:
+            source = configmaps[(note.namespace, note.name)]
             problems.append(Problem(source.path, 0, 0, rule="values-from",
-                                    message=f"{key} is not valid YAML: {str(exc).splitlines()[0]}"))
-            continue
-        layers.append((None, content or {}))
-    return compute_values(layers, yamlio.plain(spec.get("values") or {})), problems
+                                    message=f"{note.key} is not valid YAML: {note.detail}"))
+    return values, problems
 
 
 def chart_values(
@@ -148,7 +135,8 @@ def check_release_values(
             "policy are not checked"))
         return
     validator = _compiled(files)
-    for error in sorted(validator.iter_errors(final), key=lambda e: list(map(str, e.absolute_path))):
+    errors = sorted(validator.iter_errors(final), key=lambda e: list(map(str, e.absolute_path)))
+    for error in errors:
         path = list(error.absolute_path)
         line, col = release.locate(["spec", "values", *error_path(error)],
                                        value=error.validator != "additionalProperties")

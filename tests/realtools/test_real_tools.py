@@ -44,6 +44,7 @@ from traitlets.config import Config, JSONFileConfigLoader
 from dlaas_gen.config import SiteConfig
 from dlaas_gen.context.images import build_images, image_ref
 from dlaas_gen.errors import ConfigError
+from dlaas_gen.helmvalues import secret_placeholder
 from dlaas_gen.loader import select_sites, site_name
 from dlaas_gen.manifest import Manifest
 from dlaas_gen.pipeline import build_site
@@ -160,7 +161,15 @@ def test_merged_values_pass_the_chart_schema(sites, name):
     auth = sites[name].config.auth
     if auth is not None and auth.crypt_key is not None:
         # targetPath hub.config.CryptKeeper.keys[0] is list item 0, as the chart's Secret wants.
-        assert values["hub"]["config"]["CryptKeeper"]["keys"] == ["<from-secret>"]
+        assert values["hub"]["config"]["CryptKeeper"]["keys"] == [
+            secret_at(release, "hub.config.CryptKeeper.keys[0]")]
+
+
+def secret_at(release: Manifest, target: str) -> str:
+    """The placeholder the merged values hold where ``valuesFrom`` reads `target` from a Secret."""
+    [ref] = [r for r in release.doc["spec"]["valuesFrom"] if r.get("targetPath") == target]
+    assert ref["kind"] == "Secret"
+    return secret_placeholder(ref["name"], ref["valuesKey"])
 
 
 # -- 3. the single-user pod built by the real KubeSpawner ----------------------------------------
@@ -455,7 +464,10 @@ def test_hub_config_is_accepted_by_the_real_authenticator_and_spawner(
     assert authenticator.enable_auth_state is True
     assert authenticator.refresh_pre_spawn is True
     assert callable(authenticator.refresh_user_hook) and callable(authenticator.modify_auth_state_hook)
-    assert authenticator.client_id == authenticator.client_secret == "<from-secret>"
+    release = the_release(site.manifests)
+    assert authenticator.client_id == secret_at(release, "hub.config.GenericOAuthenticator.client_id")
+    assert authenticator.client_secret == secret_at(
+        release, "hub.config.GenericOAuthenticator.client_secret")
     if auth.allow.mode == "all":
         assert authenticator.allow_all is True
     elif auth.allow.mode == "users":

@@ -37,7 +37,7 @@ from dlaas_gen.commands.diff.model import (
     ResourceChange,
     Side,
 )
-from dlaas_gen.commands.diff.values import is_helmrelease, resolve_values
+from dlaas_gen.commands.diff.values import is_helmrelease, side_values
 from dlaas_gen.manifest import Manifest, ResourceKey
 
 GENERATED = "<set by the chart>"
@@ -143,7 +143,7 @@ def _release(doc: Mapping[str, Any], lookup: Mapping[ResourceKey, Any]) -> _Rele
     target = (spec or {}).get("targetNamespace")
     name = str((spec or {}).get("releaseName")
                or (f"{target}-{(meta or {}).get('name')}" if target else (meta or {}).get("name")))
-    return _Release(chart, version, name, namespace, resolve_values(doc, lookup).values)
+    return _Release(chart, version, name, namespace, side_values(doc, lookup).values)
 
 
 def chart_diffs(

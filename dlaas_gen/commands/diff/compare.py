@@ -33,7 +33,7 @@ from dlaas_gen.commands.diff.normalize import (
     strip_metadata,
     to_text,
 )
-from dlaas_gen.commands.diff.values import ResolvedValues, is_helmrelease, resolve_values
+from dlaas_gen.commands.diff.values import ResolvedValues, is_helmrelease, side_values
 from dlaas_gen.errors import UsageError
 from dlaas_gen.manifest import ResourceKey
 
@@ -123,7 +123,7 @@ def _prepare(entry: Entry | None, lookup: Mapping[ResourceKey, Any], opts: DiffO
     doc = strip_metadata(entry.doc, opts.ignore_labels, opts.ignore_annotations)
     prepared = _Prepared(obj=doc)
     if is_helmrelease(entry.doc):
-        prepared.values = resolve_values(entry.doc, lookup)
+        prepared.values = side_values(entry.doc, lookup)
         spec = doc.get("spec")
         if isinstance(spec, dict):
             spec.pop("values", None)
@@ -193,7 +193,7 @@ def compare_sides(
                 f"b/{n_path} (merged values)" if n_path else "/dev/null",
                 opts.context,
             )
-            notes = list((n.values or o.values).notes)  # type: ignore[union-attr]
+            notes = [note.describe() for note in (n.values or o.values).notes]  # type: ignore[union-attr]
         if o_entry is None:
             status = ADDED
         elif n_entry is None:

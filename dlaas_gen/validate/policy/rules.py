@@ -160,7 +160,8 @@ def chart_images(tree: list[Manifest], settings: PolicySettings) -> Iterator[Fin
             override = get(profile, "kubespawner_override", "image")
             why = image_problem(str(override)) if isinstance(override, str) else None
             if why:
-                yield m, ("spec", "values"), "IMG001", f"profile #{index + 1}: {why}"
+                yield m, ("spec", "values", "singleuser", "profileList", index,
+                          "kubespawner_override", "image"), "IMG001", f"profile #{index + 1}: {why}"
 
 
 def _under(path: str, roots: tuple[str, ...]) -> bool:

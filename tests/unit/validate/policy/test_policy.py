@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -12,11 +13,15 @@ from dlaas_gen.loader import load_site
 from dlaas_gen.pipeline import build_site
 from dlaas_gen.tree import load_tree
 from dlaas_gen.validate.policy import PolicySettings, check_policy, policy_for_folder
-from dlaas_gen.validate.policy.catalog import RULES
+from dlaas_gen.validate.policy.catalog import BY_ID, RULES
 from tests.conftest import FIXTURES, REPO, write_site
 
 POLICY = FIXTURES / "policy"
 SETTINGS = PolicySettings(host_roots=("/var/eos",), fuse_daemonset=("eos", "eosxd"))
+
+
+#: ``# <- RULE: token`` ends the line where RULE must be reported, at the column of `token`.
+MARK = re.compile(r"[ \t]+# <- (?P<rule>[A-Z]+[0-9]+): (?P<token>\S+)$", re.MULTILINE)
 
 
 def findings(name: str, tmp_path: Path, settings: PolicySettings = SETTINGS) -> list[str]:
@@ -24,13 +29,46 @@ def findings(name: str, tmp_path: Path, settings: PolicySettings = SETTINGS) -> 
     return [p.rule for p in check_policy(load_tree(tmp_path), settings)]
 
 
+def marked(path: Path) -> list[tuple[str, str, int, int]]:
+    """(rule, level, line, column) of each ``# <- RULE: token`` mark in a fixture."""
+    found = []
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        if match := MARK.search(line):
+            col = line.index(match["token"]) + 1
+            found.append((match["rule"], BY_ID[match["rule"]].severity, number, col))
+    return found
+
+
 def test_every_rule_has_a_failing_fixture() -> None:
     assert sorted(p.stem for p in POLICY.glob("*.yaml")) == sorted(r.id for r in RULES)
 
 
 @pytest.mark.parametrize("rule", [r.id for r in RULES])
-def test_fixture_fails_its_rule(rule: str, tmp_path: Path) -> None:
-    assert rule in findings(rule, tmp_path)
+def test_fixture_fails_its_rule_alone_at_the_marked_position(rule: str, tmp_path: Path) -> None:
+    """Each fixture breaks one rule once: that rule fires at its mark, and no other rule fires."""
+    expected = marked(POLICY / f"{rule}.yaml")
+    assert [r for r, *_ in expected] == [rule], "one mark per fixture, naming its rule"
+    shutil.copy(POLICY / f"{rule}.yaml", tmp_path / "tree.yaml")
+    found = [(p.rule, p.level, p.line, p.col) for p in check_policy(load_tree(tmp_path), SETTINGS)]
+    assert found == expected
+    [problem] = check_policy(load_tree(tmp_path), SETTINGS)
+    assert problem.path.endswith("tree.yaml")
+
+
+def test_unpinned_profile_image_is_reported_at_the_override(tmp_path: Path) -> None:
+    text = (POLICY / "IMG001.yaml").read_text()
+    text = MARK.sub("", text).replace(
+        "      image: {name: example.org/nb, tag: latest}\n",
+        "      image: {name: example.org/nb, tag: '1.0'}\n"
+        "      profileList:\n"
+        "        - display_name: A\n"
+        "          kubespawner_override: {image: 'example.org/nb:latest'}\n")
+    (tmp_path / "tree.yaml").write_text(text)
+    lines = text.splitlines()
+    line = next(i for i, t in enumerate(lines, 1) if "kubespawner_override" in t)
+    col = lines[line - 1].index("image") + 1
+    found = [(p.rule, p.line, p.col) for p in check_policy(load_tree(tmp_path), SETTINGS)]
+    assert found == [("IMG001", line, col)]
 
 
 def test_rules_have_id_severity_reason() -> None:

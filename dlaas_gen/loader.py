@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.reader import ReaderError
@@ -288,7 +289,7 @@ def _clean_loc(raw: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(out)
 
 
-def _message(error: dict[str, Any], loc: tuple[Any, ...], raw: Any) -> str:
+def _message(error: ErrorDetails, loc: tuple[Any, ...], raw: Any) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
         parent = _model_at(loc[:-1], raw)
@@ -310,7 +311,7 @@ def _token(text: str, line: int, col: int) -> str:
     return rest.split(" #", 1)[0].strip().rstrip(",}]").strip()
 
 
-def _hint(error: dict[str, Any], loc: tuple[Any, ...], raw: Any, written: str) -> str:
+def _hint(error: ErrorDetails, loc: tuple[Any, ...], raw: Any, written: str) -> str:
     """A hint for mistakes YAML makes easy: numbers where text is meant, ``repo:tag`` names.
 
     Why: ``version: 4.4`` and ``kubernetes_version: 1.30`` are floats to YAML (1.30 even

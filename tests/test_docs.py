@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from dlaas_gen.commands.docs.pages import BLOCKS, generated_blocks, refresh_page
-from dlaas_gen.validate.policy.catalog import RULES
+from dlaas_gen.policy_catalog import RULES
 from dlaas_gen.validate.secrets_scan import SCAN_RULES
 from tests.conftest import REPO
 

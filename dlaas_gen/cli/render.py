@@ -97,7 +97,7 @@ def validate_command(
     from dlaas_gen.tree import load_tree
     from dlaas_gen.validate import validate_tree
     from dlaas_gen.validate.dockerfiles import check_context_folders
-    from dlaas_gen.validate.kubernetes import newer_than_bundled
+    from dlaas_gen.kube_versions import newer_than_bundled
     from dlaas_gen.validate.policy import policy_for_folder, site_for_folder
 
     if kube_version is not None:

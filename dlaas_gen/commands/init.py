@@ -16,7 +16,7 @@ from pathlib import Path
 from dlaas_gen.commands.cric.lock import lock_path
 from dlaas_gen.commands.docs.schema import site_schema_text
 from dlaas_gen.config import SiteConfig
-from dlaas_gen.config.checks_datalake import KEYCLOAK_ISSUER
+from dlaas_gen.config.auth import KEYCLOAK_ISSUER
 from dlaas_gen.config.xcache import site_name_for_host
 from dlaas_gen.defaults import (
     DEFAULT_EXAMPLE,

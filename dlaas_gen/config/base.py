@@ -14,6 +14,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from dlaas_gen.names import ConfigKey, DnsSubdomain
 from dlaas_gen.quantity import has_byte_suffix, is_site_quantity
 
+#: A 5-field cron schedule (Kubernetes CronJob ``spec.schedule``), checked after stripping.
+CRON = re.compile(r"^(\S+\s+){4}\S+$")
 DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$")
 TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 TAG_AT_DIGEST = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}@sha256:[a-f0-9]{64}$")

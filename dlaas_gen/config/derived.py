@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from dlaas_gen.config.datalake import EosConfig
+from dlaas_gen.config.eos import EosConfig
 from dlaas_gen.config.site import SiteConfig
 
 CONTAINER_MOUNT_ROOT = "/eos"
@@ -92,6 +92,12 @@ def eos_host_network(eos: EosConfig) -> bool:
         return eos.host_network
     noipck = eos.keytab is not None and eos.keytab.noipck
     return eos.mode == "daemonset" and not noipck and bool(eos_oauth2_external(eos))
+
+
+def under(child: str, parent: str) -> bool:
+    """True when the POSIX path `child` is `parent` or lies inside it."""
+    child_path, parent_path = PurePosixPath(child), PurePosixPath(parent)
+    return child_path == parent_path or parent_path in child_path.parents
 
 
 def mounted_eos_dir(site: SiteConfig, mount_path: str) -> str | None:

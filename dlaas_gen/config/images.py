@@ -4,7 +4,8 @@ Why: the rendered deployment calls into the user's image (the Rucio JupyterLab e
 its server config, ``datalakectl`` imports the Rucio client, the token renewer runs with
 ``python3``); a stock image carries none of that. A site either builds its images here, from a
 pinned base with pinned packages, or names an external image and declares what it provides, so
-the checks in ``checks_images.py`` can refuse an image that lacks what the site enables.
+the checks in `dlaas_gen.config.checks.images` can refuse an image that lacks what the site
+enables.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from pydantic import Field, field_validator
 
 from dlaas_gen.config.base import StrictModel
 from dlaas_gen.names import DnsLabel, DnsSubdomain
+from dlaas_gen.policy_catalog import BY_ID
 
 MIN_JUSTIFICATION = 40
 
@@ -34,8 +35,6 @@ class PolicyException(StrictModel):
     @field_validator("rule")
     @classmethod
     def _known_rule(cls, value: str) -> str:
-        from dlaas_gen.validate.policy.catalog import BY_ID
-
         if value not in BY_ID:
             raise ValueError(f"unknown policy rule {value!r} (known: {', '.join(sorted(BY_ID))})")
         return value

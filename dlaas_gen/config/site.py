@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, field_validator
 
+from dlaas_gen.config.auth import AuthConfig
 from dlaas_gen.config.base import (
     Duration,
     HttpsUrl,
@@ -21,15 +22,12 @@ from dlaas_gen.config.base import (
     StrictModel,
     Toleration,
 )
-from dlaas_gen.config.datalake import (
-    AuthConfig,
-    EosConfig,
-    RucioConfig,
-    ScratchConfig,
-    UploadConfig,
-)
+from dlaas_gen.config.eos import EosConfig
 from dlaas_gen.config.images import BuildImage, NotebookImage
+from dlaas_gen.config.rucio import RucioConfig
+from dlaas_gen.config.scratch import ScratchConfig
 from dlaas_gen.config.security import SecurityConfig
+from dlaas_gen.config.upload import UploadConfig
 from dlaas_gen.config.xcache import XCacheConfig
 from dlaas_gen.defaults import DEFAULT_KUBE_VERSION
 from dlaas_gen.names import DnsLabel, DnsSubdomain, is_dns1123_subdomain

@@ -3,7 +3,8 @@
 Why: the report's stretch goal puts an XCache between notebooks and the storage, known to Rucio
 as the proxy of a site name; its allowed origins come from the CRIC catalogue through a lock
 file (``sites/<site>.origins.yaml``) so that rendering never touches the network.
-Cross-field rules (origin mode, watermarks, RAM vs memory limit...) are in ``checks_xcache.py``.
+Cross-field rules (origin mode, watermarks, RAM vs memory limit...) are in
+`dlaas_gen.config.checks.xcache`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from dlaas_gen.config.base import AbsPath, Image, Resources, StrictModel, Toleration
+from dlaas_gen.config.base import CRON, AbsPath, Image, Resources, StrictModel, Toleration
 from dlaas_gen.names import ConfigKey, DnsLabel, DnsSubdomain
 
 HOST = r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*"
@@ -23,8 +24,9 @@ ORIGIN_URL = re.compile(
     rf"^(?P<scheme>root|xroot|davs|https|http)://(?P<host>{HOST})(:(?P<port>[0-9]{{1,5}}))?/?$"
 )
 XRD_SIZE = re.compile(r"^([0-9]+)([kKmMgGtT]?)$")
-CRON = re.compile(r"^(\S+\s+){4}\S+$")
 CricScheme = Literal["root", "xroot", "davs", "https", "http"]
+#: Schemes a CRIC allow-list takes when the site names none.
+DEFAULT_CRIC_SCHEMES: tuple[CricScheme, ...] = ("root", "davs")
 #: Default port of a static origin URL without one.
 DEFAULT_PORTS = {"root": 1094, "xroot": 1094, "davs": 443, "https": 443, "http": 80}
 #: Shortest ``acc.authrefresh`` xrootd accepts (XrdAccConfig.cc ``xart``: ``a2tm(..., 60)``,
@@ -113,7 +115,7 @@ class CricOrigins(StrictModel):
         "unset: the job image's CAs.",
     )
     schemes: list[CricScheme] = Field(
-        default_factory=lambda: ["root", "davs"], min_length=1,
+        default_factory=lambda: list(DEFAULT_CRIC_SCHEMES), min_length=1,
         description="Protocol schemes to allow (davs origins are reached as https).",
     )
     exclude_rses: list[str] = Field(default_factory=list, description="RSE names to skip.")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from dlaas_gen.config.datalake import AuthConfig
+from dlaas_gen.config.auth import AuthConfig
 from dlaas_gen.config.site import SiteConfig
 from dlaas_gen.context.hub_values import HubValues
 from dlaas_gen.payloads import TokenSettings, payload_text

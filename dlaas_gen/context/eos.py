@@ -11,7 +11,7 @@ process in a user pod. OAuth2 tokens travel as sss endorsements, and the sss ser
 client's own address against the connection's (xrootd ``XrdSecProtocolsss::Authenticate``),
 which source NAT of pod traffic breaks. EOS's fusex chart (``fusex.hostPID``) and eosxd-csi
 (``hostPID: true``, ``nodeplugin.hostNetwork: true`` with ``ClusterFirstWithHostNet``) do the
-same. See ``config/derived.eos_host_network`` and the rule in ``checks_datalake``.
+same. See ``config/derived.eos_host_network`` and the rule in ``config/checks/eos``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from dlaas_gen.config.datalake import EosConfig
+from dlaas_gen.config.eos import EosConfig
 from dlaas_gen.config.site import SiteConfig
 from dlaas_gen.context.common import common_labels, secret_ref_entry
 from dlaas_gen.context.hub_values import HubValues

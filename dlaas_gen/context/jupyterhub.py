@@ -142,7 +142,7 @@ def profile_entry(
     if profile.env:
         override["environment"] = dict(profile.env)
     # The escape hatch: its keys are checked against KubeSpawner's traits when the site loads
-    # (`dlaas_gen.config.checks_profiles`), and may not repeat a key set above.
+    # (`dlaas_gen.config.checks.profiles`), and may not repeat a key set above.
     for key, value in profile.kubespawner_override.items():
         override[key] = copy.deepcopy(value)
     if extra:

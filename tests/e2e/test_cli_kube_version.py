@@ -7,7 +7,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from dlaas_gen.cli import app
-from dlaas_gen.validate.kubernetes import bundled_versions
+from dlaas_gen.kube_versions import bundled_versions
 
 NEWEST = ".".join(bundled_versions()[-1].split(".")[:2])
 

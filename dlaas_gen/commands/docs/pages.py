@@ -1,7 +1,7 @@
 """Generated blocks inside the hand-written documentation pages (``docs/*.md``).
 
 Why: one source per fact. The rule tables of ``docs/security.md`` come from the code that
-enforces the rules (``validate.policy.catalog.RULES``, ``validate.secrets_scan.SCAN_RULES``) and
+enforces the rules (``policy_catalog.RULES``, ``validate.secrets_scan.SCAN_RULES``) and
 the picture in ``docs/commands.md`` is what ``dlaas-gen graph escape`` draws. A page holds each
 block between a begin and an end marker::
 
@@ -37,7 +37,7 @@ def _table(header: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
 
 def policy_rules_table() -> str:
     """The security policy rules: id, severity, reason, opt-out."""
-    from dlaas_gen.validate.policy.catalog import RULES
+    from dlaas_gen.policy_catalog import RULES
 
     rows = ([f"`{r.id}`", r.severity, r.reason, r.opt_out] for r in RULES)
     return _table(["Rule", "Severity", "Reason", "Opt-out"], rows)

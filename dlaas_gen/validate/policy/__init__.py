@@ -1,6 +1,6 @@
 """Security policy lint of rendered workloads, with justified per-object exceptions.
 
-Each rule has an id, a severity and a one-line reason (`catalog.RULES`); a site opts one object
+Each rule has an id, a severity and a one-line reason (`policy_catalog.RULES`); a site opts one object
 out of one rule in ``security.exceptions`` with a written justification. Privileged containers
 and Bidirectional propagation can only be excepted for the EOS FUSE DaemonSet.
 """
@@ -13,7 +13,7 @@ from typing import Any
 from dlaas_gen.manifest import Manifest
 from dlaas_gen.problem import Problem
 from dlaas_gen.validate.policy import psa as _psa  # noqa: F401 - registers PSA001
-from dlaas_gen.validate.policy.catalog import BY_ID, FUSE_ONLY, RULES
+from dlaas_gen.policy_catalog import BY_ID, FUSE_ONLY, RULES
 from dlaas_gen.validate.policy.pods import get
 from dlaas_gen.validate.policy.rules import CHECKS, PolicySettings
 

@@ -13,7 +13,7 @@ from dlaas_gen.loader import load_site
 from dlaas_gen.pipeline import build_site
 from dlaas_gen.tree import load_tree
 from dlaas_gen.validate.policy import PolicySettings, check_policy, policy_for_folder
-from dlaas_gen.validate.policy.catalog import BY_ID, RULES
+from dlaas_gen.policy_catalog import BY_ID, RULES
 from tests.conftest import FIXTURES, REPO, write_site
 
 POLICY = FIXTURES / "policy"

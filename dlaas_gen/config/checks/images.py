@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-from dlaas_gen.config.checks import Finding, Loc, check
+from dlaas_gen.config.checks.finding import Finding, Loc
 from dlaas_gen.config.images import (
     ALMA9_PYTHONS,
     BASE_REF,
@@ -126,24 +126,23 @@ def _family(image: ResolvedImage, own: BuildImage) -> Iterator[Finding]:
                "Dockerfile does")
 
 
-@check
-def _check_built_images(site: SiteConfig) -> Iterator[Finding]:
+def check_built_images(site: SiteConfig) -> Iterator[Finding]:
+    """Each image under ``images:`` can be built and is complete."""
     for name, image in site.images.items():
         yield from _definition(name, image, dict(site.images))
     resolved = resolve_images(site.images)
-    for name, image in resolved.items():
+    for name, built in resolved.items():
         own = site.images[name]
-        parent = resolved.get(image.parent) if image.parent else None
+        parent = resolved.get(built.parent) if built.parent else None
         if parent is not None:
-            yield from _inherited(image, own, parent)
-        yield from _family(image, own)
-        if not image.registry:
+            yield from _inherited(built, own, parent)
+        yield from _family(built, own)
+        if not built.registry:
             yield (("images", name), "error",
                    f"image {name!r} needs `registry` (where CI pushes it)")
 
 
-@check
-def _check_image_refs(site: SiteConfig) -> Iterator[Finding]:
+def check_image_refs(site: SiteConfig) -> Iterator[Finding]:
     """Rule: every single-user image carries what the site enables (built here, or `provides`)."""
     resolved = resolve_images(site.images)
     wanted = needed(site)

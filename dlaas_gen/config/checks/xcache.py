@@ -1,4 +1,4 @@
-"""Cross-field checks of the ``xcache:`` section (registered with `check`).
+"""Cross-field checks of the ``xcache:`` section.
 
 Why: each rule yields the path of the value to change, so the loader reports ``file:line:col``;
 the Rucio section is read defensively (``getattr``) because it is owned by another module.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dlaas_gen.config.checks import Finding, check
+from dlaas_gen.config.checks.finding import Finding
 from dlaas_gen.config.site import SiteConfig
 from dlaas_gen.config.xcache import (
     SHARED_SITE_NAMES,
@@ -24,8 +24,8 @@ MAX_BLOCK = 512 * 1024**2
 X = "xcache"
 
 
-@check
-def _check_origin_mode(site: SiteConfig) -> Iterator[Finding]:
+def check_origin_mode(site: SiteConfig) -> Iterator[Finding]:
+    """The origin settings match the mode (one fixed origin, or an allow-list)."""
     xc = site.xcache
     if xc is None:
         return
@@ -48,8 +48,8 @@ def _check_origin_mode(site: SiteConfig) -> Iterator[Finding]:
         yield (X, "origin"), "error", f"port of {xc.origin!r} is out of range"
 
 
-@check
-def _check_exports(site: SiteConfig) -> Iterator[Finding]:
+def check_exports(site: SiteConfig) -> Iterator[Finding]:
+    """The exports cover the origin schemes in use."""
     xc = site.xcache
     if xc is None or xc.exports is None:
         return
@@ -63,8 +63,8 @@ def _check_exports(site: SiteConfig) -> Iterator[Finding]:
                    "origin schemes in use (davs origins are reached as https)")
 
 
-@check
-def _check_cache_tuning(site: SiteConfig) -> Iterator[Finding]:
+def check_cache_tuning(site: SiteConfig) -> Iterator[Finding]:
+    """Watermarks, block size, RAM and ports are consistent."""
     xc = site.xcache
     if xc is None:
         return
@@ -90,8 +90,8 @@ def _check_cache_tuning(site: SiteConfig) -> Iterator[Finding]:
                f"xrootd port {xc.port}; Rucio's proxy URL and the probes use one port")
 
 
-@check
-def _check_site_name(site: SiteConfig) -> Iterator[Finding]:
+def check_site_name(site: SiteConfig) -> Iterator[Finding]:
+    """Rucio instances name the XCache's site."""
     xc = site.xcache
     rucio = getattr(site, "rucio", None)
     if xc is None or rucio is None:
@@ -104,8 +104,7 @@ def _check_site_name(site: SiteConfig) -> Iterator[Finding]:
                    "would not send this instance's clients through the cache")
 
 
-@check
-def _check_site_name_unique(site: SiteConfig) -> Iterator[Finding]:
+def check_site_name_unique(site: SiteConfig) -> Iterator[Finding]:
     """``xcache.site_name`` is unique to this deployment.
 
     Why: the Rucio server prepends ``root://<[root-proxy-internal][site]>//`` to the wan
@@ -141,8 +140,7 @@ def _check_site_name_unique(site: SiteConfig) -> Iterator[Finding]:
                "client presents it")
 
 
-@check
-def _check_cluster_only(site: SiteConfig) -> Iterator[Finding]:
+def check_cluster_only(site: SiteConfig) -> Iterator[Finding]:
     """The cache Service stays inside the cluster.
 
     Why: a forwarding XCache reads any allowed origin for anyone who can reach it, without

@@ -1,4 +1,4 @@
-"""Checks of ``profiles[]``: the ``kubespawner_override`` escape hatch and extended resources.
+"""Checks of ``profiles[]``: one default, unique names, override keys, extended resources.
 
 Why: KubeSpawner sets every ``kubespawner_override`` key with ``setattr`` without checking it
 is a trait (``KubeSpawner._apply_overrides``, jupyterhub/kubespawner 7.0.0), so a typo passes
@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 
-from dlaas_gen.config.checks import Finding, check
+from dlaas_gen.config.checks.finding import Finding
 from dlaas_gen.config.kubespawner import NEWEST_KUBESPAWNER, kubespawner_for, trait_names
 from dlaas_gen.config.site import SiteConfig
 
@@ -32,8 +32,36 @@ TRAIT_FIELD = {trait: name for name, traits in FIELD_TRAITS.items() for trait in
 OVERCOMMITTABLE = ("cpu", "memory", "ephemeral-storage", "hugepages-")
 
 
-@check
-def _check_kubespawner_override(site: SiteConfig) -> Iterator[Finding]:
+def check_profiles(site: SiteConfig) -> Iterator[Finding]:
+    """At most one default profile; slugs and display names are unique."""
+    first_default: int | None = None
+    for index, profile in enumerate(site.profiles):
+        if profile.default:
+            if first_default is not None:
+                yield (
+                    ("profiles", index, "default"),
+                    "error",
+                    f"profile {profile.slug!r} is a second default (first: "
+                    f"{site.profiles[first_default].slug!r}); at most one profile may be default",
+                )
+            else:
+                first_default = index
+    for attr in ("slug", "display_name"):
+        seen: dict[str, int] = {}
+        for index, profile in enumerate(site.profiles):
+            value = getattr(profile, attr)
+            if value in seen:
+                yield (
+                    ("profiles", index, attr),
+                    "error",
+                    f"profile {attr} {value!r} is already used by profile #{seen[value] + 1}",
+                )
+            else:
+                seen[value] = index
+
+
+def check_kubespawner_override(site: SiteConfig) -> Iterator[Finding]:
+    """Every ``kubespawner_override`` key is a trait of the chart's KubeSpawner."""
     users = [i for i, p in enumerate(site.profiles) if p.kubespawner_override]
     if not users:
         return
@@ -69,9 +97,11 @@ def _check_kubespawner_override(site: SiteConfig) -> Iterator[Finding]:
                    f"would set it as a plain attribute and ignore it{extra}")
 
 
-@check
-def _check_extended_resources(site: SiteConfig) -> Iterator[Finding]:
-    """Why: the API server rejects a pod whose extended-resource request differs from its limit."""
+def check_extended_resources(site: SiteConfig) -> Iterator[Finding]:
+    """An extended resource's guarantee equals its limit.
+
+    Why: the API server rejects a pod whose extended-resource request differs from its limit.
+    """
     for index, profile in enumerate(site.profiles):
         for name, guarantee in profile.extra_resource_guarantees.items():
             limit = profile.extra_resource_limits.get(name)

@@ -1,7 +1,8 @@
 """The policy rules: id, severity, one-line reason, and whether a site may opt out.
 
-Why: a plain table with no imports of the rest of the package, so the site model can check
-exception ids against it and the README table is generated from the same data.
+Why: a plain table with no imports of the rest of the package, in the base layer, so the site
+model (``security.exceptions``) can check rule ids against it without loading the policy
+checks, and the rule table in the documentation is generated from the same data.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The render pipeline: load → context → render → validate → write (or check).
 
 Why: one function per stage, composed here once, so ``render``, ``render --check``, the tests
-and the benchmark all run exactly the same code.
+and the benchmark all run exactly the same code. ``validate`` of rendered folders
+(`validate_folders`) is assembled here too: read a tree, validate it with its site's settings.
 """
 
 from __future__ import annotations
@@ -19,16 +20,17 @@ from dlaas_gen import origin, yamlio
 from dlaas_gen.chart_lock import charts_dir_for
 from dlaas_gen.commands.charts.site import site_chart
 from dlaas_gen.context import build_context
-from dlaas_gen.defaults import DEFAULT_OUT_DIR, DEFAULT_SITES_DIR
-from dlaas_gen.errors import ConfigError, DlaasGenError, ProblemsError
+from dlaas_gen.defaults import DEFAULT_KUBE_VERSION, DEFAULT_OUT_DIR, DEFAULT_SITES_DIR
+from dlaas_gen.errors import ConfigError, DlaasGenError, ProblemsError, UsageError
 from dlaas_gen.loader import LoadedSite, discover_sites, load_site, select_sites, site_name
 from dlaas_gen.manifest import Manifest
 from dlaas_gen.problem import WARNING, Problem, reprefix
 from dlaas_gen.render import render_site
+from dlaas_gen.tree import load_tree
 from dlaas_gen.validate import validate_tree
-from dlaas_gen.validate.dockerfiles import DOCKERFILE, check_dockerfile
+from dlaas_gen.validate.dockerfiles import DOCKERFILE, check_context_folders, check_dockerfile
 from dlaas_gen.validate.dockerfiles import RULE as DOCKERFILE_RULE
-from dlaas_gen.validate.policy import settings_for
+from dlaas_gen.validate.policy import policy_for_folder, settings_for, site_for_folder
 from dlaas_gen.writer import INDEX_FILE, Plan, check_sites, finalize_plan, write_sites
 
 
@@ -340,3 +342,55 @@ def render_sites(
     report.recovered, report.removed = outcome.recovered, outcome.removed
     return report
 
+
+def rendered_folders(out_dir: Path = DEFAULT_OUT_DIR) -> list[Path]:
+    """The site folders in `out_dir` (what ``validate`` checks when given no folder).
+
+    Raises:
+        UsageError: `out_dir` does not exist.
+    """
+    if not out_dir.is_dir():
+        raise UsageError(f"{out_dir} does not exist; pass the folders to validate")
+    return sorted(p for p in out_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def validate_folders(
+    folders: Sequence[Path],
+    sites_dir: Path = DEFAULT_SITES_DIR,
+    kube_version: str | None = None,
+    progress: Progress | None = None,
+) -> list[Problem]:
+    """Validate rendered folders (or any folders of manifests) offline, with the policy.
+
+    Each folder is checked against its site file ``<sites_dir>/<folder name>.yaml`` when that
+    loads (policy exceptions, ``kubernetes_version``), else with the strictest settings. Every
+    problem is named from the folder as given.
+
+    Args:
+        folders: the folders to check.
+        sites_dir: where the site file of each folder is.
+        kube_version: Kubernetes ``X.Y`` to check against; default: the site's, else
+            `DEFAULT_KUBE_VERSION`.
+        progress: called before each folder with (1-based index, number of folders, folder).
+
+    Raises:
+        UsageError: a path is not a folder.
+    """
+    problems: list[Problem] = []
+    for index, folder in enumerate(folders, 1):
+        if not folder.is_dir():
+            raise UsageError(f"{folder} is not a folder")
+        if progress is not None:
+            progress(index, len(folders), str(folder))
+        problems.extend(reprefix(p, folder) for p in check_context_folders(folder))
+        try:
+            tree = load_tree(folder)
+        except ProblemsError as exc:
+            problems.extend(exc.problems)
+            continue
+        policy = policy_for_folder(folder, sites_dir)
+        site = site_for_folder(folder, sites_dir)
+        version = kube_version or (site.kubernetes_version if site else DEFAULT_KUBE_VERSION)
+        found = validate_tree(tree, version, policy=policy)
+        problems.extend(reprefix(p, folder) for p in found)
+    return problems

@@ -12,21 +12,30 @@ import functools
 import os
 import sys
 import traceback
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from dlaas_gen import __version__
-from dlaas_gen.errors import DlaasGenError, LockedError, ProblemsError, UsageError
+
+if TYPE_CHECKING:
+    from dlaas_gen.problem import Problem
+
+# Why the library is imported inside the command functions (and the errors inside the error
+# handler): `dlaas-gen --help` must start fast, so importing the CLI loads only typer and
+# `dlaas_gen.defaults`; the pipeline (pydantic models, jsonschema, Jinja) is imported only by
+# the command that runs (tests/unit/cli checks the modules `--help` loads).
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
+EXIT_INTERRUPTED = 130
 
 
-class OutputFormat(str, enum.Enum):
+class OutputFormat(enum.StrEnum):
     """Report formats shared by commands that print problems."""
 
     text = "text"
@@ -34,6 +43,13 @@ class OutputFormat(str, enum.Enum):
     json = "json"
     gitlab = "gitlab"
 
+
+#: ``--sites-dir`` of the commands that read site files.
+SitesDirOption = Annotated[Path, typer.Option("--sites-dir", help="Folder of site files.")]
+#: ``--out`` of the commands that write or read rendered site folders.
+OutOption = Annotated[Path, typer.Option("--out", help="Parent of the site folders.")]
+#: ``--format`` of the commands that print problems.
+FormatOption = Annotated[OutputFormat, typer.Option("--format", help="Report format.")]
 
 app = typer.Typer(
     name="dlaas-gen",
@@ -54,9 +70,9 @@ def _version_callback(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(
-        False, "--version", callback=_version_callback, is_eager=True, help="Print the version."
-    ),
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version_callback, is_eager=True, help="Print the version.",
+    )] = False,
 ) -> None:
     """Render Data-Lake-as-a-Service site files into validated Flux v2 manifests."""
 
@@ -72,12 +88,41 @@ def use_color(stream: Any = None) -> bool:
     return "NO_COLOR" not in os.environ and hasattr(stream, "isatty") and stream.isatty()
 
 
-def handle_errors(func: F) -> F:
-    """Run a command body and turn library errors into one line and an exit code.
+def emit_problems(problems: Sequence[Problem], fmt: OutputFormat) -> None:
+    """Print `problems`: machine formats (json, gitlab) on stdout, always; others on stderr."""
+    from dlaas_gen.report import format_problems
+
+    if fmt in (OutputFormat.json, OutputFormat.gitlab):
+        typer.echo(format_problems(problems, fmt.value), nl=False)
+    elif problems:
+        err(format_problems(problems, fmt.value, color=use_color(sys.stderr)).rstrip("\n"))
+
+
+def report_error(exc: BaseException) -> int:
+    """Print a library error as its lines; return its exit code.
 
     Why: bad input must never show a traceback; only a real bug (exit 3) prints one, so it can
-    be reported.
+    be reported. Called inside the ``except`` block, so the traceback is the current one.
     """
+    from dlaas_gen.errors import DlaasGenError, ProblemsError, UsageError
+
+    if isinstance(exc, ProblemsError):
+        for line in dict.fromkeys(p.format() for p in exc.problems):  # each finding once
+            err(line)
+        return EXIT_PROBLEMS
+    if isinstance(exc, KeyboardInterrupt):
+        err("dlaas-gen: interrupted")
+        return EXIT_INTERRUPTED
+    if isinstance(exc, DlaasGenError):  # UsageError, LockedError, any other library error
+        err(f"dlaas-gen: {exc}")
+        return EXIT_USAGE if isinstance(exc, UsageError) else EXIT_PROBLEMS
+    err("dlaas-gen: internal error (a bug; please report it with the lines below)")
+    err(traceback.format_exc().rstrip())
+    return EXIT_INTERNAL
+
+
+def handle_errors(func: F) -> F:
+    """Run a command body; turn its return value or library error into the exit code."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -85,29 +130,11 @@ def handle_errors(func: F) -> F:
             code = func(*args, **kwargs)
         except typer.Exit:
             raise
-        except ProblemsError as exc:
-            for line in dict.fromkeys(p.format() for p in exc.problems):  # each finding once
-                err(line)
-            raise typer.Exit(EXIT_PROBLEMS) from None
-        except LockedError as exc:
-            err(f"dlaas-gen: {exc}")
-            raise typer.Exit(EXIT_PROBLEMS) from None
-        except UsageError as exc:
-            err(f"dlaas-gen: {exc}")
-            raise typer.Exit(EXIT_USAGE) from None
-        except DlaasGenError as exc:
-            err(f"dlaas-gen: {exc}")
-            raise typer.Exit(EXIT_PROBLEMS) from None
-        except KeyboardInterrupt:
-            err("dlaas-gen: interrupted")
-            raise typer.Exit(130) from None
-        except Exception:  # noqa: BLE001 - last resort: a bug, exit 3 with the traceback
-            err("dlaas-gen: internal error (a bug; please report it with the lines below)")
-            err(traceback.format_exc().rstrip())
-            raise typer.Exit(EXIT_INTERNAL) from None
+        except (Exception, KeyboardInterrupt) as exc:
+            raise typer.Exit(report_error(exc)) from None
         raise typer.Exit(code or EXIT_OK)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper  # type: ignore[return-value]  # functools.wraps keeps the signature typer reads
 
 
 def main() -> None:

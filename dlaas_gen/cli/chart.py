@@ -1,29 +1,31 @@
-"""``dlaas-gen chart pull``: lock the sites' z2jh chart versions (see `dlaas_gen.commands.charts`)."""
+"""``dlaas-gen chart pull``: lock the sites' z2jh chart versions (`dlaas_gen.commands.charts`)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Annotated
 
 import typer
 
-from dlaas_gen.cli._common import EXIT_OK, EXIT_PROBLEMS, app, err, handle_errors
+from dlaas_gen.cli._common import EXIT_OK, EXIT_PROBLEMS, SitesDirOption, err, handle_errors
 from dlaas_gen.defaults import DEFAULT_SITES_DIR
 
 chart_app = typer.Typer(help="The z2jh Helm chart: versions locked under charts/.",
                         no_args_is_help=True)
-app.add_typer(chart_app, name="chart")
+
+SitesArgument = Annotated[list[str] | None, typer.Argument(
+    help="Sites whose chart to pull (default: all).")]
+RepoUrlOption = Annotated[str | None, typer.Option(
+    "--repo-url",
+    help="Pull from this Helm repository (a mirror) instead of the sites' chart.repo_url; "
+    "http:// only for a loopback host.")]
 
 
 @chart_app.command("pull")
 @handle_errors
 def chart_pull_command(
-    sites: list[str] = typer.Argument(None, help="Sites whose chart to pull (default: all)."),
-    sites_dir: Path = typer.Option(DEFAULT_SITES_DIR, "--sites-dir", help="Folder of site files."),
-    repo_url: str = typer.Option(
-        None, "--repo-url",
-        help="Pull from this Helm repository (a mirror) instead of the sites' chart.repo_url; "
-        "http:// only for a loopback host.",
-    ),
+    sites: SitesArgument = None,
+    sites_dir: SitesDirOption = DEFAULT_SITES_DIR,
+    repo_url: RepoUrlOption = None,
 ) -> int:
     """Fetch each site's pinned chart, verify its digest, write charts/jupyterhub-<version>/.
 
@@ -31,7 +33,7 @@ def chart_pull_command(
     them offline. Exit status: 0 written or unchanged; 1 a pull failed (its folder is left as
     it was); 2 usage error.
     """
-    from dlaas_gen.chart_lock import CHART, charts_dir_for  # lazy: keeps `--help` fast
+    from dlaas_gen.chart_lock import CHART, charts_dir_for
     from dlaas_gen.commands.charts.pull import ChartPullError, check_repo_url, pull_chart
     from dlaas_gen.commands.cric.fetch import Deadline
     from dlaas_gen.loader import load_site, select_sites

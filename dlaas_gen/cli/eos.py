@@ -2,27 +2,26 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Annotated
 
 import typer
 
-from dlaas_gen.cli._common import EXIT_OK, app, handle_errors
+from dlaas_gen.cli._common import EXIT_OK, SitesDirOption, handle_errors
 from dlaas_gen.defaults import DEFAULT_SITES_DIR
-from dlaas_gen.errors import UsageError
 
 eos_app = typer.Typer(help="EOS helpers.", no_args_is_help=True)
-app.add_typer(eos_app, name="eos")
 
 
 @eos_app.command("csi-values")
 @handle_errors
 def csi_values_command(
-    site: str = typer.Argument(..., help="Site name."),
-    sites_dir: Path = typer.Option(DEFAULT_SITES_DIR, "--sites-dir", help="Folder of site files."),
+    site: Annotated[str, typer.Argument(help="Site name.")],
+    sites_dir: SitesDirOption = DEFAULT_SITES_DIR,
 ) -> int:
     """Print the eosxd-csi chart values (fuse.<name>.conf, auto.eos) for the driver's admin."""
     from dlaas_gen import yamlio
-    from dlaas_gen.context.eos import csi_chart_values  # lazy: keeps `--help` fast
+    from dlaas_gen.context.eos import csi_chart_values
+    from dlaas_gen.errors import UsageError
     from dlaas_gen.loader import load_site, select_sites
 
     loaded = load_site(select_sites(sites_dir, [site])[0])

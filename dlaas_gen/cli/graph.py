@@ -4,31 +4,36 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
-from dlaas_gen.cli._common import EXIT_OK, app, err, handle_errors
+from dlaas_gen.cli._common import EXIT_OK, SitesDirOption, err, handle_errors
 from dlaas_gen.defaults import DEFAULT_OUT_DIR, DEFAULT_SITES_DIR
-from dlaas_gen.errors import ProblemsError
 
 
-class GraphFormat(str, enum.Enum):
+class GraphFormat(enum.StrEnum):
     """Outputs of ``dlaas-gen graph``."""
 
     mermaid = "mermaid"
     dot = "dot"
 
 
-@app.command("graph")
+SiteArgument = Annotated[str, typer.Argument(help="Site to draw.")]
+FormatOption = Annotated[GraphFormat, typer.Option("--format", help="mermaid or dot.")]
+OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file.")]
+
+
 @handle_errors
 def graph_command(
-    site: str = typer.Argument(..., help="Site to draw."),
-    fmt: GraphFormat = typer.Option(GraphFormat.mermaid, "--format", help="mermaid or dot."),
-    sites_dir: Path = typer.Option(DEFAULT_SITES_DIR, "--sites-dir", help="Folder of site files."),
-    output: Path | None = typer.Option(None, "--output", "-o", help="Write to a file."),
+    site: SiteArgument,
+    fmt: FormatOption = GraphFormat.mermaid,
+    sites_dir: SitesDirOption = DEFAULT_SITES_DIR,
+    output: OutputOption = None,
 ) -> int:
     """Draw Kustomizations, sources, HelmReleases, their values and the pods' mounts."""
-    from dlaas_gen.commands.graph import site_graph, to_dot, to_mermaid  # lazy: keeps `--help` fast
+    from dlaas_gen.commands.graph import site_graph, to_dot, to_mermaid
+    from dlaas_gen.errors import ProblemsError
     from dlaas_gen.loader import select_sites
     from dlaas_gen.pipeline import build_site
 

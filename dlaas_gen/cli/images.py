@@ -3,28 +3,36 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from typing import Annotated
 
 import typer
 
-from dlaas_gen.cli._common import EXIT_OK, OutputFormat, app, handle_errors
+from dlaas_gen.cli._common import (
+    EXIT_OK,
+    OutOption,
+    OutputFormat,
+    SitesDirOption,
+    handle_errors,
+)
 from dlaas_gen.defaults import DEFAULT_OUT_DIR, DEFAULT_SITES_DIR
-from dlaas_gen.errors import UsageError
+
+SitesArgument = Annotated[list[str] | None, typer.Argument(help="Sites (default: all).")]
+FormatOption = Annotated[OutputFormat, typer.Option("--format", help="text or json.")]
 
 
-@app.command("images")
 @handle_errors
 def images_command(
-    sites: list[str] = typer.Argument(None, help="Sites (default: all)."),
-    sites_dir: Path = typer.Option(DEFAULT_SITES_DIR, "--sites-dir", help="Folder of site files."),
-    out: Path = typer.Option(DEFAULT_OUT_DIR, "--out", help="Parent of the site folders."),
-    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", help="text or json."),
+    sites: SitesArgument = None,
+    sites_dir: SitesDirOption = DEFAULT_SITES_DIR,
+    out: OutOption = DEFAULT_OUT_DIR,
+    fmt: FormatOption = OutputFormat.text,
 ) -> int:
     """Print each built image as `<context folder> <image:tag>`, parents first (for CI).
 
     With `--format json`: a list of {site, name, context, image, parent, level}.
     """
-    from dlaas_gen.commands.images import plan_images  # lazy: keeps `--help` fast
+    from dlaas_gen.commands.images import plan_images
+    from dlaas_gen.errors import UsageError
 
     if fmt not in (OutputFormat.text, OutputFormat.json):
         raise UsageError("--format must be text or json")

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
-from dlaas_gen.cli._common import EXIT_OK, app, handle_errors
+from dlaas_gen.cli._common import EXIT_OK, handle_errors
 from dlaas_gen.defaults import DEFAULT_REFERENCE_PATH, DEFAULT_SITES_DIR, SCHEMA_FILE_NAME
-from dlaas_gen.errors import UsageError
 
 
-class SchemaFormat(str, enum.Enum):
+class SchemaFormat(enum.StrEnum):
     """Outputs of ``dlaas-gen schema``."""
 
     json = "json"
@@ -24,27 +24,24 @@ DEFAULT_OUT = {
     SchemaFormat.markdown: DEFAULT_REFERENCE_PATH,
 }
 
+FormatOption = Annotated[SchemaFormat, typer.Option(
+    "--format", help="json: the schema for editors; markdown: the reference.")]
+OutOption = Annotated[Path | None, typer.Option(
+    "--out", help="Output file (default sites/site.schema.json or docs/site-reference.md).")]
 
-@app.command("schema")
+
 @handle_errors
-def schema_command(
-    fmt: SchemaFormat = typer.Option(
-        SchemaFormat.json, "--format", help="json: the schema for editors; markdown: the reference."
-    ),
-    out: Path | None = typer.Option(
-        None, "--out", help="Output file (default sites/site.schema.json or docs/site-reference.md)."
-    ),
-) -> int:
+def schema_command(fmt: FormatOption = SchemaFormat.json, out: OutOption = None) -> int:
     """Write the JSON Schema of site files, or the Markdown site reference."""
+    from dlaas_gen.errors import UsageError
+
     target = out or DEFAULT_OUT[fmt]
     if fmt is SchemaFormat.markdown:
-        from dlaas_gen.commands.docs import (
-            site_reference_markdown,  # renders the examples: load late
-        )
+        from dlaas_gen.commands.docs import site_reference_markdown
 
         text = site_reference_markdown()
     else:
-        from dlaas_gen.commands.docs.schema import site_schema_text  # lazy: keeps `--help` fast
+        from dlaas_gen.commands.docs.schema import site_schema_text
 
         text = site_schema_text()
     try:

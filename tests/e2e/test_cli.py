@@ -165,10 +165,3 @@ def test_internal_error_exit_3(runner: CliRunner, repo_copy: Path, monkeypatch) 
     result = runner.invoke(app, ["render"])
     assert result.exit_code == 3 and "internal error" in result.stderr
 
-
-def test_help_imports_no_pipeline_code() -> None:
-    code = ("import sys; import dlaas_gen.cli; "
-            "heavy = [m for m in ('dlaas_gen.pipeline', 'jsonschema', 'pydantic', 'jinja2') if m in sys.modules]; "
-            "print(heavy)")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "[]"

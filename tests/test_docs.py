@@ -14,7 +14,7 @@ import yaml
 
 from dlaas_gen.commands.docs.pages import BLOCKS, generated_blocks, refresh_page
 from dlaas_gen.policy_catalog import RULES
-from dlaas_gen.validate.secrets_scan import SCAN_RULES
+from dlaas_gen.validate.tree_rules.secrets import SCAN_RULES
 from tests.conftest import REPO
 
 DOCS = REPO / "docs"

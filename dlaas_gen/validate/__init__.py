@@ -15,15 +15,11 @@ from dlaas_gen import fluxschema, yamlio
 from dlaas_gen.defaults import DEFAULT_KUBE_VERSION
 from dlaas_gen.manifest import Manifest
 from dlaas_gen.problem import WARNING, Problem
-from dlaas_gen.validate.positions import error_path
 from dlaas_gen.validate.kubernetes import UnknownKind, iter_core_errors, resolve_version
-from dlaas_gen.validate.rules import objects, run_rules
-from dlaas_gen.validate.values import check_release_values
-from dlaas_gen.validate import secrets_scan as _secrets_scan  # noqa: F401 - registers SEC rules
-from dlaas_gen.validate import rules_xcache as _rules_xcache  # noqa: F401 - registers XCache rules
-from dlaas_gen.validate import rules_scratch as _rules_scratch  # noqa: F401 - registers the scratch rule
-from dlaas_gen.validate import rules_notebook as _rules_notebook  # noqa: F401 - registers jupyter-config-path
 from dlaas_gen.validate.policy import PolicySettings, check_policy
+from dlaas_gen.validate.positions import error_path
+from dlaas_gen.validate.tree_rules import objects, run_rules
+from dlaas_gen.validate.values import check_release_values
 
 
 def _schema_problem(m: Manifest, error: Any, rule: str) -> Problem:

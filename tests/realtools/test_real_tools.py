@@ -313,7 +313,7 @@ def check_pod_facts(site: Site, slug: str | None, spawner: KubeSpawner, pod: dic
             items = {i["key"]: i for i in volumes[tool["name"]]["configMap"]["items"]}
             assert items["datalakectl"]["mode"] == 0o555
         if cfg.scratch is not None and cfg.eos is not None:
-            # the renewer creates $SCRATCH once the EOS token file exists (rules_scratch)
+            # the renewer creates $SCRATCH once the EOS token file exists (validate.tree_rules.scratch)
             assert f'--detach --mkdir "${cfg.scratch.env_var}"' in hook[2]
             assert "mkdir -p" not in hook[2]
     assert "PATH" not in env, "never set PATH in extraEnv: it drops the image's own"

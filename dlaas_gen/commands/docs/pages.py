@@ -1,7 +1,7 @@
 """Generated blocks inside the hand-written documentation pages (``docs/*.md``).
 
 Why: one source per fact. The rule tables of ``docs/security.md`` come from the code that
-enforces the rules (``policy_catalog.RULES``, ``validate.secrets_scan.SCAN_RULES``) and
+enforces the rules (``policy_catalog.RULES``, ``validate.tree_rules.secrets.SCAN_RULES``) and
 the picture in ``docs/commands.md`` is what ``dlaas-gen graph escape`` draws. A page holds each
 block between a begin and an end marker::
 
@@ -45,7 +45,7 @@ def policy_rules_table() -> str:
 
 def secret_scan_rules_table() -> str:
     """The secret scan rules of ``validate``: id, severity, what each finds."""
-    from dlaas_gen.validate.secrets_scan import SCAN_RULES
+    from dlaas_gen.validate.tree_rules.secrets import SCAN_RULES
 
     rows = ([f"`{rule_id}`", severity, finds, "none (move the value into a Secret)"]
             for rule_id, severity, finds in SCAN_RULES)

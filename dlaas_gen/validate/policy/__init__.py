@@ -1,8 +1,9 @@
 """Security policy lint of rendered workloads, with justified per-object exceptions.
 
-Each rule has an id, a severity and a one-line reason (`policy_catalog.RULES`); a site opts one object
-out of one rule in ``security.exceptions`` with a written justification. Privileged containers
-and Bidirectional propagation can only be excepted for the EOS FUSE DaemonSet.
+Each rule has an id, a severity and a one-line reason (`dlaas_gen.policy_catalog.RULES`); a
+site opts one object out of one rule in ``security.exceptions`` with a written justification.
+Privileged containers and Bidirectional propagation can only be excepted for the EOS FUSE
+DaemonSet.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from dlaas_gen.manifest import Manifest
+from dlaas_gen.policy_catalog import BY_ID, FUSE_ONLY, RULES
 from dlaas_gen.problem import Problem
 from dlaas_gen.validate.policy import psa as _psa  # noqa: F401 - registers PSA001
-from dlaas_gen.policy_catalog import BY_ID, FUSE_ONLY, RULES
-from dlaas_gen.validate.policy.pods import get
-from dlaas_gen.validate.policy.rules import CHECKS, PolicySettings
+from dlaas_gen.validate.policy.checks import CHECKS
+from dlaas_gen.validate.policy.settings import PolicySettings
+from dlaas_gen.validate.workloads import get
 
 __all__ = ["RULES", "PolicySettings", "check_policy", "policy_for_folder", "settings_for", "site_for_folder"]
 

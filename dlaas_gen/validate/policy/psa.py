@@ -11,7 +11,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from dlaas_gen.manifest import Manifest
-from dlaas_gen.validate.policy.pods import (
+from dlaas_gen.validate.policy.checks import BASELINE_CAPS, Finding, check
+from dlaas_gen.validate.policy.settings import PolicySettings
+from dlaas_gen.validate.workloads import (
     as_list,
     containers,
     get,
@@ -20,7 +22,6 @@ from dlaas_gen.validate.policy.pods import (
     workloads,
     z2jh_releases,
 )
-from dlaas_gen.validate.policy.rules import BASELINE_CAPS, Finding, PolicySettings, check
 
 LEVELS = ("restricted", "baseline", "privileged")
 ENFORCE = "pod-security.kubernetes.io/enforce"
@@ -57,7 +58,8 @@ def pod_level(spec: dict[str, Any]) -> str:
 
 def singleuser_level(values: dict[str, Any]) -> str:
     """The level z2jh pods of a release need: baseline (the chart's pods), privileged with
-    hostPath volumes or a privileged container in user pods."""
+    hostPath volumes or a privileged container in user pods.
+    """
     su = get(values, "singleuser") or {}
     if any("hostPath" in v for v in as_list(get(su, "storage", "extraVolumes")) if isinstance(v, dict)):
         return "privileged"

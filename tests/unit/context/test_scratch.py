@@ -19,7 +19,7 @@ from dlaas_gen.context.site import build_context
 from dlaas_gen.errors import ConfigError
 from dlaas_gen.loader import load_site
 from dlaas_gen.pipeline import build_site
-from dlaas_gen.validate.rules_scratch import hook_problems, simple_commands
+from dlaas_gen.validate.tree_rules.scratch import hook_problems, simple_commands
 from tests.conftest import REPO
 
 ESCAPE = (REPO / "sites" / "escape.yaml").read_text()

@@ -10,7 +10,7 @@ from dlaas_gen.errors import ConfigError
 from dlaas_gen.loader import load_site
 from dlaas_gen.tree import load_tree
 from dlaas_gen.validate import validate_tree
-from dlaas_gen.validate.secrets_scan import SCAN_RULES
+from dlaas_gen.validate.tree_rules.secrets import SCAN_RULES
 from tests.conftest import REPO, write_site
 
 # Built from parts so that this file itself does not look like it holds a key or a token.

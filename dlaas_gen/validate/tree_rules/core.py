@@ -1,4 +1,4 @@
-"""Project rules over a rendered tree, one small function per rule id.
+"""The general tree rules: unique and named objects, pinned images, user-pod mounts.
 
 Why: some invariants span objects (unique identities, profileList in one place) or encode
 policy (pinned images) that no schema expresses.
@@ -6,37 +6,15 @@ policy (pinned images) that no schema expresses.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from dlaas_gen import yamlio
 from dlaas_gen.manifest import CLUSTER_SCOPED_KINDS, Manifest
 from dlaas_gen.names import is_dns1123_subdomain
 from dlaas_gen.problem import Problem
-
-Rule = Callable[[list[Manifest]], Iterator[Problem]]
-RULES: dict[str, Rule] = {}
-
-
-def rule(rule_id: str) -> Callable[[Rule], Rule]:
-    """Register a rule under `rule_id`."""
-
-    def decorator(func: Rule) -> Rule:
-        RULES[rule_id] = func
-        return func
-
-    return decorator
-
-
-def _at(m: Manifest, loc: list[Any], rule_id: str, message: str, level: str = "error") -> Problem:
-    line, col = m.locate(loc)
-    return Problem(m.path, line, col, level=level, rule=rule_id, message=message)
-
-
-def objects(tree: list[Manifest]) -> list[Manifest]:
-    """The cluster objects of a tree (folder indexes excluded)."""
-    return [m for m in tree if not m.is_kustomize_config]
+from dlaas_gen.validate.tree_rules.registry import at, objects, rule
+from dlaas_gen.validate.workloads import image_problem
 
 
 @rule("unique-resource")
@@ -45,7 +23,7 @@ def check_unique(tree: list[Manifest]) -> Iterator[Problem]:
     seen: dict[Any, Manifest] = {}
     for m in objects(tree):
         if m.key in seen:
-            yield _at(m, ["metadata", "name"], "unique-resource",
+            yield at(m, ["metadata", "name"], "unique-resource",
                       f"{m.key} is also defined in {seen[m.key].path}")
         else:
             seen[m.key] = m
@@ -56,7 +34,7 @@ def check_namespace(tree: list[Manifest]) -> Iterator[Problem]:
     """Every namespaced object states its namespace."""
     for m in objects(tree):
         if m.kind not in CLUSTER_SCOPED_KINDS and not (m.doc.get("metadata") or {}).get("namespace"):
-            yield _at(m, ["metadata"], "namespace-set", f"{m.kind} {m.key.name} has no namespace")
+            yield at(m, ["metadata"], "namespace-set", f"{m.kind} {m.key.name} has no namespace")
 
 
 @rule("dns-name")
@@ -65,7 +43,7 @@ def check_names(tree: list[Manifest]) -> Iterator[Problem]:
     for m in objects(tree):
         name = (m.doc.get("metadata") or {}).get("name")
         if not name or not is_dns1123_subdomain(str(name)):
-            yield _at(m, ["metadata", "name"], "dns-name", f"name {name!r} is not a DNS-1123 subdomain")
+            yield at(m, ["metadata", "name"], "dns-name", f"name {name!r} is not a DNS-1123 subdomain")
 
 
 def _containers(doc: Any) -> Iterator[tuple[list[Any], dict[str, Any]]]:
@@ -85,21 +63,6 @@ def _containers(doc: Any) -> Iterator[tuple[list[Any], dict[str, Any]]]:
             yield [*pod_paths, field, index], container
 
 
-IMAGE_PINNED = re.compile(r"^[^@]+(:[A-Za-z0-9_][A-Za-z0-9_.-]*|@sha256:[a-f0-9]{64})$")
-
-
-def image_problem(image: str) -> str | None:
-    """Why an image reference is not pinned, or None when it is."""
-    last = image.rsplit("/", 1)[-1]
-    if "@sha256:" in image:
-        return None
-    if ":" not in last:
-        return f"image {image!r} has no tag"
-    if last.endswith(":latest"):
-        return f"image {image!r} uses 'latest'"
-    return None
-
-
 @rule("image-pinned")
 def check_images(tree: list[Manifest]) -> Iterator[Problem]:
     """Workload images carry a tag (not latest) or a digest; so do the z2jh values images."""
@@ -107,7 +70,7 @@ def check_images(tree: list[Manifest]) -> Iterator[Problem]:
         for path, container in _containers(m.doc):
             why = image_problem(str(container.get("image", "")))
             if why:
-                yield _at(m, [*path, "image"], "image-pinned", why)
+                yield at(m, [*path, "image"], "image-pinned", why)
         if m.kind == "HelmRelease":
             yield from _values_images(m, yamlio.plain((m.doc.get("spec") or {}).get("values") or {}), [])
 
@@ -117,7 +80,7 @@ def _values_images(m: Manifest, node: Any, path: list[Any]) -> Iterator[Problem]
         if "image" in node and isinstance(node["image"], dict) and "name" in node["image"]:
             tag = str(node["image"].get("tag") or "")
             if not tag or tag == "latest":
-                yield _at(m, ["spec", "values", *path, "image"], "image-pinned",
+                yield at(m, ["spec", "values", *path, "image"], "image-pinned",
                           f"image {node['image']['name']!r} is not pinned to a tag")
         for key, value in node.items():
             yield from _values_images(m, value, [*path, key])
@@ -137,15 +100,15 @@ def check_profile_list(tree: list[Manifest]) -> Iterator[Problem]:
             continue
         values = (m.doc.get("spec") or {}).get("values") or {}
         if "profileList" in values:
-            yield _at(m, ["spec", "values", "profileList"], "profile-list-single-source",
+            yield at(m, ["spec", "values", "profileList"], "profile-list-single-source",
                       "profileList at the root of values is ignored by the chart; it belongs "
                       "under singleuser")
-        inline = "profileList" in ((values.get("singleuser") or {}))
+        inline = "profileList" in (values.get("singleuser") or {})
         from_cm = any(e.get("kind") == "ConfigMap" for e in (m.doc["spec"].get("valuesFrom") or []))
         if inline and from_cm:
             cms = _configmaps_with_profiles(tree, m)
             if cms:
-                yield _at(m, ["spec", "values", "singleuser", "profileList"],
+                yield at(m, ["spec", "values", "singleuser", "profileList"],
                           "profile-list-single-source",
                           f"profileList is set inline and in ConfigMap {cms[0]}; Helm keeps only "
                           "the inline list")
@@ -180,16 +143,10 @@ def check_singleuser_mounts(tree: list[Manifest]) -> Iterator[Problem]:
             if not isinstance(mount, dict):
                 continue
             if mount.get("name") not in volumes:
-                yield _at(m, [*base, index, "name"], "singleuser-mounts",
+                yield at(m, [*base, index, "name"], "singleuser-mounts",
                           f"volume mount {mount.get('name')!r} names no singleuser.storage.extraVolumes entry")
             path = str(mount.get("mountPath"))
             if path in seen:
-                yield _at(m, [*base, index, "mountPath"], "singleuser-mounts",
+                yield at(m, [*base, index, "mountPath"], "singleuser-mounts",
                           f"mount path {path} is used twice")
             seen.add(path)
-
-
-def run_rules(tree: list[Manifest]) -> Iterator[Problem]:
-    """Run every registered rule in registration order."""
-    for func in RULES.values():
-        yield from func(tree)

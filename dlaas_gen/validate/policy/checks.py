@@ -7,39 +7,21 @@ point applies exceptions, severities and positions in one place.
 from __future__ import annotations
 
 import posixpath
-from pathlib import Path
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from dlaas_gen.manifest import Manifest
-from dlaas_gen.validate.policy.pods import (
+from dlaas_gen.validate.policy.settings import PolicySettings
+from dlaas_gen.validate.workloads import (
     as_list,
     containers,
     get,
+    image_problem,
     workloads,
     z2jh_releases,
 )
-from dlaas_gen.validate.rules import image_problem
 
 Finding = tuple[Manifest, tuple[Any, ...], str, str]
-
-
-@dataclass(frozen=True)
-class PolicySettings:
-    """What the policy needs to know about the site.
-
-    Attributes:
-        host_roots: folders hostPath volumes may use (and anything below them).
-        fuse_daemonset: ``(namespace, name)`` of the EOS FUSE DaemonSet, if the site has one.
-        exceptions: ``{(rule, kind, namespace, name): justification}``.
-        charts_dir: the repository's chart locks (``charts/``), for the chart defaults.
-    """
-
-    host_roots: tuple[str, ...] = ()
-    fuse_daemonset: tuple[str, str] | None = None
-    exceptions: dict[tuple[str, str, str, str], str] = field(default_factory=dict)
-    charts_dir: Path | None = None
 
 
 Check = Callable[[list[Manifest], PolicySettings], Iterator[Finding]]

@@ -17,9 +17,9 @@ from typing import Any
 
 from dlaas_gen.manifest import Manifest
 from dlaas_gen.problem import Problem
-from dlaas_gen.validate.policy.pods import as_list, get, workloads
-from dlaas_gen.validate.rules import _at, objects, rule
+from dlaas_gen.validate.tree_rules.registry import at, objects, rule
 from dlaas_gen.validate.values import chart_of
+from dlaas_gen.validate.workloads import as_list, get, workloads
 
 FLUX_KUSTOMIZE = "kustomize.toolkit.fluxcd.io/"
 
@@ -135,7 +135,7 @@ def check_folders_created(tree: list[Manifest]) -> Iterator[Problem]:
         if missing:
             where = [*base, "initContainers"] if spec.get("initContainers") else \
                 [*base, "containers", proxy.index, "command"]
-            yield _at(proxy.manifest, where, "xcache-folders-created",
+            yield at(proxy.manifest, where, "xcache-folders-created",
                       f"xrootd stops at start when {', '.join(missing)} do not exist: add an "
                       f"init container running as uid {uid} with `mkdir -p` of each, on the "
                       "same volumes")
@@ -171,7 +171,7 @@ def check_hub_independent_of_cache(tree: list[Manifest]) -> Iterator[Problem]:
         hub_folder = _folder(m.path)
         if hub_folder in cache_folders:
             cache = cache_folders[hub_folder]
-            yield _at(cache, ["metadata", "name"], "xcache-not-hub-dependency",
+            yield at(cache, ["metadata", "name"], "xcache-not-hub-dependency",
                       f"the XCache is applied together with the hub ({m.path}): move it to a "
                       "folder with a Flux Kustomization of its own")
             continue
@@ -179,7 +179,7 @@ def check_hub_independent_of_cache(tree: list[Manifest]) -> Iterator[Problem]:
             for index, dep in enumerate(as_list(get(hub.doc, "spec", "dependsOn"))):
                 chain = _reaches_cache(dep, hub, kustomizations, cache_folders)
                 if chain:
-                    yield _at(hub, ["spec", "dependsOn", index], "xcache-not-hub-dependency",
+                    yield at(hub, ["spec", "dependsOn", index], "xcache-not-hub-dependency",
                               f"the hub's Kustomization {hub.key.name} depends on "
                               f"{' -> '.join(chain)}, which applies the XCache: a failing cache "
                               "would block the hub; remove the dependency")
@@ -230,11 +230,11 @@ def check_cluster_only(tree: list[Manifest]) -> Iterator[Problem]:
                 continue
             kind = get(svc.doc, "spec", "type") or "ClusterIP"
             if kind != "ClusterIP":
-                yield _at(svc, ["spec", "type"], "xcache-cluster-only",
+                yield at(svc, ["spec", "type"], "xcache-cluster-only",
                           f"Service {svc.key.name} of type {kind} exposes the XCache (an "
                           "unauthenticated proxy) outside the cluster: use ClusterIP")
             if get(svc.doc, "spec", "externalIPs"):
-                yield _at(svc, ["spec", "externalIPs"], "xcache-cluster-only",
+                yield at(svc, ["spec", "externalIPs"], "xcache-cluster-only",
                           f"Service {svc.key.name} has externalIPs: the XCache (an "
                           "unauthenticated proxy) must stay inside the cluster")
         policies = [p for p in objects(tree) if p.kind == "NetworkPolicy"
@@ -242,12 +242,12 @@ def check_cluster_only(tree: list[Manifest]) -> Iterator[Problem]:
                     and _selects(get(p.doc, "spec", "podSelector"), labels)
                     and "Ingress" in as_list(get(p.doc, "spec", "policyTypes"))]
         if not policies:
-            yield _at(m, ["metadata", "name"], "xcache-cluster-only",
+            yield at(m, ["metadata", "name"], "xcache-cluster-only",
                       "no NetworkPolicy limits who may connect to the XCache: any pod in the "
                       "cluster could use the unauthenticated proxy")
         for policy in policies:
             for index, entry in enumerate(as_list(get(policy.doc, "spec", "ingress"))):
                 if not as_list(get(entry, "from")):
-                    yield _at(policy, ["spec", "ingress", index], "xcache-cluster-only",
+                    yield at(policy, ["spec", "ingress", index], "xcache-cluster-only",
                               f"NetworkPolicy {policy.key.name} admits connections from "
                               "anywhere (an ingress rule without `from`)")

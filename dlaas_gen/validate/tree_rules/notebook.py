@@ -29,8 +29,8 @@ from typing import Any
 
 from dlaas_gen.manifest import Manifest
 from dlaas_gen.problem import Problem
-from dlaas_gen.validate.policy.pods import as_list, get, release_namespace, z2jh_releases
-from dlaas_gen.validate.rules import _at, rule
+from dlaas_gen.validate.tree_rules.registry import at, rule
+from dlaas_gen.validate.workloads import as_list, get, release_namespace, z2jh_releases
 
 RULE = "jupyter-config-path"
 #: docker-stacks' ``sys.prefix`` (``CONDA_DIR``).
@@ -159,4 +159,4 @@ def check_jupyter_config_path(tree: list[Manifest]) -> Iterator[Problem]:
             message = problem_for(kind, path, env) if kind else None
             if message:
                 mount_path = get(singleuser, "storage", "extraVolumeMounts", index, "mountPath")
-                yield _at(m, _locate(m, mount_path), RULE, message)
+                yield at(m, _locate(m, mount_path), RULE, message)

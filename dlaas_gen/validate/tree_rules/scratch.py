@@ -20,8 +20,8 @@ from typing import Any
 
 from dlaas_gen.manifest import Manifest
 from dlaas_gen.problem import Problem
-from dlaas_gen.validate.policy.pods import as_list, get, z2jh_releases
-from dlaas_gen.validate.rules import _at, rule
+from dlaas_gen.validate.tree_rules.registry import at, rule
+from dlaas_gen.validate.workloads import as_list, get, z2jh_releases
 
 RULE = "poststart-scratch-after-tokens"
 RENEWER = "token_renewer.py"
@@ -54,7 +54,8 @@ def scratch_vars(singleuser: dict[str, Any]) -> list[str]:
 
 def simple_commands(command: list[str]) -> list[list[str]]:
     """The simple commands of an exec hook: ``sh -c SCRIPT`` split at ``; & && || | ( )`` and
-    newlines, quotes removed and variables left unexpanded; any other argv is one command."""
+    newlines, quotes removed and variables left unexpanded; any other argv is one command.
+    """
     if len(command) >= 3 and posixpath.basename(command[0]) in SHELLS and command[1] == "-c":
         lexer = shlex.shlex(command[2], posix=True, punctuation_chars=";&|()\n")
         lexer.whitespace = " \t\r"
@@ -122,4 +123,4 @@ def check_poststart_scratch(tree: list[Manifest]) -> Iterator[Problem]:
                 where = ["spec", "values", "singleuser", "extraEnv", var]
             else:
                 where = ["spec", "values"]
-            yield _at(m, where, RULE, message)
+            yield at(m, where, RULE, message)

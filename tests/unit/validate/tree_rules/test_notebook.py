@@ -18,7 +18,7 @@ from dlaas_gen.context.notebook import KERNEL_CONFIG, SERVER_CONFIG
 from dlaas_gen.pipeline import build_site
 from dlaas_gen.tree import load_tree
 from dlaas_gen.validate import validate_tree
-from dlaas_gen.validate.rules_notebook import problem_for
+from dlaas_gen.validate.tree_rules.notebook import problem_for
 from tests.conftest import REPO
 
 RULE = "jupyter-config-path"

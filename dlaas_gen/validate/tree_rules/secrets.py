@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dlaas_gen import secretlike
 from dlaas_gen.manifest import Manifest
 from dlaas_gen.problem import Problem
-from dlaas_gen.validate.rules import objects, rule
+from dlaas_gen.validate.tree_rules.registry import objects, rule
 
 #: (id, severity, reason) of each scan rule, for the README table.
 SCAN_RULES = (

@@ -1,7 +1,7 @@
-"""Walk the pod specs and containers of rendered workloads, and the merged z2jh values.
+"""Walk the pod specs, containers and images of rendered workloads, and the merged z2jh values.
 
-Why: every policy rule looks at the same places (pod templates of Deployments, DaemonSets,
-CronJobs...; the chart values of the single-user pods), so they are found once here.
+Why: every policy check and tree rule looks at the same places (pod templates of Deployments,
+DaemonSets, CronJobs...; the chart values of the single-user pods), so they are found once here.
 """
 
 from __future__ import annotations
@@ -97,3 +97,15 @@ def unknown_chart_releases(tree: list[Manifest], charts_dir: FsPath | None = Non
 def release_namespace(m: Manifest) -> str:
     """Namespace a HelmRelease installs into."""
     return str(get(m.doc, "spec", "targetNamespace") or get(m.doc, "metadata", "namespace") or "")
+
+
+def image_problem(image: str) -> str | None:
+    """Why an image reference is not pinned, or None when it is."""
+    last = image.rsplit("/", 1)[-1]
+    if "@sha256:" in image:
+        return None
+    if ":" not in last:
+        return f"image {image!r} has no tag"
+    if last.endswith(":latest"):
+        return f"image {image!r} uses 'latest'"
+    return None

@@ -13,8 +13,9 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from dlaas_gen.commands.diff.index import Index
 from dlaas_gen.commands.diff.model import (
     ADDED,
     CHANGED,
@@ -28,9 +29,6 @@ from dlaas_gen.commands.diff.model import (
 )
 from dlaas_gen.commands.diff.normalize import MISSING, get_path, is_secret
 from dlaas_gen.quantity import QuantityError, parse_quantity
-
-if TYPE_CHECKING:
-    from dlaas_gen.commands.diff.compare import Index
 
 WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"})
 #: Keys whose change alters what a pod may do on its node.

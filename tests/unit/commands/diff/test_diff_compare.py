@@ -13,7 +13,7 @@ from dlaas_gen.commands.diff import (
     render_markdown,
     render_text,
 )
-from dlaas_gen.commands.diff.compare import site_of
+from dlaas_gen.commands.diff.index import site_of
 from dlaas_gen.errors import UsageError
 from dlaas_gen.manifest import Manifest
 from tests.support import diff_fixtures as fx

@@ -15,7 +15,9 @@ from its refreshed text (``make docs-generated`` refreshes every page).
 
 from __future__ import annotations
 
+import ast
 import re
+import tomllib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -66,11 +68,50 @@ def escape_graph(sites_dir: Path) -> str:
     return "```mermaid\n" + to_mermaid(site_graph(built.manifests)) + "```\n"
 
 
+def _module_summary(module: str) -> str:
+    """The first line of a dlaas_gen module's docstring, read from its file (not imported)."""
+    package_dir = Path(__file__).resolve().parents[2]  # dlaas_gen/
+    path = package_dir.joinpath(*module.split(".")[1:])
+    source = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+    if not source.is_file():
+        return ""
+    doc = ast.get_docstring(ast.parse(source.read_text(encoding="utf-8"))) or ""
+    return doc.strip().splitlines()[0] if doc.strip() else ""
+
+
+def import_layers(pyproject: Path) -> str:
+    """The package's layers and import contracts, from ``[tool.importlinter]`` of `pyproject`.
+
+    Why: `lint-imports` enforces the contracts written in ``pyproject.toml``; the page shows the
+    same list, so it cannot describe layers that are not checked. Each module is shown with the
+    first line of its docstring.
+    """
+    config = tomllib.loads(pyproject.read_text(encoding="utf-8"))["tool"]["importlinter"]
+    contracts = config["contracts"]
+    layered = next(c for c in contracts if c["type"] == "layers")
+    container = layered["containers"][0]
+    rows = []
+    for number, layer in enumerate(layered["layers"], 1):
+        names = [n.strip().strip("()") for n in re.split(r"[|:]", layer)]
+        kind = ("" if len(names) == 1
+                else ", independent" if "|" in layer else ", may import each other")
+        for index, name in enumerate(names):
+            module = f"{container}.{name}"
+            rows.append([f"{number}{kind}" if index == 0 else str(number), f"`{module}`",
+                         _module_summary(module) or "(not written yet: an optional layer)"])
+    table = _table(["Layer", "Module", "What it holds"], rows)
+    others = "".join(f"- `{c['id']}` ({c['type']}): {c['name']}.\n"
+                     for c in contracts if c is not layered)
+    return (f"Layers, top first (contract `{layered['id']}`): a module imports only from layers "
+            f"below its own.\n\n{table}\nThe other contracts:\n\n{others}")
+
+
 #: Block name → generator (given the folder of the example sites).
 BLOCKS: dict[str, Callable[[Path], str]] = {
     "policy-rules": lambda _sites_dir: policy_rules_table(),
     "secret-scan-rules": lambda _sites_dir: secret_scan_rules_table(),
     "graph-escape": escape_graph,
+    "import-layers": lambda sites_dir: import_layers(sites_dir.parent / "pyproject.toml"),
 }
 
 

@@ -1,7 +1,9 @@
 """Load ``sites/<site>.yaml`` into a `SiteConfig`, every error mapped to ``file:line:col``.
 
 Why: users edit YAML, not Python; an error must point at the line to change, and all errors of
-a file are reported at once (rendercv's pydantic error handling).
+a file are reported at once (rendercv's pydantic error handling). For a render the loader also
+reads the files kept beside the site (the chart lock and the XCache origins file), so that the
+later stages read no file and raise no load error.
 """
 
 from __future__ import annotations
@@ -10,8 +12,8 @@ import difflib
 import re
 import types
 import typing
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +24,15 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.reader import ReaderError
 
 from dlaas_gen import secretlike, yamlio
+from dlaas_gen.chart_lock import CHART, ChartFiles, ChartLockError, charts_dir_for, load_chart
+from dlaas_gen.chart_lock import RULE as CHART_RULE
 from dlaas_gen.config import SiteConfig
 from dlaas_gen.config.checks import run_checks
 from dlaas_gen.defaults import ORIGINS_SUFFIX, SITE_SUFFIX
 from dlaas_gen.errors import ConfigError, UsageError
 from dlaas_gen.names import is_dns1123_label
+from dlaas_gen.origins_file import RULE as ORIGINS_RULE
+from dlaas_gen.origins_file import origins_path, read_origins_file
 from dlaas_gen.problem import ERROR, Problem
 from dlaas_gen.yamlio import safety as yamlsafety
 
@@ -37,12 +43,25 @@ MAX_SITE_BYTES = 1024 * 1024
 
 @dataclass(frozen=True)
 class LoadedSite:
-    """A validated site with its source and non-fatal findings."""
+    """A validated site with its source, its non-fatal findings and the files read beside it.
+
+    Attributes:
+        name: the site's name (its file name without ``.yaml``).
+        path: the site file.
+        config: the validated site.
+        warnings: non-fatal findings, in the order the checks ran.
+        chart: the pinned z2jh chart version's defaults and schema (``load_site(beside=True)``).
+        cric_origins: the XCache origins of the site's origins file by protocol, checked against
+            ``xcache.origins.cric`` (``load_site(beside=True)``); None when the site's XCache
+            takes no origins from CRIC.
+    """
 
     name: str
     path: Path
     config: SiteConfig
     warnings: tuple[Problem, ...] = ()
+    chart: ChartFiles | None = None
+    cric_origins: Mapping[str, list[str]] | None = field(default=None, compare=False)
 
 
 def is_site_file(path: Path) -> bool:
@@ -84,18 +103,23 @@ def site_name(path: Path) -> str:
     return path.name[: -len(SITE_SUFFIX)] if path.name.endswith(SITE_SUFFIX) else path.stem
 
 
-def load_site(path: Path, *, shown: str | None = None) -> LoadedSite:
-    """Read, parse and validate one site file.
+def load_site(path: Path, *, shown: str | None = None, beside: bool = False) -> LoadedSite:
+    """Read, parse and validate one site file (and, for a render, the files beside it).
 
     Args:
         path: the site file.
         shown: how to name the file in messages (default: `path` as given).
+        beside: also read the chart lock of the pinned chart version (``charts/`` beside the
+            sites folder, else the vendored copy) and the XCache origins file, into
+            `LoadedSite.chart` and `LoadedSite.cric_origins`.
 
     Returns:
         The validated site.
 
     Raises:
-        ConfigError: with one problem per error found, each with line and column.
+        ConfigError: with one problem per error found, each with line and column; with
+            `beside`, one problem when the chart version is not locked (at ``chart.version``)
+            or the origins file is missing, broken or out of date (at the file).
         UsageError: the file cannot be read.
     """
     label = shown or str(path)
@@ -106,19 +130,43 @@ def load_site(path: Path, *, shown: str | None = None) -> LoadedSite:
             Problem(label, 1, 1, rule="site-name", message=f"site name {name!r} (the file name) "
                     "is not a DNS-1123 label: use lower-case letters, digits and '-'")
         )
-    text = _read_text(path, label)
-    data = _parse_fast(text)
-    raw: Any = None
+    source = _Source(_read_text(path, label), label)
+    config, warnings = _validate(source, problems)
+    site = LoadedSite(name=name, path=path, config=config, warnings=tuple(warnings))
+    if not beside:
+        return site
+    chart = _read_chart(site, source)
+    return replace(site, chart=chart, cric_origins=read_cric_origins(site))
 
-    def located() -> Any:
-        """The round-trip parse (positions), made only when a position is needed."""
-        nonlocal raw
-        if raw is None:
-            raw = _read_yaml(text, label)
-        return raw
 
+class _Source:
+    """A site file's text, parsed with positions only when a position is needed.
+
+    Why: the round-trip parser (positions, exact messages) is pure Python and was most of the
+    time of a render; a valid file needs no positions.
+    """
+
+    def __init__(self, text: str, label: str) -> None:
+        """Hold `text`, named `label` in messages."""
+        self.text = text
+        self.label = label
+        self._raw: Any = None
+        self._parsed = False
+
+    def located(self) -> Any:
+        """The round-trip parse (raises `ConfigError` at the first YAML problem)."""
+        if not self._parsed:
+            self._raw = _read_yaml(self.text, self.label)
+            self._parsed = True
+        return self._raw
+
+
+def _validate(source: _Source, problems: list[Problem]) -> tuple[SiteConfig, list[Problem]]:
+    """The validated model and its warnings; every error (with `problems`) as a `ConfigError`."""
+    label = source.label
+    data = _parse_fast(source.text)
     if data is _FAILED:
-        data = yamlio.plain(located())  # the careful path raises the precise error
+        data = yamlio.plain(source.located())  # the careful path raises the precise error
     if data is None:
         raise ConfigError([*problems, Problem(label, 1, 1, rule="yaml", message="file is empty")])
     if not isinstance(data, dict):
@@ -126,20 +174,64 @@ def load_site(path: Path, *, shown: str | None = None) -> LoadedSite:
             [*problems, Problem(label, 1, 1, rule="yaml", message="a site file must be a mapping")]
         )
     if next(secretlike.walk(data), None) is not None:
-        problems.extend(_credential_problems(located(), label))
+        problems.extend(_credential_problems(source.located(), label))
     try:
         config = SiteConfig.model_validate(data)
     except ValidationError as exc:
-        problems.extend(_problems_from_validation(exc, located(), label, text))
+        problems.extend(_problems_from_validation(exc, source.located(), label, source.text))
         raise ConfigError(sorted(problems)) from None
     warnings: list[Problem] = []
     for loc, level, message in run_checks(config):
-        line, col = yamlio.position_of(located(), loc)
+        line, col = yamlio.position_of(source.located(), loc)
         problem = Problem(label, line, col, level=level, rule="site-rule", message=message)
         (problems if level == ERROR else warnings).append(problem)
     if problems:
         raise ConfigError(sorted(problems))
-    return LoadedSite(name=name, path=path, config=config, warnings=tuple(warnings))
+    return config, warnings
+
+
+def _read_chart(site: LoadedSite, source: _Source) -> ChartFiles:
+    """The defaults and schema of the site's pinned z2jh chart version.
+
+    Raises:
+        ConfigError: one problem, at ``chart.version`` in the site file when the version is not
+            locked (naming ``dlaas-gen chart pull <site>``), at the lock file when it is broken.
+    """
+    try:
+        return load_chart(CHART, site.config.chart.version, charts_dir_for(site.path.parent),
+                          site=site.name)
+    except ChartLockError as exc:
+        if not exc.missing:
+            raise ConfigError([exc.problem]) from None
+        try:
+            line, col = yamlio.position_of(source.located(), ("chart", "version"), value=True)
+        except ConfigError:  # the file was validated a moment ago; a position is a bonus
+            line, col = 1, 1
+        raise ConfigError([Problem(source.label, line, col, rule=CHART_RULE,
+                                   message=exc.problem.message)]) from None
+
+
+def read_cric_origins(site: LoadedSite) -> dict[str, list[str]] | None:
+    """The origins of the site's XCache origins file, checked against its settings.
+
+    Returns:
+        The origins by protocol; None when the site has no forwarding XCache with CRIC origins.
+
+    Raises:
+        ConfigError: the origins file is missing, malformed, or was made with other settings.
+    """
+    xc = site.config.xcache
+    if xc is None or xc.mode != "forwarding" or xc.origins is None or xc.origins.cric is None:
+        return None
+    cric = xc.origins.cric
+    path = origins_path(site.path)
+    origins = read_origins_file(path)
+    if (sorted(set(origins.schemes)) != sorted(set(cric.schemes))
+            or sorted(set(origins.exclude_rses)) != sorted(set(cric.exclude_rses))):
+        raise ConfigError([Problem(str(path), 1, 1, rule=ORIGINS_RULE, message=(
+            "out of date with xcache.origins.cric (schemes or exclude_rses changed): run "
+            f"`dlaas-gen cric sync {site.name}`"))])
+    return origins.origins
 
 
 _FAILED = object()
@@ -170,7 +262,8 @@ def _read_text(path: Path, label: str) -> str:
         raise UsageError(f"cannot read {label}: {exc.strerror or exc}") from None
     if len(data) > MAX_SITE_BYTES:
         raise ConfigError(
-            [Problem(label, 1, 1, rule="yaml", message=f"file is larger than {MAX_SITE_BYTES} bytes")]
+            [Problem(label, 1, 1, rule="yaml",
+                     message=f"file is larger than {MAX_SITE_BYTES} bytes")]
         )
     try:
         text = data.decode("utf-8")
@@ -222,7 +315,8 @@ def _read_yaml(text: str, label: str) -> Any:
         offset = long_number.start() if long_number else 0
         line = text[:offset].count("\n") + 1
         col = offset - (text.rfind("\n", 0, offset) + 1) + 1
-        raise ConfigError([Problem(label, line, col, rule="yaml", message=f"invalid YAML: {reason}")]) from None
+        raise ConfigError([Problem(label, line, col, rule="yaml",
+                                   message=f"invalid YAML: {reason}")]) from None
     docs = [d for d in docs if d is not None] or [None]
     if len(docs) > 1:
         raise ConfigError(
@@ -247,7 +341,8 @@ def _credential_problems(raw: Any, label: str) -> list[Problem]:
     return found
 
 
-def _problems_from_validation(exc: ValidationError, raw: Any, label: str, text: str = "") -> list[Problem]:
+def _problems_from_validation(exc: ValidationError, raw: Any, label: str,
+                              text: str = "") -> list[Problem]:
     problems = []
     for error in exc.errors(include_url=False):
         loc = _clean_loc(raw, tuple(error["loc"]))
@@ -255,7 +350,8 @@ def _problems_from_validation(exc: ValidationError, raw: Any, label: str, text: 
         line, col = yamlio.position_of(raw, loc, value=at_value)
         dotted = ".".join(_show(p) for p in loc) or "(top level)"
         message = _message(error, loc, raw) + _hint(error, loc, raw, _token(text, line, col))
-        problems.append(Problem(label, line, col, rule="site-schema", message=f"{dotted}: {message}"))
+        problems.append(Problem(label, line, col, rule="site-schema",
+                                message=f"{dotted}: {message}"))
     return problems
 
 
@@ -382,8 +478,9 @@ def _unwrap(annotation: Any) -> Any:
     """`annotation` without Optional and Annotated wrappers."""
     while True:
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        if typing.get_origin(annotation) is typing.Annotated or (
-                typing.get_origin(annotation) in (typing.Union, types.UnionType) and len(args) == 1):
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated or (
+                origin in (typing.Union, types.UnionType) and len(args) == 1):
             annotation = args[0]
             continue
         return annotation

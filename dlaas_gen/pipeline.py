@@ -18,7 +18,6 @@ from typing import Any
 
 from dlaas_gen import origin, yamlio
 from dlaas_gen.chart_lock import charts_dir_for
-from dlaas_gen.commands.charts.site import site_chart
 from dlaas_gen.context import build_context
 from dlaas_gen.defaults import DEFAULT_KUBE_VERSION, DEFAULT_OUT_DIR, DEFAULT_SITES_DIR
 from dlaas_gen.errors import ConfigError, DlaasGenError, ProblemsError, UsageError
@@ -112,9 +111,10 @@ def build_site(path: Path, out_dir: Path = DEFAULT_OUT_DIR, *, follow_out: bool 
     Raises:
         ConfigError: the site file is invalid, or its chart version is not locked.
     """
-    site = load_site(path)
+    site = load_site(path, beside=True)  # with its chart lock and XCache origins file
     charts_dir = charts_dir_for(path.parent)
-    chart = site_chart(site, charts_dir)  # the pinned chart version must be locked (or vendored)
+    chart = site.chart
+    assert chart is not None  # read by load_site(beside=True)
     config = site.config
     if follow_out:
         prefix = flux_path_prefix(site, out_dir)

@@ -13,7 +13,6 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dlaas_gen.commands.cric.lock import lock_path
 from dlaas_gen.commands.docs.schema import site_schema_text
 from dlaas_gen.config import SiteConfig
 from dlaas_gen.config.auth import KEYCLOAK_ISSUER
@@ -31,6 +30,7 @@ from dlaas_gen.defaults import (
 from dlaas_gen.errors import DlaasGenError, ProblemsError, UsageError
 from dlaas_gen.loader import discover_sites, site_name
 from dlaas_gen.names import is_dns1123_label
+from dlaas_gen.origins_file import origins_path
 from dlaas_gen.pipeline import build_site
 from dlaas_gen.problem import Problem, reprefix
 from dlaas_gen.resources import examples_dir
@@ -141,7 +141,7 @@ def _write_checked(name: str, sites_dir: Path, text: str, origins: str | None, w
         trial = Path(scratch) / target.name
         trial.write_text(text, encoding="utf-8")
         if origins is not None:
-            lock_path(trial).write_text(origins, encoding="utf-8")
+            origins_path(trial).write_text(origins, encoding="utf-8")
         try:
             built = build_site(trial)
         except ProblemsError as exc:  # name the file the user asked for, not the scratch copy
@@ -152,8 +152,8 @@ def _write_checked(name: str, sites_dir: Path, text: str, origins: str | None, w
         raise DlaasGenError(f"{what} does not validate: {errors[0].format()}")
     sites_dir.mkdir(parents=True, exist_ok=True)
     _create_exclusive(target, text)
-    if origins is not None and not lock_path(target).exists():
-        lock_path(target).write_text(origins, encoding="utf-8")
+    if origins is not None and not origins_path(target).exists():
+        origins_path(target).write_text(origins, encoding="utf-8")
     result = InitResult(site_file=target, example=example, objects=len(built.manifests))
     result.warnings = [p for p in problems if not p.is_error]
     schema = sites_dir / SCHEMA_FILE_NAME
@@ -166,7 +166,7 @@ def _write_checked(name: str, sites_dir: Path, text: str, origins: str | None, w
 
 def _example_lock(example: str, name: str) -> str | None:
     """The example's XCache origins lock file, renamed for `name` (None when it has none)."""
-    path = lock_path(examples_dir() / f"{example}{SITE_SUFFIX}")
+    path = origins_path(examples_dir() / f"{example}{SITE_SUFFIX}")
     if not path.is_file():
         return None
     return path.read_text(encoding="utf-8").replace(f"cric sync {example}`", f"cric sync {name}`")

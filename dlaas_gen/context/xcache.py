@@ -19,7 +19,7 @@ from dlaas_gen.config.xcache import XCacheConfig, effective_exports, protocols_i
 from dlaas_gen.context.common import common_labels
 from dlaas_gen.context.hub_values import HubValues
 from dlaas_gen.context.model import ObjectSpec, SiteContext
-from dlaas_gen.commands.cric.lock import OriginsLock, lock_path, read_lock
+from dlaas_gen.origins_file import OriginsFile, origins_path, read_origins_file
 from dlaas_gen.errors import ConfigError
 from dlaas_gen.payloads import authdb_text, merge_origins, payload_text
 from dlaas_gen.problem import Problem
@@ -160,14 +160,14 @@ def allowed_origins(site_name: str, xc: XCacheConfig, sites_dir: Path | None) ->
         return {}
     parts = [origins.static_by_protocol()]
     if origins.cric is not None and sites_dir is not None:
-        path = lock_path(sites_dir / f"{site_name}.yaml")
-        lock = read_lock(path)
+        path = origins_path(sites_dir / f"{site_name}.yaml")
+        lock = read_origins_file(path)
         _check_lock(path, lock, xc)
         parts.append(lock.origins)
     return merge_origins(*parts)
 
 
-def _check_lock(path: Path, lock: OriginsLock, xc: XCacheConfig) -> None:
+def _check_lock(path: Path, lock: OriginsFile, xc: XCacheConfig) -> None:
     cric = xc.origins.cric
     if sorted(set(lock.schemes)) != sorted(set(cric.schemes)) or sorted(
         set(lock.exclude_rses)) != sorted(set(cric.exclude_rses)):

@@ -9,9 +9,10 @@ from pathlib import Path
 import requests
 
 from dlaas_gen.commands.cric.fetch import CricError, Deadline, fetch_catalogue
-from dlaas_gen.commands.cric.lock import OriginsLock, lock_path, lock_text, write_atomic
+from dlaas_gen.commands.cric.write import write_atomic
 from dlaas_gen.errors import UsageError
 from dlaas_gen.loader import LoadedSite
+from dlaas_gen.origins_file import OriginsFile, origins_path, origins_text
 from dlaas_gen.payloads import RefreshError, parse_catalogue
 
 
@@ -70,9 +71,9 @@ def sync_site(
     if not origins:
         raise CricError(f"CRIC {url}: no origin for schemes {', '.join(cric.schemes)} "
                         f"(site {site.name}); lock file left as it is")
-    lock = OriginsLock(tuple(cric.schemes), tuple(cric.exclude_rses), origins)
-    text = lock_text(site.name, lock)
-    path = lock_path(site.path)
+    lock = OriginsFile(tuple(cric.schemes), tuple(cric.exclude_rses), origins)
+    text = origins_text(site.name, lock)
+    path = origins_path(site.path)
     try:
         old = path.read_bytes()
     except FileNotFoundError:

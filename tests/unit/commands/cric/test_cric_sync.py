@@ -14,10 +14,11 @@ import pytest
 import requests
 from werkzeug import Response
 
-from dlaas_gen.commands.cric import CricError, Deadline, fetch_catalogue, read_lock, sync_site
+from dlaas_gen.commands.cric import CricError, Deadline, fetch_catalogue, sync_site
 from dlaas_gen.commands.cric import fetch as fetch_mod
 from dlaas_gen.errors import UsageError
 from dlaas_gen.loader import load_site
+from dlaas_gen.origins_file import read_origins_file
 from tests.conftest import write_site
 from tests.support.xcache_sites import BASE, CRIC_DIR, FIXED, site_with_lock
 
@@ -48,7 +49,7 @@ def test_both_shapes_give_the_same_origins(tmp_path, httpserver, no_sleep, shape
     httpserver.expect_request(PATH).respond_with_json(catalogue(shape))
     result = sync(site, httpserver, no_sleep)
     assert result.written and result.changed and result.count == 7
-    assert read_lock(result.path).origins == EXPECTED
+    assert read_origins_file(result.path).origins == EXPECTED
     assert any("INFN-NA-DPM" in w and "dropped" in w for w in result.warnings)
 
 
@@ -89,7 +90,7 @@ def test_exclusions_and_schemes_are_applied(tmp_path, httpserver, no_sleep) -> N
     site = load_site(write_site(tmp_path, "s", text))
     httpserver.expect_request(PATH).respond_with_json(catalogue())
     result = sync(site, httpserver, no_sleep)
-    assert read_lock(result.path).origins == {"https": ["dcache-escape-webdav.desy.de:2880"]}
+    assert read_origins_file(result.path).origins == {"https": ["dcache-escape-webdav.desy.de:2880"]}
 
 
 def test_retries_5xx_then_succeeds_with_backoff(tmp_path, httpserver, no_sleep) -> None:

@@ -1,25 +1,24 @@
-"""The origins lock file ``sites/<site>.origins.yaml``: written by ``cric sync``, read by render.
+"""The XCache origins file ``sites/<site>.origins.yaml``: its format, read and written here.
 
 Why: a file in git makes each catalogue change a reviewed diff and keeps ``render`` offline and
 deterministic; the same catalogue always gives the same bytes (sorted keys and lists, no
-timestamps).
+timestamps). ``dlaas-gen cric sync`` writes it (`dlaas_gen.commands.cric`); the loader reads it
+into the loaded site (`dlaas_gen.loader`), so no later stage touches the file.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ruamel.yaml.error import YAMLError
 
 from dlaas_gen import yamlio
+from dlaas_gen.defaults import ORIGINS_SUFFIX, SITE_SUFFIX
 from dlaas_gen.errors import ConfigError
 from dlaas_gen.payloads import PSS_PROTOCOL, sort_endpoints
 from dlaas_gen.problem import Problem
 
-LOCK_SUFFIX = ".origins.yaml"
 HEADER = (
     "# XCache origins from CRIC, written by `dlaas-gen cric sync`; `dlaas-gen render` reads it.\n"
     "# Do not edit by hand: run `dlaas-gen cric sync {site}` and commit the result.\n"
@@ -28,7 +27,7 @@ RULE = "xcache-origins"
 
 
 @dataclass(frozen=True)
-class OriginsLock:
+class OriginsFile:
     """The CRIC-derived origins of one site and the settings they were derived with."""
 
     schemes: tuple[str, ...]
@@ -41,23 +40,23 @@ class OriginsLock:
         return sum(len(v) for v in self.origins.values())
 
 
-def lock_path(site_file: Path) -> Path:
+def origins_path(site_file: Path) -> Path:
     """``sites/<site>.origins.yaml`` next to ``sites/<site>.yaml``."""
-    return site_file.with_name(site_file.name.removesuffix(".yaml") + LOCK_SUFFIX)
+    return site_file.with_name(site_file.name.removesuffix(SITE_SUFFIX) + ORIGINS_SUFFIX)
 
 
-def lock_text(site: str, lock: OriginsLock) -> str:
-    """Serialise a lock file deterministically."""
+def origins_text(site: str, origins: OriginsFile) -> str:
+    """The file's text, deterministic: sorted keys and lists, a header naming the command."""
     doc = {
-        "schemes": sorted(set(lock.schemes)),
-        "exclude_rses": sorted(set(lock.exclude_rses)),
-        "origins": {k: sort_endpoints(v) for k, v in sorted(lock.origins.items()) if v},
+        "schemes": sorted(set(origins.schemes)),
+        "exclude_rses": sorted(set(origins.exclude_rses)),
+        "origins": {k: sort_endpoints(v) for k, v in sorted(origins.origins.items()) if v},
     }
     return HEADER.format(site=site) + yamlio.dump_doc(doc)
 
 
-def read_lock(path: Path, shown: str | None = None) -> OriginsLock:
-    """Read and check a lock file.
+def read_origins_file(path: Path, shown: str | None = None) -> OriginsFile:
+    """Read and check an origins file.
 
     Raises:
         ConfigError: missing, unreadable or malformed (one problem, at the file).
@@ -88,22 +87,8 @@ def read_lock(path: Path, shown: str | None = None) -> OriginsLock:
         origins[protocol] = sort_endpoints(endpoints)
     if not any(origins.values()):
         raise fail("lists no origin: run `dlaas-gen cric sync` (it never writes an empty list)")
-    return OriginsLock(
+    return OriginsFile(
         schemes=tuple(doc.get("schemes") or ()),
         exclude_rses=tuple(doc.get("exclude_rses") or ()),
         origins=origins,
     )
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Replace `path` with `text` atomically (a crash leaves the old or the new file)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -18,8 +18,10 @@ from typing import Any
 
 from dlaas_gen import origin, yamlio
 from dlaas_gen.chart_lock import charts_dir_for
+from dlaas_gen.config import SiteConfig
 from dlaas_gen.context import build_context
-from dlaas_gen.defaults import DEFAULT_KUBE_VERSION, DEFAULT_OUT_DIR, DEFAULT_SITES_DIR
+from dlaas_gen.context.eos import DAEMONSET as EOS_DAEMONSET
+from dlaas_gen.defaults import DEFAULT_KUBE_VERSION, DEFAULT_OUT_DIR, DEFAULT_SITES_DIR, SITE_SUFFIX
 from dlaas_gen.errors import ConfigError, DlaasGenError, ProblemsError, UsageError
 from dlaas_gen.loader import LoadedSite, discover_sites, load_site, select_sites, site_name
 from dlaas_gen.manifest import Manifest
@@ -29,7 +31,7 @@ from dlaas_gen.tree import load_tree
 from dlaas_gen.validate import validate_tree
 from dlaas_gen.validate.dockerfiles import DOCKERFILE, check_context_folders, check_dockerfile
 from dlaas_gen.validate.dockerfiles import RULE as DOCKERFILE_RULE
-from dlaas_gen.validate.policy import policy_for_folder, settings_for, site_for_folder
+from dlaas_gen.validate.policy import PolicySettings
 from dlaas_gen.writer import INDEX_FILE, Plan, check_sites, finalize_plan, write_sites
 
 
@@ -128,7 +130,7 @@ def build_site(path: Path, out_dir: Path = DEFAULT_OUT_DIR, *, follow_out: bool 
     for m in manifests:
         m.shown = str(prefix / m.path)
     raw = validate_tree(manifests, site.config.kubernetes_version,
-                        policy=settings_for(site.config, charts_dir))
+                        policy=policy_settings(site.config, charts_dir))
     problems.extend(_at_site_lines(site, manifests, raw, prefix))
     problems.extend(image_context_problems(site, ctx.images, prefix))
     plan = finalize_plan({**{m.path: m.text for m in manifests}, **ctx.context_files()})
@@ -388,9 +390,63 @@ def validate_folders(
         except ProblemsError as exc:
             problems.extend(exc.problems)
             continue
-        policy = policy_for_folder(folder, sites_dir)
-        site = site_for_folder(folder, sites_dir)
+        site, site_problems = folder_site(folder, sites_dir)
+        problems.extend(site_problems)
+        charts_dir = charts_dir_for(sites_dir)
+        if site is None:  # no site file (a tree written by hand): the strictest settings
+            policy = PolicySettings(charts_dir=charts_dir)
+        else:
+            policy = policy_settings(site, charts_dir)
         version = kube_version or (site.kubernetes_version if site else DEFAULT_KUBE_VERSION)
         found = validate_tree(tree, version, policy=policy)
         problems.extend(reprefix(p, folder) for p in found)
     return problems
+
+
+def policy_settings(config: SiteConfig, charts_dir: Path | None = None) -> PolicySettings:
+    """The policy settings of a site: hostPath roots, the FUSE DaemonSet, the exceptions.
+
+    Why here: the policy checks rendered objects and reads no site file; the pipeline, which
+    loaded the site, tells it what the site allows. `charts_dir` is the repository's chart lock
+    folder (the chart defaults of the pinned version).
+    """
+    roots: list[str] = []
+    fuse = None
+    if config.eos is not None and config.eos.mode == "daemonset":  # csi mode: no hostPath at all
+        roots += [config.eos.host_mount_root, config.eos.cache_dir, "/dev/fuse"]
+        fuse = (config.eos.namespace, EOS_DAEMONSET)
+    if config.xcache is not None:
+        roots += [*config.xcache.disks.data, config.xcache.disks.meta]
+    exceptions = {(e.rule, e.kind, e.namespace or "", e.name): e.justification
+                  for e in config.security.exceptions}
+    return PolicySettings(host_roots=tuple(roots), fuse_daemonset=fuse, exceptions=exceptions,
+                          charts_dir=charts_dir)
+
+
+def folder_site(folder: Path, sites_dir: Path) -> tuple[SiteConfig | None, list[Problem]]:
+    """The site of a rendered folder (``<sites_dir>/<folder name>.yaml``) and what went wrong.
+
+    Why: ``validate`` checks a rendered tree against what its site says (policy exceptions,
+    ``kubernetes_version``). A folder without a site file (a tree written by hand) has no site
+    and gets the strictest settings. A site file that does not load gets them too, but not
+    silently: a warning at the file says the folder was validated without it.
+
+    Returns:
+        The site's config (None without a usable site file), and that warning if any.
+    """
+    path = sites_dir / f"{folder.resolve().name}{SITE_SUFFIX}"
+    if not path.is_file():
+        return None, []
+    try:
+        return load_site(path).config, []
+    except ProblemsError as exc:
+        first = exc.problems[0] if exc.problems else None
+        same_file = first is not None and Path(first.path) == path
+        line, col = (first.line, first.col) if first is not None and same_file else (0, 0)
+        why = first.message if first is not None else str(exc)
+    except DlaasGenError as exc:
+        line, col, why = 0, 0, str(exc)
+    return None, [Problem(str(path), line, col, level=WARNING, rule="site-file", message=(
+        f"the site file does not load ({why}); {folder} is validated without it: no policy "
+        "exceptions, hostPath roots or kubernetes_version (run `dlaas-gen render` for its "
+        "problems)"))]

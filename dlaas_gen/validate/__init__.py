@@ -35,8 +35,8 @@ def _relative_path_errors(doc: dict[str, Any]) -> list[jsonschema.ValidationErro
     spec = doc.get("spec") or {}
     path = spec.get("path") if doc.get("kind") == "Kustomization" else None
     if path is not None and not str(path).startswith("./") and path != "":
-        return [jsonschema.ValidationError(
-            "spec.path should start with './' (relative to the source root)", path=["spec", "path"])]
+        message = "spec.path should start with './' (relative to the source root)"
+        return [jsonschema.ValidationError(message, path=["spec", "path"])]
     return []
 
 
@@ -50,16 +50,18 @@ def check_schemas(tree: Iterable[Manifest], kube_version: str) -> list[Problem]:
         doc = yamlio.plain(m.doc) if isinstance(m.doc, yamlio.CommentedMap) else m.doc
         if not isinstance(doc, dict) or "apiVersion" not in doc or "kind" not in doc:
             line, col = m.locate([])
-            problems.append(Problem(m.path, line, col, rule="k8s-object",
-                                    message="document is not a Kubernetes object (apiVersion/kind)"))
+            problems.append(Problem(
+                m.path, line, col, rule="k8s-object",
+                message="document is not a Kubernetes object (apiVersion/kind)"))
             continue
         if fluxschema.is_flux(doc):
             errors = fluxschema.schema_errors(doc)
             if errors is None:
                 line, col = m.locate(["apiVersion"])
-                problems.append(Problem(m.path, line, col, rule="flux-api",
-                                        message=f"{doc['kind']} {doc['apiVersion']} is not a current "
-                                        "Flux API (run `dlaas-gen migrate`)"))
+                problems.append(Problem(
+                    m.path, line, col, rule="flux-api",
+                    message=f"{doc['kind']} {doc['apiVersion']} is not a current Flux API (run "
+                    "`dlaas-gen migrate`)"))
                 continue
             errors.extend(_relative_path_errors(doc))
             problems.extend(_schema_problem(m, e, "flux-schema") for e in errors)
@@ -76,7 +78,9 @@ def check_schemas(tree: Iterable[Manifest], kube_version: str) -> list[Problem]:
 
 
 def validate_tree(
-    tree: list[Manifest], kube_version: str = DEFAULT_KUBE_VERSION, policy: PolicySettings | None = None
+    tree: list[Manifest],
+    kube_version: str = DEFAULT_KUBE_VERSION,
+    policy: PolicySettings | None = None,
 ) -> list[Problem]:
     """Run every check over one applied tree and return all problems, sorted by place.
 

@@ -10,7 +10,7 @@ instructions, so those rules are checked here on its parse tree, never on the te
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,16 +81,9 @@ def check_dockerfile(text: str, context: Collection[str] = ()) -> list[Dockerfil
             continue
         if not seen_from and name not in ("ARG", "FROM"):
             found.append(DockerfileFinding(*at, f"{name} before FROM (only ARG may come first)"))
-        if name == "FROM":
-            seen_from = True
-            value = command.value
-            if len(value) not in (1, 3) or (len(value) == 3 and value[1].upper() != "AS"):
-                found.append(DockerfileFinding(*at, "FROM takes one image (optionally `AS <name>`)"))
-        if name in ("COPY", "ADD") and not any(f.startswith("--from") for f in command.flags):
-            for source in command.value[:-1]:
-                if source not in context:
-                    found.append(DockerfileFinding(
-                        *at, f"{name} source {source!r} is not in the context"))
+        seen_from = seen_from or name == "FROM"
+        found.extend(DockerfileFinding(*at, message)
+                     for message in _instruction_problems(name, command, context))
     if not seen_from:
         found.append(DockerfileFinding(1, 1, "no FROM instruction"))
     last = commands[-1]
@@ -98,6 +91,19 @@ def check_dockerfile(text: str, context: Collection[str] = ()) -> list[Dockerfil
         found.append(DockerfileFinding(last.start_line, _col(text, last.start_line),
                                        f"the last instruction must be `RUN {FINAL_COMMAND}`"))
     return found
+
+
+def _instruction_problems(
+    name: str, command: dockerfile.Command, context: Collection[str]
+) -> Iterator[str]:
+    """What is wrong with one FROM, COPY or ADD instruction (nothing for the others)."""
+    value = command.value
+    if name == "FROM" and not (len(value) == 1 or (len(value) == 3 and value[1].upper() == "AS")):
+        yield "FROM takes one image (optionally `AS <name>`)"
+    if name in ("COPY", "ADD") and not any(f.startswith("--from") for f in command.flags):
+        for source in value[:-1]:
+            if source not in context:
+                yield f"{name} source {source!r} is not in the context"
 
 
 def check_context_folders(root: Path) -> list[Problem]:

@@ -17,8 +17,8 @@ from dlaas_gen.validate.values import chart_known, chart_of, chart_values
 POD_PATHS: dict[str, tuple[str, ...]] = {
     "Pod": ("spec",),
     "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
-    **{k: ("spec", "template", "spec")
-       for k in ("Deployment", "DaemonSet", "StatefulSet", "ReplicaSet", "Job", "ReplicationController")},
+    **{k: ("spec", "template", "spec") for k in (
+        "Deployment", "DaemonSet", "StatefulSet", "ReplicaSet", "Job", "ReplicationController")},
 }
 CONTAINER_FIELDS = ("initContainers", "containers", "ephemeralContainers")
 Path = tuple[Any, ...]
@@ -82,16 +82,21 @@ def z2jh_releases(
     reports such a release once (``chart-lock``) instead of the policy raising false errors.
     """
     for m in tree:
-        if m.kind == "HelmRelease" and isinstance(m.doc, dict) and chart_of(m.doc)[0] == "jupyterhub":
-            if chart_known(m, tree, charts_dir):
-                yield m, merged_chart_values(m, tree, charts_dir)
+        if _is_z2jh(m) and chart_known(m, tree, charts_dir):
+            yield m, merged_chart_values(m, tree, charts_dir)
 
 
-def unknown_chart_releases(tree: list[Manifest], charts_dir: FsPath | None = None) -> list[Manifest]:
+def unknown_chart_releases(
+    tree: list[Manifest], charts_dir: FsPath | None = None
+) -> list[Manifest]:
     """The jupyterhub releases whose chart version is neither locked nor vendored."""
-    return [m for m in tree
-            if m.kind == "HelmRelease" and isinstance(m.doc, dict)
-            and chart_of(m.doc)[0] == "jupyterhub" and not chart_known(m, tree, charts_dir)]
+    return [m for m in tree if _is_z2jh(m) and not chart_known(m, tree, charts_dir)]
+
+
+def _is_z2jh(m: Manifest) -> bool:
+    """True for a HelmRelease of the jupyterhub chart."""
+    return (m.kind == "HelmRelease" and isinstance(m.doc, dict)
+            and chart_of(m.doc)[0] == "jupyterhub")
 
 
 def release_namespace(m: Manifest) -> str:
@@ -109,3 +114,12 @@ def image_problem(image: str) -> str | None:
     if last.endswith(":latest"):
         return f"image {image!r} uses 'latest'"
     return None
+
+
+def extra_env(singleuser: dict[str, Any]) -> dict[str, str]:
+    """``singleuser.extraEnv`` as name -> value (z2jh takes a map or a list of EnvVars)."""
+    raw = singleuser.get("extraEnv")
+    if isinstance(raw, dict):
+        return {str(k): v if isinstance(v, str) else str(get(v, "value") or "")
+                for k, v in raw.items()}
+    return {str(get(e, "name")): str(get(e, "value") or "") for e in as_list(raw) if get(e, "name")}

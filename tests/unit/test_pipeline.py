@@ -34,3 +34,33 @@ def test_parallel_equals_serial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert seen == [f"site{i:02d}" for i in range(12)]
     assert any("site03.yaml" in p.path and "Bad_NS" in p.message for p in parallel[1])
     assert len(parallel[0]) == 11
+
+
+# --- validate of rendered folders: the site's settings come from the pipeline ---------------
+
+
+def test_folder_site_reads_the_site_file_of_a_rendered_folder(tmp_path: Path) -> None:
+    config, problems = pipeline.folder_site(REPO / "rendered" / "escape", REPO / "sites")
+    assert problems == [] and config is not None
+    settings = pipeline.policy_settings(config, REPO / "charts")
+    assert settings.exceptions and settings.charts_dir == REPO / "charts"
+    assert settings.fuse_daemonset == (config.eos.namespace, "eosxd")
+    assert config.eos.host_mount_root in settings.host_roots
+    assert pipeline.folder_site(tmp_path / "nowhere", REPO / "sites") == (None, [])
+
+
+def test_a_site_file_that_does_not_load_is_not_ignored_silently(tmp_path: Path) -> None:
+    sites, folder = tmp_path / "sites", tmp_path / "rendered" / "broken"
+    sites.mkdir()
+    folder.mkdir(parents=True)
+    (sites / "broken.yaml").write_text("kubernetes_version: '1.33'\nsingleuser: 3\n")
+    (folder / "cm.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: n}\ndata: {a: b}\n")
+    config, [warning] = pipeline.folder_site(folder, sites)
+    assert config is None
+    assert (warning.path, warning.line, warning.col) == (str(sites / "broken.yaml"), 2, 13)
+    assert warning.level == "warning" and warning.rule == "site-file"
+    assert "is validated without it" in warning.message
+    found = pipeline.validate_folders([folder], sites)
+    assert [(p.path, p.line, p.rule) for p in found] == [
+        (str(sites / "broken.yaml"), 2, "site-file")]

@@ -6,6 +6,7 @@ point applies exceptions, severities and positions in one place.
 
 from __future__ import annotations
 
+import json
 import posixpath
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -50,34 +51,51 @@ def privileged(tree: list[Manifest], settings: PolicySettings) -> Iterator[Findi
     reason, while hostIPC and hostPorts stay refused for every workload.
     """
     for m, base, spec in workloads(tree):
-        for key, rule_id in (("hostPID", "PRIV004"), ("hostNetwork", "PRIV005"), ("hostIPC", "PRIV003")):
+        for key, rule_id in HOST_NAMESPACES:
             if spec.get(key) is True:
                 yield m, (*base, key), rule_id, f"pod uses {key}"
         for path, container in containers(spec, base):
-            if _ctx(container, "privileged") is True:
-                yield m, (*path, "securityContext", "privileged"), "PRIV001", \
-                    f"container {container.get('name')!r} is privileged"
-            for index, mount in enumerate(as_list(container.get("volumeMounts"))):
-                if get(mount, "mountPropagation") == "Bidirectional":
-                    yield m, (*path, "volumeMounts", index, "mountPropagation"), "PRIV002", \
-                        f"volume mount {get(mount, 'mountPath')!r} uses Bidirectional propagation"
-            for index, port in enumerate(as_list(container.get("ports"))):
-                if get(port, "hostPort"):
-                    yield m, (*path, "ports", index, "hostPort"), "PRIV003", "container uses a hostPort"
+            yield from _privileged_container(m, path, container)
     for m, values in z2jh_releases(tree, settings.charts_dir):
-        if get(values, "singleuser", "cloudMetadata", "blockWithIptables") is True:
-            yield m, ("spec", "values", "singleuser"), "PRIV001", (
-                "singleuser.cloudMetadata.blockWithIptables adds a privileged init container to "
-                "every user pod; block the metadata server with the NetworkPolicy instead")
-        for key in ("initContainers", "extraContainers"):
-            for index, container in enumerate(as_list(get(values, "singleuser", key))):
-                if _ctx(container, "privileged") is True:
-                    yield m, ("spec", "values", "singleuser", key, index), "PRIV001", \
-                        f"singleuser.{key}[{index}] is privileged"
+        yield from _privileged_singleuser(m, values)
+
+
+#: The pod fields that share a host namespace, and the rule of each.
+HOST_NAMESPACES = (("hostPID", "PRIV004"), ("hostNetwork", "PRIV005"), ("hostIPC", "PRIV003"))
+
+
+def _privileged_container(m: Manifest, path: tuple[Any, ...],
+                          container: dict[str, Any]) -> Iterator[Finding]:
+    """PRIV001 (privileged), PRIV002 (Bidirectional mounts), PRIV003 (hostPort) of a container."""
+    if _ctx(container, "privileged") is True:
+        yield m, (*path, "securityContext", "privileged"), "PRIV001", \
+            f"container {container.get('name')!r} is privileged"
+    for index, mount in enumerate(as_list(container.get("volumeMounts"))):
+        if get(mount, "mountPropagation") == "Bidirectional":
+            yield m, (*path, "volumeMounts", index, "mountPropagation"), "PRIV002", \
+                f"volume mount {get(mount, 'mountPath')!r} uses Bidirectional propagation"
+    for index, port in enumerate(as_list(container.get("ports"))):
+        if get(port, "hostPort"):
+            yield m, (*path, "ports", index, "hostPort"), "PRIV003", "container uses a hostPort"
+
+
+def _privileged_singleuser(m: Manifest, values: dict[str, Any]) -> Iterator[Finding]:
+    """PRIV001 in the merged single-user values: iptables init container, privileged extras."""
+    if get(values, "singleuser", "cloudMetadata", "blockWithIptables") is True:
+        yield m, ("spec", "values", "singleuser"), "PRIV001", (
+            "singleuser.cloudMetadata.blockWithIptables adds a privileged init container to "
+            "every user pod; block the metadata server with the NetworkPolicy instead")
+    for key in ("initContainers", "extraContainers"):
+        for index, container in enumerate(as_list(get(values, "singleuser", key))):
+            if _ctx(container, "privileged") is True:
+                yield m, ("spec", "values", "singleuser", key, index), "PRIV001", \
+                    f"singleuser.{key}[{index}] is privileged"
 
 
 @check
-def escalation_and_capabilities(tree: list[Manifest], settings: PolicySettings) -> Iterator[Finding]:
+def escalation_and_capabilities(
+    tree: list[Manifest], _settings: PolicySettings
+) -> Iterator[Finding]:
     """ESC001, CAP001 for containers of workloads dlaas-gen renders (privileged ones excepted)."""
     for m, base, spec in workloads(tree):
         for path, container in containers(spec, base):
@@ -87,8 +105,9 @@ def escalation_and_capabilities(tree: list[Manifest], settings: PolicySettings) 
             if _ctx(container, "allowPrivilegeEscalation") is not False:
                 yield m, (*path, "securityContext"), "ESC001", \
                     f"container {name!r} does not set allowPrivilegeEscalation: false"
-            drop = [str(c).upper() for c in as_list(get(container, "securityContext", "capabilities", "drop"))]
-            add = as_list(get(container, "securityContext", "capabilities", "add"))
+            capabilities = get(container, "securityContext", "capabilities")
+            drop = [str(c).upper() for c in as_list(get(capabilities, "drop"))]
+            add = as_list(get(capabilities, "add"))
             if "ALL" not in drop or add:
                 yield m, (*path, "securityContext"), "CAP001", \
                     f"container {name!r} must drop ALL capabilities and add none"
@@ -104,7 +123,8 @@ def singleuser_identity(tree: list[Manifest], settings: PolicySettings) -> Itera
         if su.get("uid") == 0 or run_as == 0:
             yield m, (*where, "uid"), "USER001", "single-user servers would run as root (uid 0)"
         if get(su, "extraPodConfig", "securityContext", "runAsNonRoot") is False:
-            yield m, (*where, "extraPodConfig"), "USER001", "single-user pods set runAsNonRoot: false"
+            yield m, (*where, "extraPodConfig"), "USER001", \
+                "single-user pods set runAsNonRoot: false"
         if su.get("allowPrivilegeEscalation") is not False:
             yield m, (*where, "allowPrivilegeEscalation"), "USER002", \
                 "singleuser.allowPrivilegeEscalation must be false"
@@ -117,13 +137,13 @@ def singleuser_identity(tree: list[Manifest], settings: PolicySettings) -> Itera
 
 
 @check
-def resources(tree: list[Manifest], settings: PolicySettings) -> Iterator[Finding]:
+def resources(tree: list[Manifest], _settings: PolicySettings) -> Iterator[Finding]:
     """RES001: CPU and memory requests and limits on every container."""
     for m, base, spec in workloads(tree):
         for path, container in containers(spec, base):
             res = container.get("resources") or {}
-            missing = [f"{kind}.{what}" for kind in ("requests", "limits") for what in ("cpu", "memory")
-                       if get(res, kind, what) in (None, "")]
+            missing = [f"{kind}.{what}" for kind in ("requests", "limits")
+                       for what in ("cpu", "memory") if get(res, kind, what) in (None, "")]
             if missing:
                 yield m, (*path, "resources"), "RES001", \
                     f"container {container.get('name')!r} has no {', '.join(missing)}"
@@ -135,7 +155,8 @@ def chart_images(tree: list[Manifest], settings: PolicySettings) -> Iterator[Fin
     for m, values in z2jh_releases(tree, settings.charts_dir):
         su = get(values, "singleuser") or {}
         image = su.get("image") or {}
-        if isinstance(image, dict) and image.get("name") and str(image.get("tag") or "") in ("", "latest"):
+        unpinned = str(get(image, "tag") or "") in ("", "latest")
+        if isinstance(image, dict) and image.get("name") and unpinned:
             yield m, ("spec", "values", "singleuser", "image"), "IMG001", \
                 f"singleuser image {image.get('name')!r} is not pinned"
         for index, profile in enumerate(as_list(su.get("profileList"))):
@@ -154,7 +175,9 @@ def _under(path: str, roots: tuple[str, ...]) -> bool:
                for r in (posixpath.normpath(root) for root in roots))
 
 
-def _volume_sets(tree: list[Manifest], settings: PolicySettings) -> Iterator[tuple[Manifest, tuple[Any, ...], list[Any]]]:
+def _volume_sets(
+    tree: list[Manifest], settings: PolicySettings
+) -> Iterator[tuple[Manifest, tuple[Any, ...], list[Any]]]:
     for m, base, spec in workloads(tree):
         yield m, (*base, "volumes"), as_list(spec.get("volumes"))
     for m, values in z2jh_releases(tree, settings.charts_dir):
@@ -195,7 +218,7 @@ def network_policies(tree: list[Manifest], settings: PolicySettings) -> Iterator
 
 
 @check
-def service_account_tokens(tree: list[Manifest], settings: PolicySettings) -> Iterator[Finding]:
+def service_account_tokens(tree: list[Manifest], _settings: PolicySettings) -> Iterator[Finding]:
     """SA001: no ServiceAccount token in pods whose account has no RBAC binding in the tree."""
     bound = set()
     for m in tree:
@@ -214,7 +237,7 @@ def service_account_tokens(tree: list[Manifest], settings: PolicySettings) -> It
 
 
 @check
-def rbac_wildcards(tree: list[Manifest], settings: PolicySettings) -> Iterator[Finding]:
+def rbac_wildcards(tree: list[Manifest], _settings: PolicySettings) -> Iterator[Finding]:
     """RBAC001: no '*' in Role and ClusterRole rules."""
     for m in tree:
         if m.kind not in ("Role", "ClusterRole") or not isinstance(m.doc, dict):
@@ -234,17 +257,7 @@ def token_file_modes(tree: list[Manifest], settings: PolicySettings) -> Iterator
     """TOK001: Secret volumes owner-only; the token renewer writes its files 0600."""
     for m, path, volumes in _volume_sets(tree, settings):
         for index, volume in enumerate(volumes):
-            secret = get(volume, "secret")
-            if not isinstance(secret, dict):
-                continue
-            mode = secret.get("defaultMode", 0o644)
-            if not _mode_ok(mode):
-                yield m, (*path, index, "secret"), "TOK001", \
-                    f"Secret volume {get(volume, 'name')!r} has mode {oct(mode)[2:]} (use 0400 or 0600)"
-            for item_index, item in enumerate(as_list(secret.get("items"))):
-                if not _mode_ok(get(item, "mode")):
-                    yield m, (*path, index, "secret", "items", item_index, "mode"), "TOK001", \
-                        f"Secret volume {get(volume, 'name')!r} item has a group/other readable mode"
+            yield from _secret_volume_modes(m, (*path, index), volume)
     for m in tree:
         if m.kind != "ConfigMap" or not isinstance(m.doc, dict):
             continue
@@ -253,9 +266,23 @@ def token_file_modes(tree: list[Manifest], settings: PolicySettings) -> Iterator
                 yield from _renewer_modes(m, key, text)
 
 
-def _renewer_modes(m: Manifest, key: str, text: str) -> Iterator[Finding]:
-    import json
+def _secret_volume_modes(m: Manifest, path: tuple[Any, ...], volume: Any) -> Iterator[Finding]:
+    """TOK001 for one Secret volume: its default mode and each item's mode."""
+    secret = get(volume, "secret")
+    if not isinstance(secret, dict):
+        return
+    name = get(volume, "name")
+    mode = secret.get("defaultMode", 0o644)
+    if not _mode_ok(mode):
+        yield m, (*path, "secret"), "TOK001", \
+            f"Secret volume {name!r} has mode {oct(mode)[2:]} (use 0400 or 0600)"
+    for item_index, item in enumerate(as_list(secret.get("items"))):
+        if not _mode_ok(get(item, "mode")):
+            yield m, (*path, "secret", "items", item_index, "mode"), "TOK001", \
+                f"Secret volume {name!r} item has a group/other readable mode"
 
+
+def _renewer_modes(m: Manifest, key: str, text: str) -> Iterator[Finding]:
     try:
         config = json.loads(text)
     except ValueError:

@@ -57,11 +57,14 @@ def pod_level(spec: dict[str, Any]) -> str:
 
 
 def singleuser_level(values: dict[str, Any]) -> str:
-    """The level z2jh pods of a release need: baseline (the chart's pods), privileged with
-    hostPath volumes or a privileged container in user pods.
+    """The level the z2jh pods of a release need.
+
+    Baseline (the chart's pods), privileged with hostPath volumes or a privileged container in
+    user pods.
     """
     su = get(values, "singleuser") or {}
-    if any("hostPath" in v for v in as_list(get(su, "storage", "extraVolumes")) if isinstance(v, dict)):
+    volumes = as_list(get(su, "storage", "extraVolumes"))
+    if any("hostPath" in v for v in volumes if isinstance(v, dict)):
         return "privileged"
     if get(su, "cloudMetadata", "blockWithIptables") is True:
         return "privileged"
@@ -92,8 +95,9 @@ def namespace_levels(tree: list[Manifest], settings: PolicySettings) -> Iterator
         level = needed.get(name, "restricted")
         have = get(m.doc, "metadata", "labels", ENFORCE)
         if have is None:
-            yield m, ("metadata", "labels"), "PSA001", f"namespace {name!r} has no {ENFORCE} label " \
-                f"(its pods allow {level!r})"
+            yield m, ("metadata", "labels"), "PSA001", \
+                f"namespace {name!r} has no {ENFORCE} label (its pods allow {level!r})"
         elif have != level:
             yield m, ("metadata", "labels", ENFORCE), "PSA001", \
-                f"namespace {name!r} is labelled {have!r}; the lowest level its pods allow is {level!r}"
+                f"namespace {name!r} is labelled {have!r}; the lowest level its pods allow is " \
+                f"{level!r}"

@@ -24,7 +24,7 @@ def check_unique(tree: list[Manifest]) -> Iterator[Problem]:
     for m in objects(tree):
         if m.key in seen:
             yield at(m, ["metadata", "name"], "unique-resource",
-                      f"{m.key} is also defined in {seen[m.key].path}")
+                     f"{m.key} is also defined in {seen[m.key].path}")
         else:
             seen[m.key] = m
 
@@ -33,7 +33,8 @@ def check_unique(tree: list[Manifest]) -> Iterator[Problem]:
 def check_namespace(tree: list[Manifest]) -> Iterator[Problem]:
     """Every namespaced object states its namespace."""
     for m in objects(tree):
-        if m.kind not in CLUSTER_SCOPED_KINDS and not (m.doc.get("metadata") or {}).get("namespace"):
+        namespace = (m.doc.get("metadata") or {}).get("namespace")
+        if m.kind not in CLUSTER_SCOPED_KINDS and not namespace:
             yield at(m, ["metadata"], "namespace-set", f"{m.kind} {m.key.name} has no namespace")
 
 
@@ -43,7 +44,8 @@ def check_names(tree: list[Manifest]) -> Iterator[Problem]:
     for m in objects(tree):
         name = (m.doc.get("metadata") or {}).get("name")
         if not name or not is_dns1123_subdomain(str(name)):
-            yield at(m, ["metadata", "name"], "dns-name", f"name {name!r} is not a DNS-1123 subdomain")
+            yield at(m, ["metadata", "name"], "dns-name",
+                     f"name {name!r} is not a DNS-1123 subdomain")
 
 
 def _containers(doc: Any) -> Iterator[tuple[list[Any], dict[str, Any]]]:
@@ -72,7 +74,8 @@ def check_images(tree: list[Manifest]) -> Iterator[Problem]:
             if why:
                 yield at(m, [*path, "image"], "image-pinned", why)
         if m.kind == "HelmRelease":
-            yield from _values_images(m, yamlio.plain((m.doc.get("spec") or {}).get("values") or {}), [])
+            values = (m.doc.get("spec") or {}).get("values") or {}
+            yield from _values_images(m, yamlio.plain(values), [])
 
 
 def _values_images(m: Manifest, node: Any, path: list[Any]) -> Iterator[Problem]:
@@ -81,7 +84,7 @@ def _values_images(m: Manifest, node: Any, path: list[Any]) -> Iterator[Problem]
             tag = str(node["image"].get("tag") or "")
             if not tag or tag == "latest":
                 yield at(m, ["spec", "values", *path, "image"], "image-pinned",
-                          f"image {node['image']['name']!r} is not pinned to a tag")
+                         f"image {node['image']['name']!r} is not pinned to a tag")
         for key, value in node.items():
             yield from _values_images(m, value, [*path, key])
     elif isinstance(node, list):
@@ -101,21 +104,22 @@ def check_profile_list(tree: list[Manifest]) -> Iterator[Problem]:
         values = (m.doc.get("spec") or {}).get("values") or {}
         if "profileList" in values:
             yield at(m, ["spec", "values", "profileList"], "profile-list-single-source",
-                      "profileList at the root of values is ignored by the chart; it belongs "
-                      "under singleuser")
+                     "profileList at the root of values is ignored by the chart; it belongs "
+                     "under singleuser")
         inline = "profileList" in (values.get("singleuser") or {})
         from_cm = any(e.get("kind") == "ConfigMap" for e in (m.doc["spec"].get("valuesFrom") or []))
         if inline and from_cm:
             cms = _configmaps_with_profiles(tree, m)
             if cms:
                 yield at(m, ["spec", "values", "singleuser", "profileList"],
-                          "profile-list-single-source",
-                          f"profileList is set inline and in ConfigMap {cms[0]}; Helm keeps only "
-                          "the inline list")
+                         "profile-list-single-source",
+                         f"profileList is set inline and in ConfigMap {cms[0]}; Helm keeps only "
+                         "the inline list")
 
 
 def _configmaps_with_profiles(tree: list[Manifest], release: Manifest) -> list[str]:
-    names = {e.get("name") for e in release.doc["spec"].get("valuesFrom") or [] if e.get("kind") == "ConfigMap"}
+    names = {e.get("name") for e in release.doc["spec"].get("valuesFrom") or []
+             if e.get("kind") == "ConfigMap"}
     found = []
     for m in objects(tree):
         if m.kind == "ConfigMap" and m.key.name in names:
@@ -135,7 +139,8 @@ def check_singleuser_mounts(tree: list[Manifest]) -> Iterator[Problem]:
     for m in objects(tree):
         if m.kind != "HelmRelease":
             continue
-        storage = (((m.doc.get("spec") or {}).get("values") or {}).get("singleuser") or {}).get("storage") or {}
+        values = (m.doc.get("spec") or {}).get("values") or {}
+        storage = (values.get("singleuser") or {}).get("storage") or {}
         volumes = {v.get("name") for v in storage.get("extraVolumes") or [] if isinstance(v, dict)}
         seen: set[str] = set()
         base = ["spec", "values", "singleuser", "storage", "extraVolumeMounts"]
@@ -144,9 +149,10 @@ def check_singleuser_mounts(tree: list[Manifest]) -> Iterator[Problem]:
                 continue
             if mount.get("name") not in volumes:
                 yield at(m, [*base, index, "name"], "singleuser-mounts",
-                          f"volume mount {mount.get('name')!r} names no singleuser.storage.extraVolumes entry")
+                         f"volume mount {mount.get('name')!r} names no "
+                         "singleuser.storage.extraVolumes entry")
             path = str(mount.get("mountPath"))
             if path in seen:
                 yield at(m, [*base, index, "mountPath"], "singleuser-mounts",
-                          f"mount path {path} is used twice")
+                         f"mount path {path} is used twice")
             seen.add(path)

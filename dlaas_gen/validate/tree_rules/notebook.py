@@ -30,7 +30,7 @@ from typing import Any
 from dlaas_gen.manifest import Manifest
 from dlaas_gen.problem import Problem
 from dlaas_gen.validate.tree_rules.registry import at, rule
-from dlaas_gen.validate.workloads import as_list, get, release_namespace, z2jh_releases
+from dlaas_gen.validate.workloads import as_list, extra_env, get, release_namespace, z2jh_releases
 
 RULE = "jupyter-config-path"
 #: docker-stacks' ``sys.prefix`` (``CONDA_DIR``).
@@ -61,13 +61,6 @@ def _kind(text: Any) -> str | None:
         if "IPKernelApp" in doc:
             return "kernel"
     return None
-
-
-def _env(singleuser: dict[str, Any]) -> dict[str, str]:
-    raw = singleuser.get("extraEnv")
-    if isinstance(raw, dict):
-        return {str(k): v if isinstance(v, str) else str(get(v, "value") or "") for k, v in raw.items()}
-    return {str(get(e, "name")): str(get(e, "value") or "") for e in as_list(raw) if get(e, "name")}
 
 
 def jupyter_dirs(env: dict[str, str]) -> list[str]:
@@ -109,8 +102,11 @@ def problem_for(kind: str, path: str, env: dict[str, str]) -> str | None:
 
 
 def mounted_files(singleuser: dict[str, Any], configmaps: dict[str, dict[str, Any]]
-                  ) -> Iterator[tuple[int, str, str]]:
-    """(index in extraVolumeMounts, container path, ConfigMap text) of each mounted key."""
+                  ) -> Iterator[tuple[int, str, Any]]:
+    """(index in extraVolumeMounts, container path, ConfigMap value) of each mounted key.
+
+    The value is None when the ConfigMap has no such key, and not text in a tree written by hand.
+    """
     storage = singleuser.get("storage") or {}
     volumes = {get(v, "name"): get(v, "configMap") for v in as_list(storage.get("extraVolumes"))
                if isinstance(get(v, "configMap"), dict)}
@@ -153,7 +149,7 @@ def check_jupyter_config_path(tree: list[Manifest]) -> Iterator[Problem]:
             for c in tree if c.kind == "ConfigMap"
             and (get(c.doc, "metadata", "namespace") or namespace) == namespace
         }
-        env = _env(singleuser)
+        env = extra_env(singleuser)
         for index, path, text in mounted_files(singleuser, configmaps):
             kind = _kind(text)
             message = problem_for(kind, path, env) if kind else None

@@ -21,20 +21,12 @@ from typing import Any
 from dlaas_gen.manifest import Manifest
 from dlaas_gen.problem import Problem
 from dlaas_gen.validate.tree_rules.registry import at, rule
-from dlaas_gen.validate.workloads import as_list, get, z2jh_releases
+from dlaas_gen.validate.workloads import as_list, extra_env, get, z2jh_releases
 
 RULE = "poststart-scratch-after-tokens"
 RENEWER = "token_renewer.py"
 HOOK = ["spec", "values", "singleuser", "lifecycleHooks", "postStart", "exec", "command"]
 SHELLS = {"sh", "bash", "dash", "ash"}
-
-
-def _env(singleuser: dict[str, Any]) -> dict[str, str]:
-    """``singleuser.extraEnv`` as name -> value (z2jh takes a map or a list of EnvVars)."""
-    raw = singleuser.get("extraEnv")
-    if isinstance(raw, dict):
-        return {str(k): v if isinstance(v, str) else str(get(v, "value") or "") for k, v in raw.items()}
-    return {str(get(e, "name")): str(get(e, "value") or "") for e in as_list(raw) if get(e, "name")}
 
 
 def _under(path: str, root: str) -> bool:
@@ -48,13 +40,15 @@ def scratch_vars(singleuser: dict[str, Any]) -> list[str]:
     host = {get(v, "name") for v in as_list(storage.get("extraVolumes")) if get(v, "hostPath")}
     roots = [str(get(m, "mountPath")) for m in as_list(storage.get("extraVolumeMounts"))
              if get(m, "name") in host and not get(m, "readOnly") and get(m, "mountPath")]
-    return [name for name, value in _env(singleuser).items()
+    return [name for name, value in extra_env(singleuser).items()
             if value.startswith("/") and any(_under(value, root) for root in roots)]
 
 
 def simple_commands(command: list[str]) -> list[list[str]]:
-    """The simple commands of an exec hook: ``sh -c SCRIPT`` split at ``; & && || | ( )`` and
-    newlines, quotes removed and variables left unexpanded; any other argv is one command.
+    """The simple commands of an exec hook.
+
+    ``sh -c SCRIPT`` is split at ``; & && || | ( )`` and newlines, quotes removed and variables
+    left unexpanded; any other argv is one command.
     """
     if len(command) >= 3 and posixpath.basename(command[0]) in SHELLS and command[1] == "-c":
         lexer = shlex.shlex(command[2], posix=True, punctuation_chars=";&|()\n")
@@ -75,34 +69,39 @@ def simple_commands(command: list[str]) -> list[list[str]]:
 
 
 def _mentions(token: str, var: str) -> bool:
-    return re.search(r"\$(\{)?" + re.escape(var) + r"(?(1)[}:#%/^,-]|(?![A-Za-z0-9_]))", token) is not None
+    pattern = r"\$(\{)?" + re.escape(var) + r"(?(1)[}:#%/^,-]|(?![A-Za-z0-9_]))"
+    return re.search(pattern, token) is not None
 
 
 def _renewer_creates(cmd: list[str], var: str) -> bool:
     """``cmd`` runs the token renewer's postStart mode and passes ``$var`` to ``--mkdir``."""
     if not any(posixpath.basename(t) == RENEWER for t in cmd) or "--detach" not in cmd:
         return False
-    return any(cmd[i] == "--mkdir" and cmd[i + 1] in (f"${var}", f"${{{var}}}")
-               for i in range(len(cmd) - 1)) or f"--mkdir=${var}" in cmd or f"--mkdir=${{{var}}}" in cmd
+    refs = (f"${var}", f"${{{var}}}")
+    return (any(cmd[i] == "--mkdir" and cmd[i + 1] in refs for i in range(len(cmd) - 1))
+            or any(f"--mkdir={ref}" in cmd for ref in refs))
 
 
 def hook_problems(singleuser: dict[str, Any]) -> Iterator[tuple[str, str]]:
     """(scratch var, message) for each scratch folder the postStart hook mishandles."""
-    oauth = _env(singleuser).get("OAUTH2_TOKEN", "")
+    oauth = extra_env(singleuser).get("OAUTH2_TOKEN", "")
     if not oauth.startswith("FILE:"):
         return
     token = oauth[len("FILE:"):]
-    command = [str(a) for a in as_list(get(singleuser, "lifecycleHooks", "postStart", "exec", "command"))]
+    hook = get(singleuser, "lifecycleHooks", "postStart", "exec", "command")
+    command = [str(a) for a in as_list(hook)]
     commands = simple_commands(command) if command else []
     for var in scratch_vars(singleuser):
         created = [c for c in commands if _renewer_creates(c, var)]
-        others = [c for c in commands if not _renewer_creates(c, var) and any(_mentions(t, var) for t in c)]
+        others = [c for c in commands
+                  if not _renewer_creates(c, var) and any(_mentions(t, var) for t in c)]
         if others:
             yield var, (
-                f"the postStart hook uses ${var} outside the token renewer (`{' '.join(others[0])}`): "
-                f"it may run before the EOS token file {token} exists, and eosxd then maps the "
-                "process to the sss identity and keeps it, so the folder is never created; let the "
-                f'renewer create it: {RENEWER} --detach --mkdir "${var}"')
+                f"the postStart hook uses ${var} outside the token renewer "
+                f"(`{' '.join(others[0])}`): it may run before the EOS token file {token} "
+                "exists, and eosxd then maps the process to the sss identity and keeps it, so the "
+                f'folder is never created; let the renewer create it: {RENEWER} --detach --mkdir '
+                f'"${var}"')
         elif not created:
             yield var, (
                 f"the postStart hook never creates ${var}: pass it to the token renewer, which "

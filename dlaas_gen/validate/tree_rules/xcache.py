@@ -84,7 +84,8 @@ def xrootd_proxies(tree: list[Manifest]) -> Iterator[XrootdProxy]:
 
 
 def _uid(spec: dict[str, Any], container: dict[str, Any]) -> Any:
-    return get(container, "securityContext", "runAsUser") or get(spec, "securityContext", "runAsUser")
+    return (get(container, "securityContext", "runAsUser")
+            or get(spec, "securityContext", "runAsUser"))
 
 
 def _volume_at(container: dict[str, Any], path: str) -> tuple[str, str] | None:
@@ -136,9 +137,9 @@ def check_folders_created(tree: list[Manifest]) -> Iterator[Problem]:
             where = [*base, "initContainers"] if spec.get("initContainers") else \
                 [*base, "containers", proxy.index, "command"]
             yield at(proxy.manifest, where, "xcache-folders-created",
-                      f"xrootd stops at start when {', '.join(missing)} do not exist: add an "
-                      f"init container running as uid {uid} with `mkdir -p` of each, on the "
-                      "same volumes")
+                     f"xrootd stops at start when {', '.join(missing)} do not exist: add an "
+                     f"init container running as uid {uid} with `mkdir -p` of each, on the "
+                     "same volumes")
 
 
 def _kustomizations(tree: list[Manifest]) -> dict[tuple[str, str], Manifest]:
@@ -172,24 +173,24 @@ def check_hub_independent_of_cache(tree: list[Manifest]) -> Iterator[Problem]:
         if hub_folder in cache_folders:
             cache = cache_folders[hub_folder]
             yield at(cache, ["metadata", "name"], "xcache-not-hub-dependency",
-                      f"the XCache is applied together with the hub ({m.path}): move it to a "
-                      "folder with a Flux Kustomization of its own")
+                     f"the XCache is applied together with the hub ({m.path}): move it to a "
+                     "folder with a Flux Kustomization of its own")
             continue
         for hub in (k for k in kustomizations.values() if _applies(k, hub_folder)):
             for index, dep in enumerate(as_list(get(hub.doc, "spec", "dependsOn"))):
                 chain = _reaches_cache(dep, hub, kustomizations, cache_folders)
                 if chain:
                     yield at(hub, ["spec", "dependsOn", index], "xcache-not-hub-dependency",
-                              f"the hub's Kustomization {hub.key.name} depends on "
-                              f"{' -> '.join(chain)}, which applies the XCache: a failing cache "
-                              "would block the hub; remove the dependency")
+                             f"the hub's Kustomization {hub.key.name} depends on "
+                             f"{' -> '.join(chain)}, which applies the XCache: a failing cache "
+                             "would block the hub; remove the dependency")
 
 
 def _reaches_cache(dep: Any, owner: Manifest, kustomizations: dict[tuple[str, str], Manifest],
                    cache_folders: dict[str, Manifest]) -> list[str]:
     """The dependsOn chain from `dep` to a Kustomization applying a cache folder, or []."""
     seen: set[tuple[str, str]] = set()
-    todo = [(dep, owner.key.namespace, [])]
+    todo: list[tuple[Any, str, list[str]]] = [(dep, owner.key.namespace, [])]
     while todo:
         ref, namespace, chain = todo.pop()
         key = (str(get(ref, "namespace") or namespace), str(get(ref, "name") or ""))
@@ -223,31 +224,37 @@ def check_cluster_only(tree: list[Manifest]) -> Iterator[Problem]:
         m = proxy.manifest
         labels = get(m.doc, *proxy.base[:-1], "metadata", "labels") or {}  # the pod template
         namespace = m.key.namespace
-        for svc in objects(tree):
-            if svc.kind != "Service" or svc.key.namespace != namespace:
-                continue
-            if not _selects(get(svc.doc, "spec", "selector"), labels):
-                continue
-            kind = get(svc.doc, "spec", "type") or "ClusterIP"
-            if kind != "ClusterIP":
-                yield at(svc, ["spec", "type"], "xcache-cluster-only",
-                          f"Service {svc.key.name} of type {kind} exposes the XCache (an "
-                          "unauthenticated proxy) outside the cluster: use ClusterIP")
-            if get(svc.doc, "spec", "externalIPs"):
-                yield at(svc, ["spec", "externalIPs"], "xcache-cluster-only",
-                          f"Service {svc.key.name} has externalIPs: the XCache (an "
-                          "unauthenticated proxy) must stay inside the cluster")
+        yield from _exposing_services(tree, namespace, labels)
         policies = [p for p in objects(tree) if p.kind == "NetworkPolicy"
                     and p.key.namespace == namespace
                     and _selects(get(p.doc, "spec", "podSelector"), labels)
                     and "Ingress" in as_list(get(p.doc, "spec", "policyTypes"))]
         if not policies:
             yield at(m, ["metadata", "name"], "xcache-cluster-only",
-                      "no NetworkPolicy limits who may connect to the XCache: any pod in the "
-                      "cluster could use the unauthenticated proxy")
+                     "no NetworkPolicy limits who may connect to the XCache: any pod in the "
+                     "cluster could use the unauthenticated proxy")
         for policy in policies:
             for index, entry in enumerate(as_list(get(policy.doc, "spec", "ingress"))):
                 if not as_list(get(entry, "from")):
                     yield at(policy, ["spec", "ingress", index], "xcache-cluster-only",
-                              f"NetworkPolicy {policy.key.name} admits connections from "
-                              "anywhere (an ingress rule without `from`)")
+                             f"NetworkPolicy {policy.key.name} admits connections from "
+                             "anywhere (an ingress rule without `from`)")
+
+
+def _exposing_services(tree: list[Manifest], namespace: str,
+                       labels: dict[str, Any]) -> Iterator[Problem]:
+    """Services selecting the cache pods that reach outside the cluster (type, externalIPs)."""
+    for svc in objects(tree):
+        if svc.kind != "Service" or svc.key.namespace != namespace:
+            continue
+        if not _selects(get(svc.doc, "spec", "selector"), labels):
+            continue
+        kind = get(svc.doc, "spec", "type") or "ClusterIP"
+        if kind != "ClusterIP":
+            yield at(svc, ["spec", "type"], "xcache-cluster-only",
+                     f"Service {svc.key.name} of type {kind} exposes the XCache (an "
+                     "unauthenticated proxy) outside the cluster: use ClusterIP")
+        if get(svc.doc, "spec", "externalIPs"):
+            yield at(svc, ["spec", "externalIPs"], "xcache-cluster-only",
+                     f"Service {svc.key.name} has externalIPs: the XCache (an "
+                     "unauthenticated proxy) must stay inside the cluster")

@@ -11,9 +11,9 @@ import pytest
 from dlaas_gen.errors import ConfigError
 from dlaas_gen.loader import load_site
 from dlaas_gen.pipeline import build_site
-from dlaas_gen.tree import load_tree
-from dlaas_gen.validate.policy import PolicySettings, check_policy, policy_for_folder
 from dlaas_gen.policy_catalog import BY_ID, RULES
+from dlaas_gen.tree import load_tree
+from dlaas_gen.validate.policy import PolicySettings, check_policy
 from tests.conftest import FIXTURES, REPO, write_site
 
 POLICY = FIXTURES / "policy"
@@ -140,9 +140,3 @@ def test_egress_rejects_any_address(tmp_path: Path) -> None:
             "security:\n  egress:\n    iam: {cidrs: [0.0.0.0/0]}\n")
     with pytest.raises(ConfigError, match="allows every address"):
         load_site(write_site(tmp_path, "s", text))
-
-
-def test_validate_reads_the_site_file_for_exceptions(tmp_path: Path) -> None:
-    assert policy_for_folder(REPO / "rendered" / "escape", REPO / "sites").exceptions
-    assert policy_for_folder(tmp_path / "nowhere", REPO / "sites") == PolicySettings(
-        charts_dir=REPO / "charts")

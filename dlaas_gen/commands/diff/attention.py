@@ -28,6 +28,7 @@ from dlaas_gen.commands.diff.model import (
     ResourceChange,
 )
 from dlaas_gen.commands.diff.normalize import MISSING, get_path, is_secret
+from dlaas_gen.manifest import ResourceKey
 from dlaas_gen.quantity import QuantityError, parse_quantity
 
 WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"})
@@ -191,37 +192,42 @@ def _owning_kustomization(site: str, path: str, index: Index) -> tuple[str, bool
 # --- immutable fields ----------------------------------------------------------------------
 
 
+def _immutable_fields(key: ResourceKey) -> list[str]:
+    """The fields of `key`'s kind the API server refuses to change."""
+    if key.kind in WORKLOAD_KINDS and key.group == "apps":
+        extra = (["spec.volumeClaimTemplates", "spec.serviceName", "spec.podManagementPolicy"]
+                 if key.kind == "StatefulSet" else [])
+        return ["spec.selector", *extra]
+    if key.kind == "Job" and key.group == "batch":
+        return ["spec.selector", "spec.template"]
+    if key.kind == "Service" and key.group == "":
+        return ["spec.clusterIP", "spec.clusterIPs"]
+    if key.kind in ("RoleBinding", "ClusterRoleBinding"):
+        return ["roleRef"]
+    if key.kind == "StorageClass":
+        return ["provisioner", "parameters", "reclaimPolicy", "volumeBindingMode"]
+    return []
+
+
+def _immutable_data(kind: str, old: Any, new: Any, emit: Emit) -> None:
+    """A Secret's type, and the data of a ConfigMap or Secret marked ``immutable: true``."""
+    if kind == "Secret" and get_path(old, "type") != get_path(new, "type"):
+        emit(DANGER, "immutable", f"Secret type is immutable: {_FORCE}", None, None)
+    if get_path(old, "immutable") is True and any(
+        get_path(old, f) != get_path(new, f) for f in ("data", "stringData", "binaryData")
+    ):
+        emit(DANGER, "immutable", f"{kind} has immutable: true and its data changed: {_FORCE}",
+             None, None)
+
+
 def _immutable(pair: Pair, emit: Emit) -> None:
     key = pair.change.key
     old, new = pair.old, pair.new
-    fields: list[str] = []
-    if key.kind in WORKLOAD_KINDS and key.group == "apps":
-        fields.append("spec.selector")
-        if key.kind == "StatefulSet":
-            fields += ["spec.volumeClaimTemplates", "spec.serviceName", "spec.podManagementPolicy"]
-    elif key.kind == "Job" and key.group == "batch":
-        fields += ["spec.selector", "spec.template"]
-    elif key.kind == "Service" and key.group == "":
-        fields += ["spec.clusterIP", "spec.clusterIPs"]
-    elif key.kind in ("RoleBinding", "ClusterRoleBinding"):
-        fields.append("roleRef")
-    elif key.kind == "StorageClass":
-        fields += ["provisioner", "parameters", "reclaimPolicy", "volumeBindingMode"]
-    elif key.kind == "PersistentVolumeClaim" and key.group == "":
+    if key.kind == "PersistentVolumeClaim" and key.group == "":
         _pvc(old, new, emit)
     elif key.kind in ("ConfigMap", "Secret") and key.group == "":
-        if key.kind == "Secret" and get_path(old, "type") != get_path(new, "type"):
-            emit(DANGER, "immutable", f"Secret type is immutable: {_FORCE}", None, None)
-        if get_path(old, "immutable") is True and any(
-            get_path(old, f) != get_path(new, f) for f in ("data", "stringData", "binaryData")
-        ):
-            emit(
-                DANGER,
-                "immutable",
-                f"{key.kind} has immutable: true and its data changed: {_FORCE}",
-                None,
-                None,
-            )
+        _immutable_data(key.kind, old, new, emit)
+    fields = _immutable_fields(key)
     for field_name in fields:
         before, after = get_path(old, field_name), get_path(new, field_name)
         if field_name.startswith("spec.clusterIP") and after in (MISSING, "", None):

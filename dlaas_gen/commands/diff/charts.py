@@ -162,66 +162,92 @@ def chart_diffs(
     out: list[ChartDiff] = []
     notes: list[str] = []
     for change in changes:
-        if change.status != "changed" or change.key.kind != "HelmRelease":
+        pair = _changed_releases(change, old_lookup, new_lookup)
+        if pair is None:
             continue
-        old_doc = old_lookup.get(change.site, {}).get(change.key)
-        new_doc = new_lookup.get(change.site, {}).get(change.key)
-        if not (isinstance(old_doc, Mapping) and isinstance(new_doc, Mapping)
-                and is_helmrelease(old_doc) and is_helmrelease(new_doc)):
+        old, new = pair
+        rendered = _render_sides(old, new, archives, f"chart objects of {change.label}", notes)
+        if rendered is None:
             continue
-        old = _release(old_doc, old_lookup.get(change.site, {}))
-        new = _release(new_doc, new_lookup.get(change.site, {}))
-        if old is None or new is None:
-            continue
-        old_data = archives[0].read(old.chart, old.version)
-        new_data = archives[1].read(new.chart, new.version)
-        where = f"chart objects of {change.label}"
-        if old_data is None and new_data is None:
-            continue  # no side is locked (e.g. the vendored version): nothing to say
-        missing = [f"{side} side ({r.chart} {r.version}, not in {a.label})"
-                   for side, r, data, a in (("old", old, old_data, archives[0]),
-                                            ("new", new, new_data, archives[1])) if data is None]
-        if missing:
-            notes.append(f"{where} not shown: no locked archive on the {' and the '.join(missing)}; "
-                         "run `dlaas-gen chart pull` and commit charts/")
-            continue
-        try:
-            sdk = _sdk()
-        except ImportError:
-            notes.append(f"{where} not shown: the Helm SDK is not installed ({SDK_HINT})")
-            continue
-        sides = []
-        for label, release, data in (("old", old, old_data), ("new", new, new_data)):
-            try:
-                sides.append(_render(sdk, release, data, label))  # type: ignore[arg-type]
-            except _RenderFailed as exc:
-                notes.append(f"{where} not shown: {exc}")
-                break
-        if len(sides) != 2:
-            continue
+        sdk, sides = rendered
         result = compare(sides[0], sides[1], options)
         diff = ChartDiff(change.site, change.key, f"{old.chart} {old.version}",
                          f"{new.chart} {new.version}", kube_version(), sdk.helm_sdk_version(),
                          result.changes, result.unchanged)
-        hooks = {(c.key.kind, c.key.namespace, c.key.name) for c in result.changes
-                 if _is_hook(sides[1], c.key) or _is_hook(sides[0], c.key)}
-        for item in result.attention:
-            message = item.message
-            if item.rule == "prune":
-                continue  # the removals get their own item below: Helm deletes, not Flux
-            if item.rule == "immutable":
-                if (item.key.kind, item.key.namespace, item.key.name) in hooks:
-                    continue  # Helm deletes and recreates hook objects on every upgrade
-                message = message.replace(_FORCE, HELM_FORCE)
-            diff.attention.append(Attention(item.severity, item.rule, change.site, item.key,
-                                            message, item.old, item.new))
-        for removed in (c for c in result.changes if c.status == REMOVED):
-            severity = DANGER if removed.key.kind in DATA_KINDS else WARNING
-            diff.attention.append(Attention(
-                severity, "helm-delete", change.site, removed.key,
-                "no longer rendered by the chart: the Helm upgrade deletes it"))
+        diff.attention.extend(_chart_attention(change.site, result, sides))
         out.append(diff)
     return out, notes
+
+
+def _changed_releases(
+    change: ResourceChange,
+    old_lookup: Mapping[str, Mapping[ResourceKey, Any]],
+    new_lookup: Mapping[str, Mapping[ResourceKey, Any]],
+) -> tuple[_Release, _Release] | None:
+    """Both sides of a changed HelmRelease whose chart can be named, else None."""
+    if change.status != "changed" or change.key.kind != "HelmRelease":
+        return None
+    old_doc = old_lookup.get(change.site, {}).get(change.key)
+    new_doc = new_lookup.get(change.site, {}).get(change.key)
+    if not (isinstance(old_doc, Mapping) and isinstance(new_doc, Mapping)
+            and is_helmrelease(old_doc) and is_helmrelease(new_doc)):
+        return None
+    old = _release(old_doc, old_lookup.get(change.site, {}))
+    new = _release(new_doc, new_lookup.get(change.site, {}))
+    return (old, new) if old is not None and new is not None else None
+
+
+def _render_sides(
+    old: _Release, new: _Release, archives: tuple[ChartArchives, ChartArchives], where: str,
+    notes: list[str],
+) -> tuple[Any, list[Side]] | None:
+    """The Helm SDK and both rendered sides; None (with a note unless no side is locked)."""
+    old_data = archives[0].read(old.chart, old.version)
+    new_data = archives[1].read(new.chart, new.version)
+    if old_data is None and new_data is None:
+        return None  # no side is locked (e.g. the vendored version): nothing to say
+    missing = [f"{side} side ({r.chart} {r.version}, not in {a.label})"
+               for side, r, data, a in (("old", old, old_data, archives[0]),
+                                        ("new", new, new_data, archives[1])) if data is None]
+    if missing or old_data is None or new_data is None:
+        notes.append(f"{where} not shown: no locked archive on the "
+                     f"{' and the '.join(missing)}; run `dlaas-gen chart pull` and commit charts/")
+        return None
+    try:
+        sdk = _sdk()
+    except ImportError:
+        notes.append(f"{where} not shown: the Helm SDK is not installed ({SDK_HINT})")
+        return None
+    sides = []
+    for label, release, data in (("old", old, old_data), ("new", new, new_data)):
+        try:
+            sides.append(_render(sdk, release, data, label))
+        except _RenderFailed as exc:
+            notes.append(f"{where} not shown: {exc}")
+            return None
+    return sdk, sides
+
+
+def _chart_attention(site: str, result: Any, sides: list[Side]) -> list[Attention]:
+    """What needs attention in the chart's own objects, as a Helm upgrade applies them."""
+    found: list[Attention] = []
+    hooks = {(c.key.kind, c.key.namespace, c.key.name) for c in result.changes
+             if _is_hook(sides[1], c.key) or _is_hook(sides[0], c.key)}
+    for item in result.attention:
+        message = item.message
+        if item.rule == "prune":
+            continue  # the removals get their own item below: Helm deletes, not Flux
+        if item.rule == "immutable":
+            if (item.key.kind, item.key.namespace, item.key.name) in hooks:
+                continue  # Helm deletes and recreates hook objects on every upgrade
+            message = message.replace(_FORCE, HELM_FORCE)
+        found.append(Attention(item.severity, item.rule, site, item.key, message, item.old,
+                               item.new))
+    for removed in (c for c in result.changes if c.status == REMOVED):
+        severity = DANGER if removed.key.kind in DATA_KINDS else WARNING
+        found.append(Attention(severity, "helm-delete", site, removed.key,
+                               "no longer rendered by the chart: the Helm upgrade deletes it"))
+    return found
 
 
 def _is_hook(side: Side, key: ResourceKey) -> bool:
@@ -290,7 +316,8 @@ def kube_version() -> str:
 def _probe_chart() -> bytes:
     files = {
         "probe/Chart.yaml": "apiVersion: v2\nname: probe\nversion: 0.0.1\n",
-        "probe/templates/version.yaml": "version: {{ .Capabilities.KubeVersion.Version | quote }}\n",
+        "probe/templates/version.yaml":
+            "version: {{ .Capabilities.KubeVersion.Version | quote }}\n",
     }
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
@@ -302,7 +329,9 @@ def _probe_chart() -> bytes:
     return buffer.getvalue()
 
 
-def to_data(diff: ChartDiff, resource: Callable[[ResourceChange], dict[str, Any]]) -> dict[str, Any]:
+def to_data(
+    diff: ChartDiff, resource: Callable[[ResourceChange], dict[str, Any]]
+) -> dict[str, Any]:
     """The JSON form of one chart diff (resources in the main diff's shape)."""
     return {
         "site": diff.site,
@@ -320,4 +349,5 @@ def to_data(diff: ChartDiff, resource: Callable[[ResourceChange], dict[str, Any]
     }
 
 
-__all__ = ["ChartArchives", "ChartDiff", "chart_diffs", "folder_archives", "git_archives", "kube_version"]
+__all__ = ["ChartArchives", "ChartDiff", "chart_diffs", "folder_archives", "git_archives",
+           "kube_version"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dlaas_gen.commands.diff import attention
-from dlaas_gen.commands.diff.charts import ChartArchives, chart_diffs
+from dlaas_gen.commands.diff.charts import ChartArchives, ChartDiff, chart_diffs
 from dlaas_gen.commands.diff.index import Entry, Index, index_side
 from dlaas_gen.commands.diff.model import (
     ADDED,
@@ -128,7 +128,8 @@ def compare_sides(
                 f"b/{n_path} (merged values)" if n_path else "/dev/null",
                 opts.context,
             )
-            notes = [note.describe() for note in (n.values or o.values).notes]  # type: ignore[union-attr]
+            resolved = n.values or o.values
+            notes = [note.describe() for note in resolved.notes] if resolved else []
         if o_entry is None:
             status = ADDED
         elif n_entry is None:
@@ -158,7 +159,8 @@ def compare_sides(
         pairs.append(attention.Pair(change, o_obj, n_obj, o_vals, n_vals))
     _note_indirect(changes, old_index, new_index)
     items = attention.collect(pairs, old_index)
-    chart_results, chart_notes = [], []
+    chart_results: list[ChartDiff] = []
+    chart_notes: list[str] = []
     if charts is not None:
         chart_results, chart_notes = chart_diffs(changes, old_lookup, new_lookup, charts, opts,
                                                  compare_sides)
@@ -206,7 +208,7 @@ def _note_indirect(changes: list[ResourceChange], old_index: Index, new_index: I
 
 
 def _keys(keys: Any) -> str:
-    parts = []
+    parts: list[str] = []
     for label, names in (("+", keys.added), ("-", keys.removed), ("~", keys.changed)):
         parts.extend(f"{label}{n}" for n in names)
     return ", ".join(parts)

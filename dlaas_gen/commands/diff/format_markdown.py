@@ -61,7 +61,8 @@ def render_markdown(result: DiffResult, *, limit_bytes: int | None = None) -> st
     if result.attention:
         head += [f"#### Needs attention ({len(result.attention)})", ""]
         for item in result.attention:
-            value = f": {code(item.old)} → {code(item.new)}" if item.old is not None else ""
+            value = (f": {code(item.old)} → {code(item.new)}"
+                     if item.old is not None and item.new is not None else "")
             site = f"{code(item.site)} " if item.site else ""
             head.append(
                 f"- **{item.severity}** {site}{code(str(item.key))}: "
@@ -104,7 +105,8 @@ def _chart_head(chart: ChartDiff) -> str:
             lines.append(f"| {change.status} | {code(str(change.key))} | {_where(change)} |")
         lines.append("")
     for item in chart.attention:
-        value = f": {code(item.old)} → {code(item.new)}" if item.old is not None else ""
+        value = (f": {code(item.old)} → {code(item.new)}"
+                 if item.old is not None and item.new is not None else "")
         lines.append(f"- **{item.severity}** {code(str(item.key))}: {html.escape(item.message)}"
                      f"{value} <sub>{item.rule}</sub>")
     return "\n".join(lines) + "\n\n"

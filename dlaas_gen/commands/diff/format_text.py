@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from dlaas_gen.commands.diff.charts import ChartDiff
 from dlaas_gen.commands.diff.limit import Block, fit
 from dlaas_gen.commands.diff.model import (
@@ -29,6 +31,8 @@ _COLORS = {
 _MARK = {ADDED: "+", REMOVED: "-", CHANGED: "~", MOVED: ">"}
 _STATUS_COLOR = {ADDED: "green", REMOVED: "red", CHANGED: "yellow", MOVED: "cyan"}
 _SEVERITY_COLOR = {DANGER: "red", WARNING: "yellow", INFO: "cyan"}
+#: ``paint(text, style)``: `text` in a `_COLORS` style, or as it is without colour.
+Paint = Callable[[str, str], str]
 
 
 def summary_line(result: DiffResult) -> str:
@@ -101,7 +105,7 @@ def chart_rendered_for(chart: ChartDiff) -> str:
             f"Capabilities.KubeVersion {chart.kube_version}")
 
 
-def _chart_head(chart: ChartDiff, paint) -> str:  # type: ignore[no-untyped-def]
+def _chart_head(chart: ChartDiff, paint: Paint) -> str:
     lines = ["", paint(f"Chart objects of {chart.label}: {chart.old_chart} -> {chart.new_chart}",
                        "bold"),
              f"  ({chart_rendered_for(chart)})", f"  {chart_summary(chart)}"]
@@ -112,7 +116,7 @@ def _chart_head(chart: ChartDiff, paint) -> str:  # type: ignore[no-untyped-def]
     return "\n".join(lines) + "\n"
 
 
-def _block(change: ResourceChange, paint, indent: str = "") -> Block:  # type: ignore[no-untyped-def]
+def _block(change: ResourceChange, paint: Paint, indent: str = "") -> Block:
     mark = _MARK[change.status]
     if change.status == MOVED:
         where = f"{change.old_path} -> {change.new_path}"
@@ -138,7 +142,7 @@ def _block(change: ResourceChange, paint, indent: str = "") -> Block:  # type: i
     return Block(opening, tuple(lines), "", "  ... (cut to respect the size limit)\n")
 
 
-def _diff_lines(diff: str, paint) -> list[str]:  # type: ignore[no-untyped-def]
+def _diff_lines(diff: str, paint: Paint) -> list[str]:
     out = []
     for line in diff.splitlines():
         if line.startswith(("+++", "---")):

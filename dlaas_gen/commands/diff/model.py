@@ -81,6 +81,7 @@ class SecretKeys:
     changed: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
+        """True when any key was added, removed or changed."""
         return bool(self.added or self.removed or self.changed)
 
 

@@ -11,6 +11,7 @@ import os
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
@@ -166,6 +167,39 @@ def load_git_tree(commit: str, folder: Path, cwd: Path, *, label: str | None = N
     absolute = folder if folder.is_absolute() else cwd / folder
     prefix = _repo_relative(absolute, root)
     shown = label or f"{commit[:12]}:{prefix or '.'}"
+    blobs = _yaml_blobs(commit, prefix, root)
+    side = Side(label=shown, manifests=[])
+    if not blobs:
+        exists = _git(["cat-file", "-e", f"{commit}:{prefix}"], root).returncode == 0
+        if prefix and not exists:
+            side.notes.append(
+                f"{prefix} does not exist at {commit[:12]}: every object is reported as added"
+            )
+        return side
+    contents = _cat_blobs([sha for _, sha in blobs], root)
+    problems: list[Problem] = []
+    for (rel, _sha), data in zip(blobs, contents, strict=True):
+        where = f"{shown}/{rel}"
+        try:
+            docs = _parse_blob(data, where)
+        except _BlobProblem as exc:
+            problems.append(exc.problem)
+            continue
+        side.manifests.extend(
+            Manifest(doc=doc, text="", path=rel, shown=where)
+            for doc in docs
+            if doc is not None
+        )
+    if problems:
+        raise _invalid_yaml("old", problems)
+    return side
+
+
+def _yaml_blobs(commit: str, prefix: str, root: Path) -> list[tuple[str, str]]:
+    """(path below `prefix`, blob sha) of each YAML file under `prefix` at `commit`.
+
+    Hidden files and folders, symlinks and submodules are skipped, as `tree.load_tree` does.
+    """
     args = ["ls-tree", "-r", "-z", "--full-tree", commit]
     if prefix:
         args += ["--", prefix]
@@ -186,46 +220,39 @@ def load_git_tree(commit: str, folder: Path, cwd: Path, *, label: str | None = N
             continue
         if PurePosixPath(rel).suffix in tree.YAML_SUFFIXES:
             blobs.append((rel, sha))
-    side = Side(label=shown, manifests=[])
-    if not blobs:
-        exists = _git(["cat-file", "-e", f"{commit}:{prefix}"], root).returncode == 0
-        if prefix and not exists:
-            side.notes.append(
-                f"{prefix} does not exist at {commit[:12]}: every object is reported as added"
-            )
-        return side
-    contents = _cat_blobs([sha for _, sha in blobs], root)
-    problems: list[Problem] = []
-    for (rel, _sha), data in zip(blobs, contents, strict=True):
-        where = f"{shown}/{rel}"
-        try:
-            docs = yamlio.load_roundtrip_all(data.decode("utf-8"))
-        except UnicodeDecodeError:
-            problems.append(Problem(where, rule="yaml", message="file is not UTF-8"))
-            continue
-        except MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            problems.append(
-                Problem(
-                    where,
-                    mark.line + 1 if mark else 0,
-                    mark.column + 1 if mark else 0,
-                    rule="yaml",
-                    message=str(exc.problem or exc).splitlines()[0],
-                )
-            )
-            continue
-        except YAMLError as exc:
-            problems.append(Problem(where, rule="yaml", message=str(exc).splitlines()[0]))
-            continue
-        side.manifests.extend(
-            Manifest(doc=doc, text="", path=rel, shown=where)
-            for doc in docs
-            if doc is not None
-        )
-    if problems:
-        raise _invalid_yaml("old", problems)
-    return side
+    return blobs
+
+
+class _BlobProblem(Exception):
+    """A blob that is not UTF-8 YAML; `problem` says where and why."""
+
+    def __init__(self, problem: Problem):
+        """Wrap `problem`."""
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def _parse_blob(data: bytes, where: str) -> list[Any]:
+    """The documents of one blob (round-trip, for positions).
+
+    Raises:
+        _BlobProblem: the blob is not UTF-8, or not YAML (with the line and column when known).
+    """
+    try:
+        return yamlio.load_roundtrip_all(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise _BlobProblem(Problem(where, rule="yaml", message="file is not UTF-8")) from None
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise _BlobProblem(Problem(
+            where,
+            mark.line + 1 if mark else 0,
+            mark.column + 1 if mark else 0,
+            rule="yaml",
+            message=str(exc.problem or exc).splitlines()[0],
+        )) from None
+    except YAMLError as exc:
+        raise _BlobProblem(Problem(where, rule="yaml", message=str(exc).splitlines()[0])) from None
 
 
 def _cat_blobs(shas: list[str], root: Path) -> list[bytes]:

@@ -19,7 +19,7 @@ from typing import Any
 from dlaas_gen import origin, yamlio
 from dlaas_gen.chart_lock import charts_dir_for
 from dlaas_gen.config import SiteConfig
-from dlaas_gen.context import build_context
+from dlaas_gen.context import SiteInput, build_context
 from dlaas_gen.context.eos import DAEMONSET as EOS_DAEMONSET
 from dlaas_gen.defaults import DEFAULT_KUBE_VERSION, DEFAULT_OUT_DIR, DEFAULT_SITES_DIR, SITE_SUFFIX
 from dlaas_gen.errors import ConfigError, DlaasGenError, ProblemsError, UsageError
@@ -123,7 +123,8 @@ def build_site(path: Path, out_dir: Path = DEFAULT_OUT_DIR, *, follow_out: bool 
         if prefix != config.gitops.path_prefix:
             config = config.model_copy(
                 update={"gitops": config.gitops.model_copy(update={"path_prefix": prefix})})
-    ctx = build_context(site.name, config, path.parent, chart_defaults=chart.defaults)
+    ctx = build_context(SiteInput(site.name, config, cric_origins=site.cric_origins,
+                                  chart_defaults=chart.defaults))
     manifests = render_site(ctx)
     problems = list(site.warnings)
     prefix = out_dir / site.name

@@ -6,7 +6,21 @@ lists are decided here, where they can be unit-tested, so no logic hides in Jinj
 
 from __future__ import annotations
 
-from dlaas_gen.context.model import FOLDER_ORDER, ObjectSpec, SiteContext
-from dlaas_gen.context.site import build_context
+from dlaas_gen.context.model import (
+    FOLDER_ORDER,
+    ObjectSpec,
+    SecretKeyUse,
+    SiteContext,
+    SiteInput,
+)
+from dlaas_gen.context.site import COMPONENTS, build_context
 
-__all__ = ["FOLDER_ORDER", "ObjectSpec", "SiteContext", "build_context"]
+__all__ = [
+    "COMPONENTS",
+    "FOLDER_ORDER",
+    "ObjectSpec",
+    "SecretKeyUse",
+    "SiteContext",
+    "SiteInput",
+    "build_context",
+]

@@ -12,7 +12,7 @@ from typing import Any
 
 from dlaas_gen.config.auth import AuthConfig
 from dlaas_gen.config.site import SiteConfig
-from dlaas_gen.context.hub_values import HubValues
+from dlaas_gen.context.model import SiteContext, SiteInput
 from dlaas_gen.payloads import TokenSettings, payload_text
 
 AUTHENTICATOR = "GenericOAuthenticator"
@@ -29,7 +29,8 @@ def endpoints(auth: AuthConfig) -> dict[str, str]:
     """authorize/token/userinfo URLs: given ones win, others follow the provider layout."""
     base = auth.issuer.rstrip("/")
     layout = PROVIDER_PATHS.get(auth.provider, ("", "", ""))
-    derived = {k: f"{base}/{p}" for k, p in zip(("authorize", "token", "userinfo"), layout, strict=True)}
+    names = ("authorize", "token", "userinfo")
+    derived = {k: f"{base}/{p}" for k, p in zip(names, layout, strict=True)}
     return {
         "authorize": auth.authorize_url or derived["authorize"],
         "token": auth.token_url or derived["token"],
@@ -57,14 +58,15 @@ def token_settings(auth: AuthConfig) -> dict[str, Any]:
     return settings
 
 
-def add_auth(hv: HubValues, site: SiteConfig) -> None:
+def contribute(site: SiteInput, out: SiteContext) -> None:
     """Contribute the authenticator, secrets, auth-state key and token-exchange hook."""
-    auth = site.auth
+    auth = site.config.auth
     if auth is None:
         return
+    hv = out.hub
     urls = endpoints(auth)
     config: dict[str, Any] = {
-        "oauth_callback_url": callback_url(site),
+        "oauth_callback_url": callback_url(site.config),
         "authorize_url": urls["authorize"],
         "token_url": urls["token"],
         "userdata_url": urls["userinfo"],
@@ -105,6 +107,7 @@ def add_auth(hv: HubValues, site: SiteConfig) -> None:
         },
     })
     hv.add_secret(auth.client_id, f"hub.config.{AUTHENTICATOR}.client_id", "OIDC client id")
-    hv.add_secret(auth.client_secret, f"hub.config.{AUTHENTICATOR}.client_secret", "OIDC client secret")
+    hv.add_secret(auth.client_secret, f"hub.config.{AUTHENTICATOR}.client_secret",
+                  "OIDC client secret")
     if auth.crypt_key is not None:
         hv.add_secret(auth.crypt_key, "hub.config.CryptKeeper.keys[0]", "auth-state encryption key")

@@ -36,21 +36,15 @@ def resources_values(cpu: Resources | None, memory: Resources | None) -> dict[st
     """z2jh ``singleuser.cpu`` / ``singleuser.memory`` blocks (unset parts omitted)."""
     out: dict[str, Any] = {}
     if cpu is not None:
-        block = {k: cpu_number(v) for k, v in (("limit", cpu.limit), ("guarantee", cpu.guarantee))}
-        block = {k: v for k, v in block.items() if v is not None}
-        if block:
-            out["cpu"] = block
+        bounds = (("limit", cpu.limit), ("guarantee", cpu.guarantee))
+        numbers = {k: cpu_number(v) for k, v in bounds}
+        cpu_block = {k: v for k, v in numbers.items() if v is not None}
+        if cpu_block:
+            out["cpu"] = cpu_block
     if memory is not None:
-        block = {
+        memory_block = {
             k: str(v) for k, v in (("limit", memory.limit), ("guarantee", memory.guarantee)) if v
         }
-        if block:
-            out["memory"] = block
+        if memory_block:
+            out["memory"] = memory_block
     return out
-
-
-def secret_ref_entry(
-    namespace: str, secret: str, key: str, target: str, purpose: str
-) -> dict[str, str]:
-    """A row of ``dlaas-gen secrets``."""
-    return {"namespace": namespace, "name": secret, "key": key, "used_for": purpose, "target": target}

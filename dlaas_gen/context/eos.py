@@ -19,12 +19,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from dlaas_gen.config.derived import CONTAINER_MOUNT_ROOT, eos_host_network, instance_local_dir
 from dlaas_gen.config.eos import EosConfig
 from dlaas_gen.config.site import SiteConfig
-from dlaas_gen.context.common import common_labels, secret_ref_entry
+from dlaas_gen.context.common import SITE_LABEL, common_labels
 from dlaas_gen.context.hub_values import HubValues
-from dlaas_gen.context.model import ObjectSpec, SiteContext
-from dlaas_gen.config.derived import CONTAINER_MOUNT_ROOT, eos_host_network, instance_local_dir
+from dlaas_gen.context.model import SiteContext, SiteInput
+from dlaas_gen.context.template_vars import (
+    ConfigMapVars,
+    CsiPersistentVolumeClaimVars,
+    CsiPersistentVolumeVars,
+    EosDaemonSetVars,
+    NamespaceVars,
+)
 from dlaas_gen.payloads import payload_text
 
 DAEMONSET = "eosxd"
@@ -37,6 +44,7 @@ CSI_DRIVER = "eosxd.csi.cern.ch"
 CSI_PVC = "eos"
 CSI_VOLUME = "eos"
 HOST_ROOT_VOLUME = "eos-host-root"
+FUSE_DEVICE = "/dev/fuse"
 
 
 def fuse_conf(eos: EosConfig, index: int) -> str:
@@ -45,7 +53,8 @@ def fuse_conf(eos: EosConfig, index: int) -> str:
     auth: dict[str, Any] = {"shared-mount": 1, "sss": int(inst.sss), "oauth2": int(inst.oauth2),
                             "krb5": 0, "gsi-first": 0}
     if inst.sss:
-        auth["ssskeytab"] = KEYTAB_PATH  # both: our DaemonSet and the eosxd-csi chart mount it there
+        # Both our DaemonSet and the eosxd-csi chart mount the keytab there.
+        auth["ssskeytab"] = KEYTAB_PATH
     conf = {
         "name": inst.name,
         "hostport": inst.mgm,
@@ -57,43 +66,44 @@ def fuse_conf(eos: EosConfig, index: int) -> str:
     return json.dumps(conf, indent=2) + "\n"
 
 
-def add_eos(ctx: SiteContext, site_name: str, site: SiteConfig, hv: HubValues) -> None:
+def contribute(site: SiteInput, out: SiteContext) -> None:
     """Add the EOS objects and the user-pod mounts."""
-    eos = site.eos
+    eos = site.config.eos
     if eos is None:
         return
     confs = {f"fuse.{i.name}.conf": fuse_conf(eos, n) for n, i in enumerate(eos.instances)}
     if eos.mode == "daemonset":
-        _add_daemonset(ctx, site_name, site, eos, confs)
-        _add_user_mounts(site, eos, hv)
+        _add_daemonset(out, site.name, site.config, eos, confs)
+        _add_user_mounts(eos, out.hub)
     else:
-        _add_csi_volume(ctx, site_name, site, eos)
-        _add_csi_user_mounts(site, eos, hv)
+        _add_csi_volume(out, site.name, site.config, eos)
+        _add_csi_user_mounts(site.config, eos, out.hub)
 
 
-def _add_daemonset(ctx: SiteContext, site_name: str, site: SiteConfig, eos: EosConfig,
+def _add_daemonset(out: SiteContext, site_name: str, site: SiteConfig, eos: EosConfig,
                    confs: dict[str, str]) -> None:
     labels = common_labels(site_name, "eos")
     ns = eos.namespace
-    ctx.add(ObjectSpec("core/namespace.yaml.j2", "infrastructure", "Namespace", ns, {
-        "name": ns,
-        "labels": {**labels, "pod-security.kubernetes.io/enforce": "privileged",
-                   "pod-security.kubernetes.io/warn": "privileged"},
-    }))
+    out.add("infrastructure", NamespaceVars(name=ns, labels={
+        **labels, "pod-security.kubernetes.io/enforce": "privileged",
+        "pod-security.kubernetes.io/warn": "privileged"}))
+    # eosxd configuration: one fuse.<name>.conf per instance, and the entrypoint script.
     data = {**confs, "entrypoint.sh": payload_text("eosxd_entrypoint.sh")}
-    ctx.add(ObjectSpec("eos/configmap.yaml.j2", "infrastructure", "ConfigMap", CONFIGMAP,
-                       {"name": CONFIGMAP, "namespace": ns, "labels": labels, "data": data}))
+    out.add("infrastructure", ConfigMapVars(name=CONFIGMAP, namespace=ns, labels=labels,
+                                            data=data))
     mounts = [instance_local_dir(i.name) for i in eos.instances]
     probe = " && ".join(f"grep -q ' {m} fuse' /proc/mounts" for m in mounts)
     volumes: list[dict[str, Any]] = [
-        {"name": "fuse-device", "hostPath": {"path": "/dev/fuse", "type": "CharDevice"}},
-        {"name": HOST_ROOT_VOLUME, "hostPath": {"path": eos.host_mount_root, "type": "DirectoryOrCreate"}},
+        {"name": "fuse-device", "hostPath": {"path": FUSE_DEVICE, "type": "CharDevice"}},
+        {"name": HOST_ROOT_VOLUME,
+         "hostPath": {"path": eos.host_mount_root, "type": "DirectoryOrCreate"}},
         {"name": "eos-cache", "hostPath": {"path": eos.cache_dir, "type": "DirectoryOrCreate"}},
         {"name": "eos-config", "configMap": {"name": CONFIGMAP, "defaultMode": 0o444}},
     ]
     volume_mounts: list[dict[str, Any]] = [
-        {"name": "fuse-device", "mountPath": "/dev/fuse"},
-        {"name": HOST_ROOT_VOLUME, "mountPath": CONTAINER_MOUNT_ROOT, "mountPropagation": "Bidirectional"},
+        {"name": "fuse-device", "mountPath": FUSE_DEVICE},
+        {"name": HOST_ROOT_VOLUME, "mountPath": CONTAINER_MOUNT_ROOT,
+         "mountPropagation": "Bidirectional"},
         {"name": "eos-cache", "mountPath": "/var/cache/eos"},
         {"name": "eos-config", "mountPath": "/etc/eos", "readOnly": True},
     ]
@@ -101,29 +111,32 @@ def _add_daemonset(ctx: SiteContext, site_name: str, site: SiteConfig, eos: EosC
         volumes.append({"name": "eos-keytab", "secret": {
             "secretName": eos.keytab.name, "defaultMode": 0o400,
             "items": [{"key": eos.keytab.key, "path": "eos.keytab"}]}})
-        volume_mounts.append({"name": "eos-keytab", "mountPath": KEYTAB_PATH, "subPath": "eos.keytab",
-                              "readOnly": True})
-        ctx.secrets.append(secret_ref_entry(ns, eos.keytab.name, eos.keytab.key,
-                                            f"DaemonSet {DAEMONSET} volume -> {KEYTAB_PATH}",
-                                            "EOS sss keytab (mode 0400)"))
-    assert eos.image is not None
+        volume_mounts.append({"name": "eos-keytab", "mountPath": KEYTAB_PATH,
+                              "subPath": "eos.keytab", "readOnly": True})
+        out.add_secret(ns, eos.keytab.name, eos.keytab.key,
+                       f"DaemonSet {DAEMONSET} volume -> {KEYTAB_PATH}",
+                       "EOS sss keytab (mode 0400)")
+    assert eos.image is not None  # the site model sets it in daemonset mode
     su = site.singleuser
-    ctx.add(ObjectSpec("eos/daemonset.yaml.j2", "infrastructure", "DaemonSet", DAEMONSET, {
-        "name": DAEMONSET,
-        "namespace": ns,
-        "labels": labels,
-        "selector": {"app.kubernetes.io/name": DAEMONSET, "dlaas-gen.io/site": site_name},
-        "image": eos.image.ref(),
-        "host_pid": eos.host_pid,
-        "host_network": eos_host_network(eos),
-        "node_selector": dict(su.node_selector),
-        "tolerations": [t.model_dump(exclude_none=True) for t in su.tolerations],
-        "volumes": volumes,
-        "volume_mounts": volume_mounts,
-        "command": ["/bin/sh", "/etc/eos/entrypoint.sh", *[i.name for i in eos.instances]],
-        "probe": ["/bin/sh", "-c", probe],
-        "pre_stop": ["/bin/sh", "-c", "; ".join(f"umount -l {m} || true" for m in mounts)],
-    }))
+    out.add("infrastructure", EosDaemonSetVars(
+        name=DAEMONSET,
+        namespace=ns,
+        labels=labels,
+        selector={"app.kubernetes.io/name": DAEMONSET, SITE_LABEL: site_name},
+        image=eos.image.ref(),
+        host_pid=eos.host_pid,
+        host_network=eos_host_network(eos),
+        node_selector=dict(su.node_selector),
+        tolerations=[t.model_dump(exclude_none=True) for t in su.tolerations],
+        volumes=volumes,
+        volume_mounts=volume_mounts,
+        command=["/bin/sh", "/etc/eos/entrypoint.sh", *[i.name for i in eos.instances]],
+        probe=["/bin/sh", "-c", probe],
+        pre_stop=["/bin/sh", "-c", "; ".join(f"umount -l {m} || true" for m in mounts)],
+    ))
+    # The host folders of the DaemonSet, and of user pods (below the mount root).
+    out.mount_host_paths(eos.host_mount_root, eos.cache_dir, FUSE_DEVICE)
+    out.fuse_daemonset = (ns, DAEMONSET)
 
 
 def csi_volume_names(site: SiteConfig) -> tuple[str, str]:
@@ -135,7 +148,7 @@ def csi_volume_names(site: SiteConfig) -> tuple[str, str]:
     return CSI_PVC, f"{CSI_PVC}-{site.namespace}"
 
 
-def _add_csi_volume(ctx: SiteContext, site_name: str, site: SiteConfig, eos: EosConfig) -> None:
+def _add_csi_volume(out: SiteContext, site_name: str, site: SiteConfig, eos: EosConfig) -> None:
     """The PVC user pods mount (plus a static PV when the site names no StorageClass).
 
     Why: eosxd-csi's CSIDriver is Persistent-only (no inline ``csi:`` volumes); its documented
@@ -148,21 +161,18 @@ def _add_csi_volume(ctx: SiteContext, site_name: str, site: SiteConfig, eos: Eos
     claim, volume = csi_volume_names(site)
     labels = common_labels(site_name, "eos")
     if eos.storage_class is None:
-        ctx.add(ObjectSpec("eos/persistentvolume-csi.yaml.j2", "apps", "PersistentVolume", volume, {
-            "name": volume, "labels": labels, "driver": CSI_DRIVER, "handle": volume,
-        }))
-    ctx.add(ObjectSpec("eos/persistentvolumeclaim-csi.yaml.j2", "apps", "PersistentVolumeClaim", claim, {
-        "name": claim, "namespace": site.namespace, "labels": labels,
-        "storage_class": eos.storage_class or "",
-        "volume_name": volume if eos.storage_class is None else None,
-    }))
+        out.add("apps", CsiPersistentVolumeVars(name=volume, labels=labels, driver=CSI_DRIVER,
+                                                handle=volume))
+    out.add("apps", CsiPersistentVolumeClaimVars(
+        name=claim, namespace=site.namespace, labels=labels,
+        storage_class=eos.storage_class or "",
+        volume_name=volume if eos.storage_class is None else None,
+    ))
     if any(i.sss for i in eos.instances):
-        ctx.secrets.append({
-            "namespace": CSI_NAMESPACE, "name": CSI_KEYTAB_SECRET, "key": "eos.keytab",
-            "used_for": "EOS sss keytab of the eosxd-csi driver (its chart's Secret, mounted at "
-                        f"{KEYTAB_PATH}; in the driver's namespace)",
-            "target": "eosxd-csi node plugin (not rendered)",
-        })
+        out.add_secret(CSI_NAMESPACE, CSI_KEYTAB_SECRET, "eos.keytab",
+                       "eosxd-csi node plugin (not rendered)",
+                       "EOS sss keytab of the eosxd-csi driver (its chart's Secret, mounted at "
+                       f"{KEYTAB_PATH}; in the driver's namespace)")
 
 
 def _add_csi_user_mounts(site: SiteConfig, eos: EosConfig, hv: HubValues) -> None:
@@ -199,7 +209,7 @@ def csi_chart_values(eos: EosConfig) -> dict[str, Any]:
     return {"extraConfigMaps": {CSI_CONFIGMAP: {**confs, "auto.eos": auto}}}
 
 
-def _add_user_mounts(site: SiteConfig, eos: EosConfig, hv: HubValues) -> None:
+def _add_user_mounts(eos: EosConfig, hv: HubValues) -> None:
     """Mount the host root (not an instance mount point) read-only with HostToContainer.
 
     Why: an eosxd restart replaces the FUSE mount under the host root; a pod that mounted the

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from dlaas_gen.config import SiteConfig
 from dlaas_gen.context.common import common_labels
@@ -13,7 +12,9 @@ from dlaas_gen.context.model import (
     FOLDER_ORDER,
     ObjectSpec,
     SiteContext,
+    SiteInput,
 )
+from dlaas_gen.context.template_vars import FluxKustomizationVars, GitRepositoryVars
 
 
 def source_name(site: SiteConfig) -> str:
@@ -22,52 +23,46 @@ def source_name(site: SiteConfig) -> str:
     return source if isinstance(source, str) else source.name
 
 
-def add_flux(ctx: SiteContext, site_name: str, site: SiteConfig) -> None:
-    """Add one Flux Kustomization per applied folder in use, with ``dependsOn`` per
-    ``FOLDER_DEPENDS``.
+def contribute(site: SiteInput, out: SiteContext) -> None:
+    """Add a Flux Kustomization per applied folder in use, and the site's own GitRepository.
+
+    Each Kustomization depends on others as ``FOLDER_DEPENDS`` says. Runs after every
+    component that adds objects to the applied folders.
 
     Why: ``infrastructure`` (the EOS DaemonSet) is applied with ``wait: true`` and ``apps``
     depends on it, so the hub only rolls out once the FUSE mounts it needs are ready. The XCache
     (``cache``) has its own Kustomization that nothing depends on: the hub works without it.
     """
-    gitops = site.gitops
+    config, site_name = site.config, site.name
+    gitops = config.gitops
     labels = common_labels(site_name, "flux")
-    used = [f for f in FOLDER_ORDER if any(o.folder == f for o in ctx.objects)]
+    used = [f for f in FOLDER_ORDER if any(o.folder == f for o in out.objects)]
     for folder in used:
         name = f"{site_name}-{folder}"
-        spec: dict[str, Any] = {
-            "name": name,
-            "namespace": gitops.namespace,
-            "labels": labels,
-            "interval": gitops.interval,
-            "retry_interval": gitops.retry_interval,
-            "timeout": folder_timeout(site, [o for o in ctx.objects if o.folder == folder]),
-            "path": f"{gitops.path_prefix.rstrip('/')}/{site_name}/{folder}",
-            "prune": gitops.prune,
-            "wait": True,
-            "source_name": source_name(site),
-            "depends_on": [f"{site_name}-{d}" for d in FOLDER_DEPENDS[folder] if d in used],
-        }
-        ctx.add(ObjectSpec("flux/kustomization.yaml.j2", FLUX_FOLDER, "Kustomization", name, spec))
+        out.add(FLUX_FOLDER, FluxKustomizationVars(
+            name=name,
+            namespace=gitops.namespace,
+            labels=labels,
+            interval=gitops.interval,
+            retry_interval=gitops.retry_interval,
+            timeout=folder_timeout(config, [o for o in out.objects if o.folder == folder]),
+            path=f"{gitops.path_prefix.rstrip('/')}/{site_name}/{folder}",
+            prune=gitops.prune,
+            wait=True,
+            source_name=source_name(config),
+            depends_on=[f"{site_name}-{d}" for d in FOLDER_DEPENDS[folder] if d in used],
+        ))
     source = gitops.source
     if not isinstance(source, str):
-        spec = {
-            "name": source.name,
-            "namespace": gitops.namespace,
-            "labels": labels,
-            "interval": source.interval,
-            "url": source.url,
-            "branch": source.branch,
-            "secret_ref": source.secret_ref,
-        }
-        ctx.add(ObjectSpec("flux/gitrepository.yaml.j2", FLUX_FOLDER, "GitRepository",
-                           source.name, spec))
+        out.add(FLUX_FOLDER, GitRepositoryVars(
+            name=source.name, namespace=gitops.namespace, labels=labels,
+            interval=source.interval, url=source.url, branch=source.branch,
+            secret_ref=source.secret_ref,
+        ))
         if source.secret_ref:
             for key, used_for in git_secret_keys(source.url):
-                ctx.secrets.append({
-                    "namespace": gitops.namespace, "name": source.secret_ref, "key": key,
-                    "used_for": used_for, "target": f"GitRepository {source.name}.spec.secretRef",
-                })
+                out.add_secret(gitops.namespace, source.secret_ref, key,
+                               f"GitRepository {source.name}.spec.secretRef", used_for)
 
 
 def git_secret_keys(url: str) -> list[tuple[str, str]]:
@@ -88,11 +83,12 @@ def git_secret_keys(url: str) -> list[tuple[str, str]]:
 
 
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+_DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)")
 
 
 def duration_seconds(value: str) -> float:
     """Seconds of a Go duration as the site model accepts it (``1h30m``, ``90s``, ``1.5m``)."""
-    return sum(float(n) * _UNITS[u] for n, u in re.findall(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)", value))
+    return sum(float(n) * _UNITS[u] for n, u in _DURATION_PART.findall(value))
 
 
 def folder_timeout(site: SiteConfig, objects: list[ObjectSpec]) -> str:
@@ -108,12 +104,3 @@ def folder_timeout(site: SiteConfig, objects: list[ObjectSpec]) -> str:
         if duration_seconds(site.chart.timeout) > duration_seconds(timeout):
             timeout = site.chart.timeout
     return timeout
-
-
-def add_folder_indexes(ctx: SiteContext) -> None:
-    """Add a ``kustomization.yaml`` to every folder, listing its files in sorted order."""
-    folders = sorted({o.folder for o in ctx.objects})
-    for folder in folders:
-        files = sorted(o.path.split("/", 1)[1] for o in ctx.objects if o.folder == folder)
-        ctx.add(ObjectSpec("kustomize/kustomization.yaml.j2", folder, "Kustomization",
-                           "kustomization", {"resources": files}, filename="kustomization.yaml"))

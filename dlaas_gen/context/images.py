@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from dlaas_gen.config.images import (
     BuiltImageRef,
@@ -22,8 +21,10 @@ from dlaas_gen.config.images import (
     resolve_images,
 )
 from dlaas_gen.config.site import SiteConfig
+from dlaas_gen.context.model import BuiltImage, SiteContext, SiteInput
+from dlaas_gen.context.template_vars import ImageContextVars
+from dlaas_gen.templating import render_text
 
-IMAGES_FOLDER = "images"
 TAG_PREFIX = "ctx-"
 TAG_HEX_DIGITS = 16
 DOCKERFILE = "Dockerfile"
@@ -45,39 +46,6 @@ PIP_IMPORTS = {
 CONDA_IMPORTS = {"root": "ROOT"}
 
 
-@dataclass(frozen=True)
-class BuiltImage:
-    """One rendered build context and the tag derived from it.
-
-    Attributes:
-        name: the key under ``images:``.
-        repository: ``<registry>/<name>``.
-        tag: ``ctx-`` and the first hex digits of the digest of `files`.
-        parent: the image it is built on (a name under ``images:``), if any.
-        level: 0 on a base, parent's level + 1 (CI builds level by level).
-        python: ``X.Y`` of the image's Python.
-        files: ``{file name: text}`` of the context.
-    """
-
-    name: str
-    repository: str
-    tag: str
-    parent: str | None
-    level: int
-    python: str
-    files: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def ref(self) -> str:
-        """``<registry>/<name>:<tag>``."""
-        return f"{self.repository}:{self.tag}"
-
-    @property
-    def folder(self) -> str:
-        """The context folder relative to the site folder (``images/<name>``)."""
-        return f"{IMAGES_FOLDER}/{self.name}"
-
-
 def context_tag(files: Mapping[str, str]) -> str:
     """The tag of a context: a digest over its file names and contents, in name order."""
     digest = hashlib.sha256()
@@ -97,24 +65,27 @@ def _imports(pip: tuple[str, ...], conda: tuple[str, ...]) -> list[str]:
     return modules
 
 
+def contribute(site: SiteInput, out: SiteContext) -> None:
+    """Render the site's image build contexts (first: the hub values name their tags)."""
+    out.images = build_images(site.name, site.config)
+
+
 def build_images(site_name: str, site: SiteConfig) -> dict[str, BuiltImage]:
     """Render every build context of the site (parents first) and tag it with its digest."""
-    from dlaas_gen.render import render_text  # lazy: dlaas_gen.render imports this package
-
     built: dict[str, BuiltImage] = {}
     for name, image in resolve_images(site.images).items():
         own = site.images[name]
         parent = built.get(image.parent) if image.parent else None
         from_ref = parent.ref if parent is not None else own.base
-        variables = {
-            "site": site_name, "name": name, "repository": image.repository,
-            "description": own.description, "family": image.family, "from_ref": from_ref,
-            "parent": image.parent, "python": image.python,
-            "python_tuple": ", ".join(image.python.split(".")),
-            "pip": list(image.pip), "conda": list(image.conda),
-            "imports": _imports(image.pip, image.conda),
-        }
-        files = {file: render_text(template.format(family=image.family), variables)
+        variables = ImageContextVars(
+            site=site_name, name=name, repository=image.repository,
+            description=own.description, family=image.family, from_ref=from_ref,
+            parent=image.parent, python=image.python,
+            python_tuple=", ".join(image.python.split(".")),
+            pip=list(image.pip), conda=list(image.conda),
+            imports=_imports(image.pip, image.conda),
+        )
+        files = {file: render_text(template.format(family=image.family), variables.variables())
                  for file, template in TEMPLATES.items()}
         built[name] = BuiltImage(name=name, repository=image.repository, tag=context_tag(files),
                                  parent=image.parent, level=image.level, python=image.python,

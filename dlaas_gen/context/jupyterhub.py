@@ -9,90 +9,26 @@ from __future__ import annotations
 import copy
 import shlex
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from dlaas_gen import yamlio
-from dlaas_gen.chart_lock import (
-    CHART,
-    VENDORED_CHARTS,
-    ChartLockError,
-    charts_dir_for,
-    load_chart,
-)
-from dlaas_gen.config import SiteConfig
 from dlaas_gen.config.site import ProfileConfig
-from dlaas_gen.context.common import common_labels, resources_values, secret_ref_entry
+from dlaas_gen.context.common import common_labels, resources_values
 from dlaas_gen.context.hub_values import HubValues, deep_contribute
-from dlaas_gen.context.images import BuiltImage, image_name_tag, image_ref
-from dlaas_gen.context.model import ObjectSpec, SiteContext
+from dlaas_gen.context.images import image_ref
+from dlaas_gen.context.model import BuiltImage, SiteContext, SiteInput
+from dlaas_gen.context.template_vars import (
+    ConfigMapVars,
+    HelmReleaseVars,
+    HelmRepositoryVars,
+    NamespaceVars,
+)
 from dlaas_gen.helmvalues import merge_maps
 
 PROFILES_KEY = "values.yaml"
 WATCH_LABEL = "reconcile.fluxcd.io/watch"
 #: Objects with this annotation set to ``disabled`` are never garbage-collected by Flux.
 PRUNE_ANNOTATION = "kustomize.toolkit.fluxcd.io/prune"
-
-
-def base_values(site: SiteConfig, images: Mapping[str, BuiltImage] | None = None) -> HubValues:
-    """The values every site gets, before data-lake components contribute.
-
-    `images` are the site's built images (`build_images`), whose tags the image references use.
-    """
-    hv = HubValues()
-    su = site.singleuser
-    name, tag = image_name_tag(su.image, images or {})
-    singleuser: dict[str, Any] = {
-        "image": {"name": name, "tag": tag},
-        "defaultUrl": su.default_url,
-        "startTimeout": su.start_timeout,
-        **resources_values(su.cpu, su.memory),
-    }
-    if su.node_selector:
-        singleuser["nodeSelector"] = dict(su.node_selector)
-    if su.tolerations:
-        singleuser["extraTolerations"] = [
-            t.model_dump(exclude_none=True) for t in su.tolerations
-        ]
-    storage = site.storage
-    if storage.type == "dynamic":
-        dyn: dict[str, Any] = {}
-        if storage.storage_class:
-            dyn["storageClass"] = storage.storage_class
-        singleuser["storage"] = {"type": "dynamic", "capacity": str(storage.capacity)}
-        if dyn:
-            singleuser["storage"]["dynamic"] = dyn
-    else:
-        singleuser["storage"] = {
-            "type": "static",
-            "static": {"pvcName": storage.pvc_name, "subPath": storage.sub_path},
-        }
-        if storage.slug_scheme:
-            hv.add({"hub": {"config": {"KubeSpawner": {"slug_scheme": storage.slug_scheme}}}})
-    hv.add({"singleuser": singleuser})
-
-    db = site.hub.db
-    if db.type == "sqlite-pvc":
-        pvc: dict[str, Any] = {"storage": str(db.capacity)}
-        if db.storage_class:
-            pvc["storageClassName"] = db.storage_class
-        hv.add({"hub": {"db": {"type": "sqlite-pvc", "pvc": pvc}}})
-    else:
-        hv.add({"hub": {"db": {"type": db.dialect}}})
-        hv.add_secret(db.url, "hub.db.url", "hub database URL")
-
-    if site.ingress is not None:
-        ing = site.ingress
-        ingress: dict[str, Any] = {
-            "enabled": True,
-            "ingressClassName": ing.class_name,
-            "hosts": [ing.host],
-            "tls": [{"hosts": [ing.host], "secretName": ing.tls_secret}],
-        }
-        if ing.cluster_issuer:
-            ingress["annotations"] = {"cert-manager.io/cluster-issuer": ing.cluster_issuer}
-        hv.add({"ingress": ingress, "proxy": {"service": {"type": "ClusterIP"}}})
-    return hv
 
 
 def profile_entry(
@@ -116,25 +52,29 @@ def profile_entry(
     }
     if profile.default:
         entry["default"] = True
+    override = _profile_override(profile, base_tolerations or [], images or {})
+    if extra:
+        deep_contribute(override, extra)
+    if override:
+        entry["kubespawner_override"] = override
+    return entry
+
+
+def _profile_override(profile: ProfileConfig, base_tolerations: list[dict[str, Any]],
+                      images: Mapping[str, BuiltImage]) -> dict[str, Any]:
+    """The profile's ``kubespawner_override`` from its own fields (before other components')."""
     override: dict[str, Any] = {}
     if profile.image is not None:
-        override["image"] = image_ref(profile.image, images or {})
-    res = resources_values(profile.cpu, profile.memory)
-    for kind, block in res.items():
+        override["image"] = image_ref(profile.image, images)
+    for kind, block in resources_values(profile.cpu, profile.memory).items():
         prefix = "cpu" if kind == "cpu" else "mem"
-        for bound, value in block.items():
-            override[f"{prefix}_{bound}"] = value
+        override.update({f"{prefix}_{bound}": value for bound, value in block.items()})
     if profile.image_pull_policy is not None:
         override["image_pull_policy"] = profile.image_pull_policy
     if profile.node_selector:
         override["node_selector"] = dict(profile.node_selector)
     if profile.tolerations:
-        tolerations = [dict(t) for t in base_tolerations or []]
-        for toleration in profile.tolerations:
-            item = toleration.model_dump(exclude_none=True)
-            if item not in tolerations:
-                tolerations.append(item)
-        override["tolerations"] = tolerations
+        override["tolerations"] = _with_tolerations(base_tolerations, profile)
     for name in ("extra_resource_limits", "extra_resource_guarantees"):
         amounts = getattr(profile, name)
         if amounts:
@@ -145,29 +85,21 @@ def profile_entry(
     # (`dlaas_gen.config.checks.profiles`), and may not repeat a key set above.
     for key, value in profile.kubespawner_override.items():
         override[key] = copy.deepcopy(value)
-    if extra:
-        deep_contribute(override, extra)
-    if override:
-        entry["kubespawner_override"] = override
-    return entry
+    return override
 
 
-def pinned_chart_defaults(site: SiteConfig, sites_dir: Path | None) -> dict[str, Any]:
-    """The pinned chart version's defaults from its lock beside `sites_dir`, else the vendored.
-
-    Why a fallback: commands that only list what a site needs (``secrets``, the field reference)
-    build the context without checking the lock; ``render`` checks it first (pipeline).
-    """
-    charts_dir = charts_dir_for(sites_dir) if sites_dir is not None else None
-    for version in (site.chart.version, *VENDORED_CHARTS[CHART]):
-        try:
-            return load_chart(CHART, version, charts_dir).defaults
-        except ChartLockError:
-            continue
-    return {}
+def _with_tolerations(base: list[dict[str, Any]], profile: ProfileConfig) -> list[dict[str, Any]]:
+    """`base`, then each toleration of the profile that is not in it yet."""
+    tolerations = [dict(t) for t in base]
+    for toleration in profile.tolerations:
+        item = toleration.model_dump(exclude_none=True)
+        if item not in tolerations:
+            tolerations.append(item)
+    return tolerations
 
 
-def user_pod_tolerations(values: dict[str, Any], chart_defaults: dict[str, Any]) -> list[dict[str, Any]]:
+def user_pod_tolerations(values: Mapping[str, Any],
+                         chart_defaults: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The tolerations the chart gives every user pod: the scheduling ones, then the site's.
 
     `values` are the release's inline values (``extra_values`` included); a value the site does
@@ -183,60 +115,56 @@ def user_pod_tolerations(values: dict[str, Any], chart_defaults: dict[str, Any])
     return [copy.deepcopy(t) for t in [*common, *extra] if isinstance(t, dict)]
 
 
-def add_jupyterhub(ctx: SiteContext, site_name: str, site: SiteConfig, hv: HubValues,
-                   chart_defaults: dict[str, Any] | None = None) -> None:
+def contribute(site: SiteInput, out: SiteContext) -> None:
     """Add the Namespace, HelmRepository, profiles ConfigMap and HelmRelease of the hub.
 
-    `chart_defaults` are the pinned chart version's ``values.yaml`` (for the user-pod
-    tolerations a profile's own tolerations extend).
+    Runs after every component that contributes hub values. The pinned chart version's
+    defaults (`SiteInput.chart_defaults`) give the user-pod tolerations a profile's own
+    tolerations extend.
     """
-    ns = site.namespace
-    chart = site.chart
-    labels = common_labels(site_name, "jupyterhub")
+    config, hv = site.config, out.hub
+    ns = config.namespace
+    chart = config.chart
+    labels = common_labels(site.name, "jupyterhub")
     # Why the annotation: deleting the hub Namespace deletes every user's home PVC; Flux's
     # garbage collection skips objects annotated kustomize.toolkit.fluxcd.io/prune: disabled
     # (fluxcd/kustomize-controller docs/spec/v1/kustomizations.md, "Prune"), so renaming the
     # namespace or removing the site never deletes it (retiring a site is a deliberate step).
-    ctx.add(ObjectSpec("core/namespace.yaml.j2", "apps", "Namespace", ns,
-                       {"name": ns, "labels": {**labels, **hub_namespace_labels(hv)},
-                        "annotations": {PRUNE_ANNOTATION: "disabled"}}))
-    ctx.add(ObjectSpec(
-        "jupyterhub/helmrepository.yaml.j2", "apps", "HelmRepository", chart.repo_name,
-        {"name": chart.repo_name, "namespace": ns, "labels": labels,
-         "interval": chart.interval, "url": chart.repo_url},
-    ))
+    out.add("apps", NamespaceVars(name=ns, labels={**labels, **hub_namespace_labels(hv)},
+                                  annotations={PRUNE_ANNOTATION: "disabled"}))
+    out.add("apps", HelmRepositoryVars(name=chart.repo_name, namespace=ns, labels=labels,
+                                       interval=chart.interval, url=chart.repo_url))
     values_from: list[dict[str, Any]] = []
-    if site.profiles:
+    if config.profiles:
+        # Environment profiles: the only place singleuser.profileList is defined (Helm replaces
+        # lists), so the release reads them from this ConfigMap.
         cm_name = f"{chart.release_name}-profiles"
-        base = user_pod_tolerations(merge_maps(hv.inline, site.extra_values), chart_defaults or {})
-        profiles = [profile_entry(p, base, hv.profile_extra.get(p.slug), ctx.images)
-                    for p in site.profiles]
+        base = user_pod_tolerations(merge_maps(hv.inline, config.extra_values),
+                                    site.chart_defaults or {})
+        profiles = [profile_entry(p, base, hv.profile_extra.get(p.slug), out.images)
+                    for p in config.profiles]
         document = yamlio.dump_doc({"singleuser": {"profileList": profiles}})
-        ctx.add(ObjectSpec(
-            "jupyterhub/configmap-profiles.yaml.j2", "apps", "ConfigMap", cm_name,
-            {"name": cm_name, "namespace": ns, "labels": {**labels, WATCH_LABEL: "Enabled"},
-             "data": {PROFILES_KEY: document}},
-        ))
+        out.add("apps", ConfigMapVars(name=cm_name, namespace=ns,
+                                      labels={**labels, WATCH_LABEL: "Enabled"},
+                                      data={PROFILES_KEY: document}))
         values_from.append({"kind": "ConfigMap", "name": cm_name, "valuesKey": PROFILES_KEY})
     for secret in hv.secrets:
         values_from.append({
             "kind": "Secret", "name": secret.ref.name, "valuesKey": secret.ref.key,
             "targetPath": secret.target_path, "literal": True,
         })
-        ctx.secrets.append(secret_ref_entry(ns, secret.ref.name, secret.ref.key,
-                                            f"HelmRelease valuesFrom -> {secret.target_path}",
-                                            secret.purpose))
+        out.add_secret(ns, secret.ref.name, secret.ref.key,
+                       f"HelmRelease valuesFrom -> {secret.target_path}", secret.purpose)
     script = post_start_script(hv)
     if script:
         hv.add({"singleuser": {"lifecycleHooks": {"postStart": {"exec": {
             "command": ["/bin/sh", "-c", script]}}}}})
-    inline = merge_maps(hv.inline, site.extra_values)
-    ctx.add(ObjectSpec(
-        "jupyterhub/helmrelease.yaml.j2", "apps", "HelmRelease", chart.release_name,
-        {"name": chart.release_name, "namespace": ns, "labels": labels,
-         "interval": chart.interval, "timeout": chart.timeout,
-         "release_name": chart.release_name, "chart": "jupyterhub", "version": chart.version,
-         "repo_name": chart.repo_name, "values_from": values_from, "values": inline},
+    out.add("apps", HelmReleaseVars(
+        name=chart.release_name, namespace=ns, labels=labels,
+        interval=chart.interval, timeout=chart.timeout,
+        release_name=chart.release_name, chart="jupyterhub", version=chart.version,
+        repo_name=chart.repo_name, values_from=values_from,
+        values=merge_maps(hv.inline, config.extra_values),
     ))
 
 
@@ -252,7 +180,8 @@ def post_start_script(hv: HubValues) -> str:
     """
     steps: list[str] = []
     if hv.renewer:
-        steps.append(" ".join([shlex.join(hv.renewer), *(f'--mkdir "${var}"' for var in hv.token_dirs)]))
+        folders = (f'--mkdir "${var}"' for var in hv.token_dirs)
+        steps.append(" ".join([shlex.join(hv.renewer), *folders]))
     else:
         # No token files to wait for: nothing but the folders' own failure can stop them.
         steps.extend(f'mkdir -p "${var}"' for var in hv.token_dirs)

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from dlaas_gen.config import SiteConfig
 from dlaas_gen.config.security import EgressTarget
-from dlaas_gen.context.hub_values import HubValues
+from dlaas_gen.context.model import SiteContext, SiteInput
 
 DNS_PORT = 53
 
@@ -25,12 +24,13 @@ def _rule(target: EgressTarget) -> dict[str, Any]:
     }
 
 
-def add_network(site_name: str, site: SiteConfig, hv: HubValues) -> None:
+def contribute(site: SiteInput, out: SiteContext) -> None:
     """Contribute the single-user NetworkPolicy values."""
+    hv = out.hub
     hv.add({"singleuser": {"cloudMetadata": {"blockWithIptables": False},
                            "networkPolicy": {"enabled": True,
                                              "egressAllowRules": {"cloudMetadataServer": False}}}})
-    egress = site.security.egress
+    egress = site.config.security.egress
     if egress is None:
         return
     rules: list[dict[str, Any]] = []

@@ -12,12 +12,12 @@ import io
 import json
 from typing import Any
 
+from dlaas_gen.config.derived import lifetime_seconds, path_begins_at
 from dlaas_gen.config.site import SiteConfig
 from dlaas_gen.context.auth import endpoints
 from dlaas_gen.context.common import common_labels
-from dlaas_gen.context.hub_values import HubValues
-from dlaas_gen.context.model import ObjectSpec, SiteContext
-from dlaas_gen.config.derived import lifetime_seconds, path_begins_at
+from dlaas_gen.context.model import SiteContext, SiteInput
+from dlaas_gen.context.template_vars import ConfigMapVars
 from dlaas_gen.payloads import payload_text
 
 CONFIGMAP = "dlaas-notebook-files"
@@ -26,12 +26,13 @@ TOKEN_VOLUME = "dlaas-tokens"
 RENEWER_DIR = "/opt/dlaas"
 RUCIO_CFG = "/opt/rucio/etc/rucio.cfg"
 #: Why: jupyter_server loads traitlets config (``RucioConfig``) only from
-#: ``jupyter_server_config.{py,json}`` in each folder of ``jupyter_core.paths.jupyter_config_path()``
-#: (``JupyterApp.load_config_file``); ``jupyter_server_config.d/*.json`` is read only for
-#: ``ServerApp.jpserver_extensions`` (``ServerApp.find_server_extensions``), so a RucioConfig there
-#: is ignored. ``/usr/local/etc/jupyter`` is on the system part of that path, and the
-#: docker-stacks images ship nothing there (their own ``jupyter_server_config.py`` is in
-#: ``/etc/jupyter``), so this mount hides no file of the image. Rule ``jupyter-config-path``.
+#: ``jupyter_server_config.{py,json}`` in each folder of
+#: ``jupyter_core.paths.jupyter_config_path()`` (``JupyterApp.load_config_file``);
+#: ``jupyter_server_config.d/*.json`` is read only for ``ServerApp.jpserver_extensions``
+#: (``ServerApp.find_server_extensions``), so a RucioConfig there is ignored.
+#: ``/usr/local/etc/jupyter`` is on the system part of that path, and the docker-stacks images
+#: ship nothing there (their own ``jupyter_server_config.py`` is in ``/etc/jupyter``), so this
+#: mount hides no file of the image. Rule ``jupyter-config-path``.
 SERVER_CONFIG = "/usr/local/etc/jupyter/jupyter_server_config.json"
 #: Why: ``IPKernelApp`` loads ``ipython_kernel_config.{py,json}`` from the profile folder, then
 #: ``{sys.prefix}/etc/ipython`` and ``IPython.core.application.SYSTEM_CONFIG_DIRS``
@@ -54,8 +55,10 @@ def _site_name(site: SiteConfig, explicit: str | None) -> str | None:
 
 
 def rucio_server_config(site: SiteConfig) -> dict[str, Any]:
-    """``{"RucioConfig": ...}``, the server config file at SERVER_CONFIG (keys as the extension's
-    schema)."""
+    """``{"RucioConfig": ...}``: the server config file at SERVER_CONFIG.
+
+    The keys are those of the extension's schema.
+    """
     assert site.rucio is not None
     instances = []
     for inst in site.rucio.instances:
@@ -63,7 +66,7 @@ def rucio_server_config(site: SiteConfig) -> dict[str, Any]:
             "name": inst.name, "display_name": inst.display_name,
             "rucio_base_url": inst.base_url, "mode": inst.mode,
         }
-        optional = {
+        optional: dict[str, str | int | None] = {
             "rucio_auth_url": inst.auth_url, "rucio_webui_url": inst.webui_url,
             "rucio_ca_cert": inst.ca_cert, "vo": inst.vo,
             "site_name": _site_name(site, inst.site_name),
@@ -154,39 +157,42 @@ def datalakectl_config(site: SiteConfig) -> dict[str, Any]:
     return config
 
 
-def add_notebook_files(ctx: SiteContext, site_name: str, site: SiteConfig, hv: HubValues) -> None:
+def contribute(site: SiteInput, out: SiteContext) -> None:
     """The ConfigMap of files for user pods, its mounts, env and the postStart hook."""
-    if site.auth is None:
+    config, hv = site.config, out.hub
+    if config.auth is None:
         return
     files: dict[str, tuple[str, str, int]] = {}  # key -> (content, mount path, mode)
-    files["token_renewer.py"] = (payload_text("token_renewer.py"), f"{RENEWER_DIR}/token_renewer.py", 0o555)
-    files["token-renewer.json"] = (_json(renewer_config(site)), f"{RENEWER_DIR}/token-renewer.json", 0o444)
+    files["token_renewer.py"] = (payload_text("token_renewer.py"),
+                                 f"{RENEWER_DIR}/token_renewer.py", 0o555)
+    files["token-renewer.json"] = (_json(renewer_config(config)),
+                                   f"{RENEWER_DIR}/token-renewer.json", 0o444)
     env: dict[str, str] = {"DLAAS_TOKEN_RENEWER_CONFIG": f"{RENEWER_DIR}/token-renewer.json"}
-    if site.rucio is not None:
-        files["rucio.json"] = (_json(rucio_server_config(site)), SERVER_CONFIG, 0o444)
+    if config.rucio is not None:
+        files["rucio.json"] = (_json(rucio_server_config(config)), SERVER_CONFIG, 0o444)
         kernel = {"IPKernelApp": {"extensions": ["rucio_jupyterlab.kernels.ipython"]}}
         files["ipython_kernel_config.json"] = (_json(kernel), KERNEL_CONFIG, 0o444)
-        files["rucio.cfg"] = (rucio_cfg(site), RUCIO_CFG, 0o444)
+        files["rucio.cfg"] = (rucio_cfg(config), RUCIO_CFG, 0o444)
         env["RUCIO_CONFIG"] = RUCIO_CFG
-        site_name_value = _site_name(site, site.rucio.instances[0].site_name)
+        site_name_value = _site_name(config, config.rucio.instances[0].site_name)
         if site_name_value:
             env["SITE_NAME"] = site_name_value
-    if site.eos is not None and any(i.oauth2 for i in site.eos.instances):
-        env["OAUTH2_TOKEN"] = f"FILE:{token_file(site, site.eos.token_service or 'eos')}"
-    if site.upload is not None and site.scratch is not None:
-        up = site.upload
+    if config.eos is not None and any(i.oauth2 for i in config.eos.instances):
+        env["OAUTH2_TOKEN"] = f"FILE:{token_file(config, config.eos.token_service or 'eos')}"
+    if config.upload is not None and config.scratch is not None:
+        up = config.upload
         files["datalakectl"] = (payload_text("datalakectl.py"), f"{up.bin_dir}/{up.command}", 0o555)
-        files["datalakectl.json"] = (_json(datalakectl_config(site)), DATALAKECTL_CONFIG, 0o444)
+        files["datalakectl.json"] = (_json(datalakectl_config(config)), DATALAKECTL_CONFIG, 0o444)
         env["DATALAKECTL_CONFIG"] = DATALAKECTL_CONFIG
-    ctx.add(ObjectSpec("notebook/configmap.yaml.j2", "apps", "ConfigMap", CONFIGMAP, {
-        "name": CONFIGMAP, "namespace": site.namespace,
-        "labels": common_labels(site_name, "notebook"),
-        "data": {key: content for key, (content, _, _) in sorted(files.items())},
-    }))
+    # Files for user pods: token renewer, Rucio extension and client config, upload command.
+    out.add("apps", ConfigMapVars(
+        name=CONFIGMAP, namespace=config.namespace, labels=common_labels(site.name, "notebook"),
+        data={key: content for key, (content, _, _) in sorted(files.items())},
+    ))
     items = [{"key": key, "path": key, "mode": mode} for key, (_, _, mode) in sorted(files.items())]
     mounts = [{"name": VOLUME, "mountPath": path, "subPath": key, "readOnly": True}
               for key, (_, path, _) in sorted(files.items())]
-    token_mount = {"name": TOKEN_VOLUME, "mountPath": site.auth.token_dir}
+    token_mount = {"name": TOKEN_VOLUME, "mountPath": config.auth.token_dir}
     hv.add({"singleuser": {
         "storage": {
             "extraVolumes": [

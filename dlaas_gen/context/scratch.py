@@ -10,12 +10,13 @@ be deleted, instead of reporting success.
 
 from __future__ import annotations
 
-from dlaas_gen.config.site import SiteConfig
-from dlaas_gen.context.common import common_labels, secret_ref_entry
-from dlaas_gen.context.hub_values import HubValues
-from dlaas_gen.context.model import ObjectSpec, SiteContext
+from typing import Any
+
 from dlaas_gen.config.derived import scratch_host_path
+from dlaas_gen.context.common import common_labels
 from dlaas_gen.context.eos import CSI_VOLUME, csi_volume_names
+from dlaas_gen.context.model import SiteContext, SiteInput
+from dlaas_gen.context.template_vars import ScratchCronJobVars, SecretEnv
 
 CRONJOB = "scratch-cleanup"
 VOLUME = "dlaas-scratch"
@@ -47,63 +48,66 @@ def cleanup_command(mount: str, retention_hours: int) -> list[str]:
         f"find {mount} -xdev -mindepth 2 -depth -type d -empty -mmin +{minutes} -print0 "
         "| xargs -0 -r -t rmdir || rc=1; "
         f'[ "$rc" = 0 ] || echo "scratch-cleanup: some entries older than {retention_hours} h '
-        'could not be deleted (does the EOS account mapped to the endorsement have delete rights?)" >&2; '
+        "could not be deleted (does the EOS account mapped to the endorsement have delete "
+        'rights?)" >&2; '
         'exit "$rc"'
     )
     return ["/bin/sh", "-c", script]
 
 
-def add_scratch(ctx: SiteContext, site_name: str, site: SiteConfig, hv: HubValues) -> None:
+def contribute(site: SiteInput, out: SiteContext) -> None:
     """Mount scratch in user pods (``$SCRATCH`` per user) and add the cleanup CronJob."""
-    scratch = site.scratch
-    if scratch is None or site.eos is None:
+    config = site.config
+    scratch = config.scratch
+    if scratch is None or config.eos is None:
         return
-    host = scratch_host_path(site)
+    host = scratch_host_path(config)
     claim = sub_path = None
-    if site.eos.mode == "csi":
+    volumes: list[dict[str, Any]]
+    if config.eos.mode == "csi":
         # Why: in csi mode EOS reaches pods only through the driver's PVC (no hostPath); the
         # scratch folder is that volume's sub-path <instance>/<sub_path> (autofs mounts the
         # instance when the sub-path is resolved at container start).
         # One volume per claim: the EOS volume of the user mount is reused when there is one.
-        claim, _ = csi_volume_names(site)
+        claim, _ = csi_volume_names(config)
         sub_path = f"{scratch.eos_instance}/{scratch.sub_path}"
-        volumes: list[dict] = [] if site.eos.user_mount_path is not None else [
+        volumes = [] if config.eos.user_mount_path is not None else [
             {"name": CSI_VOLUME, "persistentVolumeClaim": {"claimName": claim}}]
-        mount: dict = {"name": CSI_VOLUME, "mountPath": scratch.mount_path, "subPath": sub_path,
-                       "mountPropagation": "HostToContainer"}
+        mount: dict[str, Any] = {"name": CSI_VOLUME, "mountPath": scratch.mount_path,
+                                 "subPath": sub_path, "mountPropagation": "HostToContainer"}
     else:
         volumes = [{"name": VOLUME, "hostPath": {"path": host, "type": "Directory"}}]
-        mount = {"name": VOLUME, "mountPath": scratch.mount_path, "mountPropagation": "HostToContainer"}
-    hv.add({"singleuser": {
+        mount = {"name": VOLUME, "mountPath": scratch.mount_path,
+                 "mountPropagation": "HostToContainer"}
+        out.mount_host_paths(host)  # user pods and the cleanup job
+    out.hub.add({"singleuser": {
         "storage": {"extraVolumes": volumes, "extraVolumeMounts": [mount]},
         # KubeSpawner expands {username} in environment values.
         "extraEnv": {scratch.env_var: f"{scratch.mount_path}/{{username}}"},
     }})
     # Why not a mkdir step: only the token renewer knows when the EOS token file exists.
-    hv.token_dirs.append(scratch.env_var)
-    su = site.singleuser
+    out.hub.token_dirs.append(scratch.env_var)
+    su = config.singleuser
     cleanup = scratch.cleanup
     endorsement = None
     if cleanup.endorsement is not None:
-        endorsement = {"name": ENDORSEMENT_ENV, "secret": cleanup.endorsement.name,
-                       "key": cleanup.endorsement.key}
-        ctx.secrets.append(secret_ref_entry(
-            site.namespace, cleanup.endorsement.name, cleanup.endorsement.key,
-            f"CronJob {CRONJOB} env {ENDORSEMENT_ENV}",
-            "sss endorsement the MGM maps to the scratch cleanup account"))
-    ctx.add(ObjectSpec("scratch/cronjob.yaml.j2", "apps", "CronJob", CRONJOB, {
-        "name": CRONJOB,
-        "namespace": site.namespace,
-        "labels": common_labels(site_name, "scratch"),
-        "schedule": cleanup.schedule,
-        "image": cleanup.image.ref(),
-        "command": cleanup_command(MOUNT, scratch.retention_hours),
-        "mount": MOUNT,
-        "uid": CLEANUP_UID,
-        "endorsement": endorsement,
-        "host_path": host,
-        "claim": claim,
-        "sub_path": sub_path,
-        "node_selector": dict(su.node_selector),
-        "tolerations": [t.model_dump(exclude_none=True) for t in su.tolerations],
-    }))
+        endorsement = SecretEnv(ENDORSEMENT_ENV, cleanup.endorsement.name, cleanup.endorsement.key)
+        out.add_secret(config.namespace, cleanup.endorsement.name, cleanup.endorsement.key,
+                       f"CronJob {CRONJOB} env {ENDORSEMENT_ENV}",
+                       "sss endorsement the MGM maps to the scratch cleanup account")
+    out.add("apps", ScratchCronJobVars(
+        name=CRONJOB,
+        namespace=config.namespace,
+        labels=common_labels(site.name, "scratch"),
+        schedule=cleanup.schedule,
+        image=cleanup.image.ref(),
+        command=cleanup_command(MOUNT, scratch.retention_hours),
+        mount=MOUNT,
+        uid=CLEANUP_UID,
+        endorsement=endorsement,
+        host_path=host,
+        claim=claim,
+        sub_path=sub_path,
+        node_selector=dict(su.node_selector),
+        tolerations=[t.model_dump(exclude_none=True) for t in su.tolerations],
+    ))

@@ -2,27 +2,39 @@
 
 Why: the allow-list is an xrootd authdb in a ConfigMap that xrootd re-reads live
 (``acc.authrefresh``); the refresh CronJob rewrites it, so Flux creates it once
-(``ssa: IfNotPresent``) and then leaves it alone. Every directive and object body is computed
-here; the templates only place the blocks.
+(``ssa: IfNotPresent``) and then leaves it alone. Every directive, path and volume is computed
+here; the templates write the objects' structure and hardening.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from dlaas_gen.config import SiteConfig
-from dlaas_gen.config.xcache import XCacheConfig, effective_exports, protocols_in_use
+from dlaas_gen.config.xcache import (
+    CricOrigins,
+    XCacheConfig,
+    effective_exports,
+    protocols_in_use,
+)
 from dlaas_gen.context.common import common_labels
-from dlaas_gen.context.hub_values import HubValues
-from dlaas_gen.context.model import ObjectSpec, SiteContext
-from dlaas_gen.origins_file import OriginsFile, origins_path, read_origins_file
-from dlaas_gen.errors import ConfigError
+from dlaas_gen.context.model import SiteContext, SiteInput
+from dlaas_gen.context.template_vars import (
+    ConfigMapEditorRoleVars,
+    ConfigMapVars,
+    NamespaceVars,
+    NetworkPolicyVars,
+    RefreshCronJobVars,
+    RoleBindingVars,
+    ServiceAccountVars,
+    ServiceVars,
+    XCacheDeploymentVars,
+)
 from dlaas_gen.payloads import authdb_text, merge_origins, payload_text
-from dlaas_gen.problem import Problem
 
 #: The cache has a folder and a Flux Kustomization of its own that the hub's does not depend on,
 #: so a crash-looping cache (or no node with the cache disks) never holds back the hub.
@@ -38,9 +50,9 @@ CA_DIR = "/etc/xcache-cric-ca"
 META_MOUNT = "/xcache-meta"
 RUN_DIR = "/var/run/xrootd"
 SSA_ANNOTATION = "kustomize.toolkit.fluxcd.io/ssa"
+CONFIG_DIGEST_ANNOTATION = "dlaas-gen.io/config-sha256"
 SCRIPT = "xcache_refresh.py"
 JOB_UID = 65534
-PREPARE = "prepare-folders"
 
 
 def xrootd_directives(xc: XCacheConfig) -> list[str]:
@@ -140,88 +152,62 @@ def rucio_server_config(site: SiteConfig) -> str:
         f"--option {name} --value {host}\n"
         "[root-proxy-internal]\n"
         f"{name} = {host}\n"
-        "# Side effect: no RSE has this name as its `site` attribute, so every wan root/http/https\n"
+        "# Side effect: no RSE has this name as its `site` attribute, so every wan "
+        "root/http/https\n"
         "# replica these pods list, CERN-local ones included, comes through the cache (davs is\n"
-        "# read as https). Give no RSE this `site` attribute unless its storage is in this cluster.\n"
+        "# read as https). Give no RSE this `site` attribute unless its storage is in this "
+        "cluster.\n"
     )
 
 
-def allowed_origins(site_name: str, xc: XCacheConfig, sites_dir: Path | None) -> dict[str, list[str]]:
-    """Static origins merged with the CRIC lock file (read from `sites_dir`, never the network).
-
-    Without `sites_dir` (introspection, e.g. the field reference) the lock is not read and only
-    the static origins are used; `pipeline.build_site` always passes the site's folder.
-
-    Raises:
-        ConfigError: the lock file is missing, malformed, or was made with other settings.
-    """
+def allowed_origins(xc: XCacheConfig,
+                    cric_origins: Mapping[str, list[str]] | None) -> dict[str, list[str]]:
+    """The static origins merged with those of the CRIC origins file (when it was read)."""
     origins = xc.origins
     if origins is None:
         return {}
     parts = [origins.static_by_protocol()]
-    if origins.cric is not None and sites_dir is not None:
-        path = origins_path(sites_dir / f"{site_name}.yaml")
-        lock = read_origins_file(path)
-        _check_lock(path, lock, xc)
-        parts.append(lock.origins)
+    if origins.cric is not None and cric_origins is not None:
+        parts.append(dict(cric_origins))
     return merge_origins(*parts)
 
 
-def _check_lock(path: Path, lock: OriginsFile, xc: XCacheConfig) -> None:
-    cric = xc.origins.cric
-    if sorted(set(lock.schemes)) != sorted(set(cric.schemes)) or sorted(
-        set(lock.exclude_rses)) != sorted(set(cric.exclude_rses)):
-        raise ConfigError([Problem(str(path), 1, 1, rule="xcache-origins", message=(
-            "out of date with xcache.origins.cric (schemes or exclude_rses changed): run "
-            f"`dlaas-gen cric sync {path.name.removesuffix('.origins.yaml')}`"))])
-
-
-def add_xcache(ctx: SiteContext, site_name: str, site: SiteConfig, hv: HubValues,
-               sites_dir: Path | None = None) -> None:
+def contribute(site: SiteInput, out: SiteContext) -> None:
     """Add the XCache objects and wire ``SITE_NAME`` and egress into the user pods."""
-    xc = site.xcache
+    xc = site.config.xcache
     if xc is None:
         return
     ns = xc.namespace
-    labels = common_labels(site_name, "xcache")
-    selector = {"app.kubernetes.io/name": NAME, "app.kubernetes.io/instance": site_name}
-    origins = allowed_origins(site_name, xc, sites_dir) if xc.mode == "forwarding" else {}
+    labels = common_labels(site.name, "xcache")
+    selector = {"app.kubernetes.io/name": NAME, "app.kubernetes.io/instance": site.name}
+    origins = allowed_origins(xc, site.cric_origins) if xc.mode == "forwarding" else {}
     refresh = xc.mode == "forwarding" and xc.origins is not None and xc.origins.cric is not None
 
-    def add(template: str, kind: str, name: str, **vars: Any) -> None:
-        ctx.add(ObjectSpec(f"xcache/{template}", FOLDER, kind, name,
-                           {"name": name, "namespace": ns, "labels": labels, **vars}))
-
-    ctx.add(ObjectSpec("core/namespace.yaml.j2", FOLDER, "Namespace", ns, {"name": ns, "labels": {
+    out.add(FOLDER, NamespaceVars(name=ns, labels={
         **labels,
         # hostPath cache disks are refused by the baseline and restricted levels.
         "pod-security.kubernetes.io/enforce": "privileged",
         "pod-security.kubernetes.io/warn": "baseline",
-    }}))
+    }))
     config_text = "\n".join(xrootd_directives(xc)) + "\n"
-    add("configmap.yaml.j2", "ConfigMap", CONFIG_CM, annotations={},
-        data={"xcache.cfg": config_text})
+    out.add(FOLDER, ConfigMapVars(name=CONFIG_CM, namespace=ns, labels=labels,
+                                  data={"xcache.cfg": config_text}))
     if xc.mode == "forwarding":
         annotations = {SSA_ANNOTATION: "IfNotPresent"} if refresh else {}
-        add("configmap.yaml.j2", "ConfigMap", AUTHDB_CM, annotations=annotations,
+        out.add(FOLDER, ConfigMapVars(
+            name=AUTHDB_CM, namespace=ns, labels=labels, annotations=annotations,
             data={"authdb": authdb_text(origins, xc.auth_template, "lr") if origins
-                  else "# no origins known (lock file not read)\n"})
-    add("deployment.yaml.j2", "Deployment", NAME, replicas=xc.replicas, selector=selector,
-        pod_annotations={"dlaas-gen.io/config-sha256":
-                         hashlib.sha256(config_text.encode()).hexdigest()},
-        pod_spec=_cache_pod_spec(xc, selector))
-    add("service.yaml.j2", "Service", NAME, type=xc.service_type, selector=selector,
-        ports=[{"name": "xrootd", "port": xc.service_port, "targetPort": "xrootd",
-                "protocol": "TCP"}])
-    clients = sorted({site.namespace, *xc.client_namespaces})
-    add("networkpolicy.yaml.j2", "NetworkPolicy", NAME, selector=selector, ingress=[{
-        "from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": n}}}
-                 for n in clients],
-        "ports": [{"port": xc.port, "protocol": "TCP"}],
-    }])
+                  else "# no origins known (lock file not read)\n"}))
+    out.add(FOLDER, _deployment(xc, labels, selector, config_text))
+    out.mount_host_paths(*xc.disks.data, xc.disks.meta)
+    out.add(FOLDER, ServiceVars(name=NAME, namespace=ns, labels=labels, type=xc.service_type,
+                                selector=selector, port=xc.service_port))
+    out.add(FOLDER, NetworkPolicyVars(
+        name=NAME, namespace=ns, labels=labels, selector=selector,
+        client_namespaces=sorted({site.config.namespace, *xc.client_namespaces}), port=xc.port))
     if refresh:
-        _add_refresh_job(add, xc, ns)
-    hv.add({"singleuser": {
+        _add_refresh_job(out, xc, labels)
+    out.hub.add({"singleuser": {
         "extraEnv": {"SITE_NAME": xc.site_name},
         # z2jh user pods may not reach private IPs by default; allow the cache only.
         "networkPolicy": {"egress": [{
@@ -232,12 +218,8 @@ def add_xcache(ctx: SiteContext, site_name: str, site: SiteConfig, hv: HubValues
     }})
 
 
-def _security_context(uid: int) -> dict[str, Any]:
-    return {
-        "runAsNonRoot": True, "runAsUser": uid, "runAsGroup": uid,
-        "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
-        "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"},
-    }
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _resources(xc: XCacheConfig) -> dict[str, Any]:
@@ -247,10 +229,14 @@ def _resources(xc: XCacheConfig) -> dict[str, Any]:
     return {"limits": limits, "requests": requests}
 
 
-def _cache_pod_spec(xc: XCacheConfig, selector: dict[str, str]) -> dict[str, Any]:
-    mounts = [{"name": "config", "mountPath": CONFIG_DIR, "readOnly": True},
-              {"name": "meta", "mountPath": META_MOUNT},
-              {"name": "run", "mountPath": RUN_DIR}, {"name": "tmp", "mountPath": "/tmp"}]
+def _deployment(xc: XCacheConfig, labels: dict[str, str], selector: dict[str, str],
+                config_text: str) -> XCacheDeploymentVars:
+    """The cache's Deployment: its volumes and mounts (the template writes the rest)."""
+    mounts: list[dict[str, Any]] = [
+        {"name": "config", "mountPath": CONFIG_DIR, "readOnly": True},
+        {"name": "meta", "mountPath": META_MOUNT},
+        {"name": "run", "mountPath": RUN_DIR}, {"name": "tmp", "mountPath": "/tmp"},
+    ]
     volumes: list[dict[str, Any]] = [
         {"name": "config", "configMap": {"name": CONFIG_CM}},
         {"name": "meta", "hostPath": {"path": xc.disks.meta, "type": "Directory"}},
@@ -260,54 +246,32 @@ def _cache_pod_spec(xc: XCacheConfig, selector: dict[str, str]) -> dict[str, Any
         # A directory mount (no subPath): the kubelet swaps in ConfigMap updates, xrootd re-reads.
         mounts.insert(1, {"name": "authdb", "mountPath": AUTHDB_DIR, "readOnly": True})
         volumes.insert(1, {"name": "authdb", "configMap": {"name": AUTHDB_CM}})
-    disk_mounts = [{"name": "meta", "mountPath": META_MOUNT}]
+    disk_mounts: list[dict[str, Any]] = [{"name": "meta", "mountPath": META_MOUNT}]
     for index, (host, mount) in enumerate(zip(xc.disks.data, data_mounts(xc), strict=True), 1):
         mounts.append({"name": f"data-{index}", "mountPath": mount})
         disk_mounts.append({"name": f"data-{index}", "mountPath": mount})
         volumes.append({"name": f"data-{index}", "hostPath": {"path": host, "type": "Directory"}})
-    # Runs as the cache's uid: a folder it cannot create here, xrootd could not write either.
-    prepare = {
-        "name": PREPARE,
-        "image": xc.image.ref(),
-        "command": ["mkdir", "-p", *cache_paths(xc).folders],
-        "resources": {"limits": {"cpu": "100m", "memory": "64Mi"},
-                      "requests": {"cpu": "10m", "memory": "16Mi"}},
-        "securityContext": _security_context(xc.run_as_user),
-        "volumeMounts": disk_mounts,
-    }
-    probe = {"tcpSocket": {"port": "xrootd"}}
-    container = {
-        "name": "xrootd",
-        "image": xc.image.ref(),
-        "command": ["xrootd", "-c", f"{CONFIG_DIR}/xcache.cfg"],
-        "ports": [{"name": "xrootd", "containerPort": xc.port, "protocol": "TCP"}],
-        "readinessProbe": {**probe, "initialDelaySeconds": 5, "periodSeconds": 10},
-        "livenessProbe": {**probe, "initialDelaySeconds": 60, "periodSeconds": 30,
-                          "failureThreshold": 4},
-        "resources": _resources(xc),
-        "securityContext": _security_context(xc.run_as_user),
-        "volumeMounts": mounts,
-    }
-    spec: dict[str, Any] = {
-        "automountServiceAccountToken": False,
-        "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
-        "initContainers": [prepare],
-        "containers": [container],
-        "volumes": volumes,
-    }
-    if xc.node_selector:
-        spec["nodeSelector"] = dict(xc.node_selector)
-    if xc.tolerations:
-        spec["tolerations"] = [t.model_dump(exclude_none=True) for t in xc.tolerations]
-    if xc.replicas > 1:
-        spec["affinity"] = {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
-            {"labelSelector": {"matchLabels": selector}, "topologyKey": "kubernetes.io/hostname"}]}}
-    return spec
+    return XCacheDeploymentVars(
+        name=NAME, namespace=xc.namespace, labels=labels, replicas=xc.replicas, selector=selector,
+        # A change of the config restarts the cache (xrootd reads it at start only).
+        pod_annotations={CONFIG_DIGEST_ANNOTATION: _digest(config_text)},
+        image=xc.image.ref(),
+        uid=xc.run_as_user,
+        prepare_command=["mkdir", "-p", *cache_paths(xc).folders],
+        command=["xrootd", "-c", f"{CONFIG_DIR}/xcache.cfg"],
+        port=xc.port,
+        resources=_resources(xc),
+        prepare_mounts=disk_mounts,
+        volume_mounts=mounts,
+        volumes=volumes,
+        node_selector=dict(xc.node_selector),
+        tolerations=[t.model_dump(exclude_none=True) for t in xc.tolerations],
+    )
 
 
-def refresh_config(xc: XCacheConfig, ns: str) -> dict[str, Any]:
+def refresh_config(xc: XCacheConfig, cric: CricOrigins) -> dict[str, Any]:
     """The JSON config of the in-cluster refresh script."""
-    cric = xc.origins.cric
+    assert xc.origins is not None
     config: dict[str, Any] = {
         "cric_url": cric.url,
         "schemes": list(cric.schemes),
@@ -315,7 +279,7 @@ def refresh_config(xc: XCacheConfig, ns: str) -> dict[str, Any]:
         "static": xc.origins.static_by_protocol(),
         "template": xc.auth_template,
         "privileges": "lr",
-        "namespace": ns,
+        "namespace": xc.namespace,
         "configmap": AUTHDB_CM,
         "key": "authdb",
     }
@@ -324,38 +288,27 @@ def refresh_config(xc: XCacheConfig, ns: str) -> dict[str, Any]:
     return config
 
 
-def _add_refresh_job(add: Any, xc: XCacheConfig, ns: str) -> None:
+def _add_refresh_job(out: SiteContext, xc: XCacheConfig, labels: dict[str, str]) -> None:
+    assert xc.origins is not None and xc.origins.cric is not None
     cric = xc.origins.cric
-    config = json.dumps(refresh_config(xc, ns), indent=2, sort_keys=True) + "\n"
-    add("configmap.yaml.j2", "ConfigMap", REFRESH, annotations={},
-        data={SCRIPT: payload_text(SCRIPT), "config.json": config})
-    add("serviceaccount.yaml.j2", "ServiceAccount", REFRESH)
-    # resourceNames cannot limit `create`: the ConfigMap is created by Flux first.
-    add("role.yaml.j2", "Role", REFRESH, rules=[{
-        "apiGroups": [""], "resources": ["configmaps"], "resourceNames": [AUTHDB_CM],
-        "verbs": ["get", "patch"]}])
-    add("rolebinding.yaml.j2", "RoleBinding", REFRESH, role=REFRESH, service_account=REFRESH)
-    mounts = [{"name": "refresh", "mountPath": REFRESH_DIR, "readOnly": True}]
+    ns = xc.namespace
+    config = json.dumps(refresh_config(xc, cric), indent=2, sort_keys=True) + "\n"
+    out.add(FOLDER, ConfigMapVars(name=REFRESH, namespace=ns, labels=labels,
+                                  data={SCRIPT: payload_text(SCRIPT), "config.json": config}))
+    out.add(FOLDER, ServiceAccountVars(name=REFRESH, namespace=ns, labels=labels))
+    out.add(FOLDER, ConfigMapEditorRoleVars(name=REFRESH, namespace=ns, labels=labels,
+                                            configmap=AUTHDB_CM))
+    out.add(FOLDER, RoleBindingVars(name=REFRESH, namespace=ns, labels=labels, role=REFRESH,
+                                    service_account=REFRESH))
+    mounts: list[dict[str, Any]] = [{"name": "refresh", "mountPath": REFRESH_DIR,
+                                     "readOnly": True}]
     volumes: list[dict[str, Any]] = [{"name": "refresh", "configMap": {"name": REFRESH}}]
     if cric.ca_configmap is not None:
         mounts.append({"name": "cric-ca", "mountPath": CA_DIR, "readOnly": True})
         volumes.append({"name": "cric-ca", "configMap": {"name": cric.ca_configmap.name}})
-    container = {
-        "name": "refresh",
-        "image": cric.job_image.ref(),
-        "command": ["python3", f"{REFRESH_DIR}/{SCRIPT}", "--config", f"{REFRESH_DIR}/config.json"],
-        "env": [{"name": "PYTHONDONTWRITEBYTECODE", "value": "1"}],
-        "resources": {"limits": {"cpu": "200m", "memory": "128Mi"},
-                      "requests": {"cpu": "50m", "memory": "64Mi"}},
-        "securityContext": _security_context(JOB_UID),
-        "volumeMounts": mounts,
-    }
-    pod_spec = {
-        "serviceAccountName": REFRESH,
-        "automountServiceAccountToken": True,
-        "restartPolicy": "Never",
-        "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
-        "containers": [container],
-        "volumes": volumes,
-    }
-    add("cronjob.yaml.j2", "CronJob", REFRESH, schedule=cric.refresh_schedule, pod_spec=pod_spec)
+    out.add(FOLDER, RefreshCronJobVars(
+        name=REFRESH, namespace=ns, labels=labels, schedule=cric.refresh_schedule,
+        service_account=REFRESH, image=cric.job_image.ref(),
+        command=["python3", f"{REFRESH_DIR}/{SCRIPT}", "--config", f"{REFRESH_DIR}/config.json"],
+        uid=JOB_UID, volume_mounts=mounts, volumes=volumes,
+    ))

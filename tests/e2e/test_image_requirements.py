@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from dlaas_gen.context import build_context
+from dlaas_gen.context import SiteInput, build_context
 from dlaas_gen.loader import discover_sites, load_site
 from tests.conftest import FIXTURES, REPO
 
@@ -30,7 +30,7 @@ def contexts() -> dict[tuple[str, tuple[str, ...]], list[str]]:
     found: dict[tuple[str, tuple[str, ...]], list[str]] = {}
     for path in SITES:
         site = load_site(path)
-        for image in build_context(site.name, site.config).images.values():
+        for image in build_context(SiteInput(site.name, site.config)).images.values():
             pins = tuple(line for line in image.files["requirements.txt"].splitlines()
                          if line and not line.startswith("#"))
             found.setdefault((image.python, pins), []).append(f"{site.name}/{image.name}")

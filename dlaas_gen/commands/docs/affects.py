@@ -18,7 +18,7 @@ from typing import Any
 from dlaas_gen import yamlio
 from dlaas_gen.commands.docs.fields import MAP_ITEM, FieldDoc
 from dlaas_gen.config import SiteConfig
-from dlaas_gen.context import build_context
+from dlaas_gen.context import SiteInput, build_context
 from dlaas_gen.loader import discover_sites, site_name
 
 #: Templates of folder index files (kustomization.yaml lists), not cluster objects.
@@ -35,12 +35,12 @@ def _render(name: str, data: Any) -> dict[str, str] | None:
     """
     try:
         config = SiteConfig.model_validate(data)
-        ctx = build_context(name, config)
+        ctx = build_context(SiteInput(name, config))
     except Exception:  # noqa: BLE001 - a variant the model or a component rejects says nothing
         return None
     return {
         f"{o.kind}\0{o.folder}/{o.name}":
-            json.dumps([o.template, o.vars], sort_keys=True, default=str)
+            json.dumps([o.template, o.vars.variables()], sort_keys=True, default=str)
         for o in ctx.objects if not o.template.startswith(_INDEX_TEMPLATES)
     }
 

@@ -11,8 +11,9 @@ import pytest
 
 from dlaas_gen import yamlio
 from dlaas_gen.commands.images import plan_images
-from dlaas_gen.context import build_context
+from dlaas_gen.context import SiteInput, build_context
 from dlaas_gen.context.images import context_tag
+from dlaas_gen.context.template_vars import HelmReleaseVars
 from dlaas_gen.loader import load_site
 from dlaas_gen.pipeline import build_site, image_context_problems, render_sites
 from dlaas_gen.tree import load_tree
@@ -76,9 +77,9 @@ def test_singleuser_and_profiles_name_the_built_tags(tmp_path: Path) -> None:
     path = write(tmp_path)
     tags = tags_of(path)
     site = load_site(path)
-    ctx = build_context(site.name, site.config)
-    release = next(o for o in ctx.objects if o.kind == "HelmRelease")
-    assert release.vars["values"]["singleuser"]["image"] == {
+    ctx = build_context(SiteInput(site.name, site.config))
+    release = next(o.vars for o in ctx.objects if isinstance(o.vars, HelmReleaseVars))
+    assert release.values["singleuser"]["image"] == {
         "name": "registry.example.org/alma/alma", "tag": tags["alma"]}
     assert ctx.images["root"].files["Dockerfile"].count(f"FROM registry.example.org/lab/lab:{tags['lab']}\n") == 1
 
@@ -171,7 +172,7 @@ def test_dockerfile_problems_are_located(text: str, line: int, col: int, message
 def test_a_context_that_does_not_parse_is_an_error_at_the_image_in_the_site_file(tmp_path: Path) -> None:
     path = write(tmp_path)
     site = load_site(path)
-    images = build_context(site.name, site.config).images
+    images = build_context(SiteInput(site.name, site.config)).images
     good = images["lab"].files["Dockerfile"]
     broken = good.replace("RUN pip check\n", "ENV BROKEN\nRUN pip check\n")
     images["lab"] = dataclasses.replace(images["lab"], files={**images["lab"].files, "Dockerfile": broken})

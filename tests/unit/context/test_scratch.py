@@ -15,7 +15,7 @@ import pytest
 
 from dlaas_gen import yamlio
 from dlaas_gen.context.scratch import CLEANUP_UID, cleanup_command
-from dlaas_gen.context.site import build_context
+from dlaas_gen.context import SiteInput, build_context
 from dlaas_gen.errors import ConfigError
 from dlaas_gen.loader import load_site
 from dlaas_gen.pipeline import build_site
@@ -174,10 +174,10 @@ def test_cleanup_cronjob_runs_with_the_endorsement_as_nobody() -> None:
         "name": "scratch-cleanup-eos", "key": "endorsement"}}}]
     assert container["command"] == cleanup_command("/scratch", 48)
     assert container["volumeMounts"][0]["mountPath"] == "/scratch"
-    ctx = build_context(built.site.name, built.site.config, REPO / "sites")
-    [row] = [s for s in ctx.secrets if s["name"] == "scratch-cleanup-eos"]
-    assert row["namespace"] == "jhub" and row["key"] == "endorsement"
-    assert row["target"] == "CronJob scratch-cleanup env XrdSecsssENDORSEMENT"
+    ctx = build_context(SiteInput(built.site.name, built.site.config))
+    [row] = [s for s in ctx.secrets if s.name == "scratch-cleanup-eos"]
+    assert row.namespace == "jhub" and row.key == "endorsement"
+    assert row.target == "CronJob scratch-cleanup env XrdSecsssENDORSEMENT"
 
 
 def test_cleanup_command_fails_visibly() -> None:

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from dlaas_gen.context import build_context
+from dlaas_gen import yamlio
+from dlaas_gen.context import SiteContext, SiteInput, build_context
+from dlaas_gen.context.template_vars import FluxKustomizationVars
 from dlaas_gen.context.xcache import (
     AUTHDB_CM,
     SSA_ANNOTATION,
@@ -18,18 +20,29 @@ from dlaas_gen.context.xcache import (
 from dlaas_gen.errors import ConfigError
 from dlaas_gen.loader import load_site
 from dlaas_gen.payloads import authdb_text
+from dlaas_gen.render import render_site
 from tests.conftest import write_site
 from tests.support.xcache_sites import BASE, FIXED, SITE_NAME, site_with_lock
 
 
+def context(path: Path) -> SiteContext:
+    site = load_site(path, beside=True)  # with its origins file
+    return build_context(SiteInput(site.name, site.config, cric_origins=site.cric_origins))
+
+
 def objects(path: Path) -> dict[tuple[str, str], dict]:
-    site = load_site(path)
-    ctx = build_context(site.name, site.config, path.parent)
-    return {(o.kind, o.name): o.vars for o in ctx.objects}
+    """The site's rendered objects by (kind, name), as plain data."""
+    return {(m.kind, m.doc["metadata"]["name"]): yamlio.plain(m.doc)
+            for m in render_site(context(path)) if not m.is_kustomize_config}
+
+
+def pod_spec(obj: dict) -> dict:
+    spec = obj["spec"]
+    return (spec["jobTemplate"]["spec"] if "jobTemplate" in spec else spec)["template"]["spec"]
 
 
 def hub_values(path: Path) -> dict:
-    return objects(path)[("HelmRelease", "jhub")]["values"]
+    return objects(path)[("HelmRelease", "jhub")]["spec"]["values"]
 
 
 def test_forwarding_config_uses_a_live_authdb_from_the_mounted_configmap(tmp_path: Path) -> None:
@@ -39,7 +52,7 @@ def test_forwarding_config_uses_a_live_authdb_from_the_mounted_configmap(tmp_pat
     assert {"all.export /root:/", "all.export /xroot:/", "all.export /https:/"} <= set(cfg)
     assert "acc.authrefresh 60" in cfg and "ofs.authorize 1" in cfg
     authdb = next(line.split()[1] for line in cfg if line.startswith("acc.authdb "))
-    pod = objs[("Deployment", "xcache")]["pod_spec"]
+    pod = pod_spec(objs[("Deployment", "xcache")])
     mount = next(m for m in pod["containers"][0]["volumeMounts"] if m["name"] == "authdb")
     # The file is inside a whole-ConfigMap mount (no subPath), so the kubelet's updates reach it.
     assert "subPath" not in mount and posixpath.dirname(authdb) == mount["mountPath"]
@@ -51,7 +64,7 @@ def test_forwarding_config_uses_a_live_authdb_from_the_mounted_configmap(tmp_pat
 def test_authdb_holds_static_and_lock_origins_and_is_created_once(tmp_path: Path) -> None:
     objs = objects(site_with_lock(tmp_path))
     cm = objs[("ConfigMap", AUTHDB_CM)]
-    assert cm["annotations"] == {SSA_ANNOTATION: "IfNotPresent"}
+    assert cm["metadata"]["annotations"] == {SSA_ANNOTATION: "IfNotPresent"}
     text = cm["data"]["authdb"]
     assert "/root:/eoseulake.cern.ch:1094/ lr" in text and "/xroot:/xrootd.pic.es:1094/ lr" in text
     assert "/https:/eoseulake.cern.ch:443/ lr" in text and "u * datalakepaths" in text
@@ -64,11 +77,12 @@ def test_refresh_job_rbac_is_limited_to_the_authdb(tmp_path: Path) -> None:
     assert rule == {"apiGroups": [""], "resources": ["configmaps"], "resourceNames": [AUTHDB_CM],
                     "verbs": ["get", "patch"]}
     binding = objs[("RoleBinding", "xcache-origins-refresh")]
-    assert binding["service_account"] == binding["role"] == "xcache-origins-refresh"
+    [subject] = binding["subjects"]
+    assert subject["name"] == binding["roleRef"]["name"] == "xcache-origins-refresh"
     job = objs[("CronJob", "xcache-origins-refresh")]
-    assert job["schedule"] == "23 */6 * * *"
-    assert job["pod_spec"]["serviceAccountName"] == "xcache-origins-refresh"
-    container = job["pod_spec"]["containers"][0]
+    assert job["spec"]["schedule"] == "23 */6 * * *"
+    assert pod_spec(job)["serviceAccountName"] == "xcache-origins-refresh"
+    container = pod_spec(job)["containers"][0]
     assert container["securityContext"]["allowPrivilegeEscalation"] is False
     assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
     script = objs[("ConfigMap", "xcache-origins-refresh")]["data"]
@@ -77,7 +91,7 @@ def test_refresh_job_rbac_is_limited_to_the_authdb(tmp_path: Path) -> None:
 
 
 def test_cache_pod_is_hardened(tmp_path: Path) -> None:
-    pod = objects(site_with_lock(tmp_path))[("Deployment", "xcache")]["pod_spec"]
+    pod = pod_spec(objects(site_with_lock(tmp_path))[("Deployment", "xcache")])
     assert pod["automountServiceAccountToken"] is False
     container = pod["containers"][0]
     assert container["securityContext"]["runAsNonRoot"] is True
@@ -107,9 +121,9 @@ def test_fixed_origin_has_no_allow_list_and_no_job(tmp_path: Path) -> None:
 
 
 def test_config_change_rolls_the_cache(tmp_path: Path) -> None:
-    first = objects(site_with_lock(tmp_path))[("Deployment", "xcache")]["pod_annotations"]
-    second = objects(site_with_lock(tmp_path, text=BASE + "  ram: 5g\n"))[
-        ("Deployment", "xcache")]["pod_annotations"]
+    first = objects(site_with_lock(tmp_path))[("Deployment", "xcache")]
+    second = objects(site_with_lock(tmp_path, text=BASE + "  ram: 5g\n"))[("Deployment", "xcache")]
+    first, second = (d["spec"]["template"]["metadata"]["annotations"] for d in (first, second))
     assert first != second
 
 
@@ -157,7 +171,7 @@ def test_init_container_creates_every_folder_xrootd_needs_as_its_uid(tmp_path: P
     named += [line.split()[2] for line in cfg if line.startswith("oss.space ")]
     assert named == ["/xcache-meta/namespace", "/xcache-meta/xrdcinfos", "/xcache-data_1",
                      "/xcache-data_2"]
-    pod = objs[("Deployment", "xcache")]["pod_spec"]
+    pod = pod_spec(objs[("Deployment", "xcache")])
     [init] = pod["initContainers"]
     xrootd = pod["containers"][0]
     assert init["command"] == ["mkdir", "-p", *named]
@@ -169,15 +183,13 @@ def test_init_container_creates_every_folder_xrootd_needs_as_its_uid(tmp_path: P
 
 
 def test_cache_has_a_kustomization_the_hub_does_not_depend_on(tmp_path: Path) -> None:
-    path = site_with_lock(tmp_path)
-    site = load_site(path)
-    ctx = build_context(site.name, site.config, path.parent)
+    ctx = context(site_with_lock(tmp_path))
     folders = {o.folder for o in ctx.objects if o.template.startswith("xcache/")}
     assert folders == {"cache"}
-    flux = {o.name: o.vars for o in ctx.objects if o.kind == "Kustomization" and o.folder == "flux"}
-    assert flux["s-cache"]["path"] == "./rendered/s/cache"
-    assert flux["s-cache"]["depends_on"] == []
-    assert flux["s-apps"]["depends_on"] == []  # this site has no EOS: no infrastructure folder
+    flux = {o.name: o.vars for o in ctx.objects if isinstance(o.vars, FluxKustomizationVars)}
+    assert flux["s-cache"].path == "./rendered/s/cache"
+    assert flux["s-cache"].depends_on == []
+    assert flux["s-apps"].depends_on == []  # this site has no EOS: no infrastructure folder
 
 
 def test_directives_are_deterministic(tmp_path: Path) -> None:

@@ -1,43 +1,19 @@
-"""The render stage: strict templates, every output re-parsed, a wrong object is a TemplateError."""
+"""The render stage: every output re-parsed at its planned path; a wrong object is an error."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import jinja2
 import pytest
 
+from dlaas_gen.context import ObjectSpec
+from dlaas_gen.context.template_vars import ConfigMapVars
+from dlaas_gen.manifest import ResourceKey
 from dlaas_gen.pipeline import build_site
-from dlaas_gen.render import TemplateError, make_environment, render_text
+from dlaas_gen.render import render_object
+from dlaas_gen.templating import TemplateError, make_environment
 from tests.conftest import FIXTURES
-
-
-def _env(tmp_path: Path, **templates: str):
-    for name, text in templates.items():
-        (tmp_path / name).write_text(text, encoding="utf-8")
-    make_environment.cache_clear()
-    return make_environment(tmp_path)
-
-
-def test_undefined_variable_is_an_error_naming_template_and_variable(tmp_path: Path) -> None:
-    env = _env(tmp_path, **{"t.txt.j2": "first line\nvalue: {{ missing }}\n"})
-    with pytest.raises(TemplateError, match=r"^template t\.txt\.j2: 'missing' is undefined$"):
-        render_text("t.txt.j2", {}, env)
-
-
-def test_template_syntax_error_names_template_and_line(tmp_path: Path) -> None:
-    env = _env(tmp_path, **{"bad.j2": "ok\n{% if %}\n"})
-    with pytest.raises(TemplateError, match=r"template bad\.j2:2"):
-        render_text("bad.j2", {}, env)
-
-
-def test_render_text_ends_with_one_newline_and_keeps_blocks_trimmed(tmp_path: Path) -> None:
-    env = _env(tmp_path, **{"f.j2": "{% for x in xs %}\n- {{ x }}\n{% endfor %}"})
-    assert render_text("f.j2", {"xs": ["a", "b"]}, env) == "- a\n- b\n"
-
-
-def test_no_autoescape(tmp_path: Path) -> None:
-    env = _env(tmp_path, **{"h.j2": "{{ v }}"})
-    assert render_text("h.j2", {"v": "<a & b>"}, env) == "<a & b>\n"
 
 
 @pytest.mark.parametrize("site", ["minimal", "maximal", "maximal-variants"])
@@ -51,3 +27,33 @@ def test_every_rendered_file_is_parsed_yaml_at_its_planned_path(site: str) -> No
         if manifest.path.rsplit("/", 1)[-1] != "kustomization.yaml":
             kind, name = manifest.doc["kind"], manifest.doc["metadata"]["name"]
             assert manifest.path.endswith(f"{kind.lower()}-{name}.yaml"), manifest.path
+
+
+def _spec(tmp_path: Path, text: str, name: str = "cm") -> tuple[ObjectSpec, jinja2.Environment]:
+    (tmp_path / "core").mkdir(exist_ok=True)
+    (tmp_path / "core" / "configmap.yaml.j2").write_text(text, encoding="utf-8")
+    make_environment.cache_clear()
+    env = make_environment(tmp_path)
+    variables = ConfigMapVars(name=name, namespace="ns", labels={}, data={})
+    return ObjectSpec("apps", variables), env
+
+
+def test_a_template_that_renders_another_object_is_an_error(tmp_path: Path) -> None:
+    spec, env = _spec(tmp_path, "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {{ name }}\n")
+    with pytest.raises(TemplateError, match=r"rendered Secret 'cm', expected ConfigMap 'cm'"):
+        render_object(spec, env)
+
+
+def test_a_template_that_renders_invalid_yaml_is_an_error(tmp_path: Path) -> None:
+    spec, env = _spec(tmp_path, "kind: ConfigMap\nmetadata: {name: {{ name }}\n")
+    with pytest.raises(TemplateError, match=r"core/configmap\.yaml\.j2 produced invalid YAML"):
+        render_object(spec, env)
+
+
+def test_an_object_renders_with_its_variables_at_its_path(tmp_path: Path) -> None:
+    spec, env = _spec(tmp_path, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ name }}\n"
+                      "  namespace: {{ namespace }}\n")
+    manifest = render_object(spec, env)
+    assert manifest.path == "apps/configmap-cm.yaml" and manifest.template == spec.template
+    assert manifest.key == ResourceKey("", "ConfigMap", "ns", "cm")
+    make_environment.cache_clear()

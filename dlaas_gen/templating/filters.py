@@ -7,16 +7,28 @@ through one of these small, unit-tested functions (kapitan's jinja2_filters).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from jinja2 import Environment
 
 from dlaas_gen import yamlio
 
+#: The key `to_yaml` dumps a scalar under, to write it the way it is written as a map's value.
+_SCALAR_KEY = "_"
+
 
 def to_yaml(value: Any) -> str:
-    """Serialise `value` as block YAML without a trailing newline (for ``| indent(n)``)."""
-    return yamlio.dump_doc(value).rstrip("\n")
+    """Serialise `value` as block YAML without a trailing newline (for ``| indent(n)``).
+
+    A scalar is written as it would be as the value of a map key: plain when YAML reads it
+    back as the same value, quoted otherwise (``'2'``, ``'true'``), so a template that writes
+    ``key: {{ value | to_yaml }}`` gives the bytes a dump of the whole object would give.
+    """
+    if isinstance(value, Mapping | list | tuple):
+        return yamlio.dump_doc(value).rstrip("\n")
+    text = yamlio.dump_doc({_SCALAR_KEY: value})
+    return text[len(_SCALAR_KEY) + 2:].rstrip("\n")
 
 
 def to_json(value: Any) -> str:

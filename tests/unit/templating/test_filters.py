@@ -6,7 +6,7 @@ import jinja2
 import pytest
 
 from dlaas_gen import yamlio
-from dlaas_gen.render import filters
+from dlaas_gen.templating import filters
 
 AWKWARD = ["plain", "", "yes", "no", "on", "null", "~", "0755", "1e3", "12:30", "- item",
            "a: b", "# not a comment", "line\nbreak", "tab\there", "quote \" and \\ back",

@@ -63,13 +63,15 @@ def load_tree(root: Path, *, label: str | None = None) -> list[Manifest]:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark else 0
             col = mark.column + 1 if mark else 0
-            problems.append(Problem(shown, line, col, rule="yaml", message=yamlio.error_message(exc)))
+            problems.append(Problem(shown, line, col, rule="yaml",
+                                    message=yamlio.error_message(exc)))
             continue
         except YAMLError as exc:
             problems.append(Problem(shown, 0, 0, rule="yaml", message=yamlio.error_message(exc)))
             continue
         except (ValueError, RecursionError):
-            problems.append(Problem(shown, 0, 0, rule="yaml", message="number too large or nesting too deep"))
+            problems.append(Problem(shown, 0, 0, rule="yaml",
+                                    message="number too large or nesting too deep"))
             continue
         for index, doc in enumerate(d for d in docs if d is not None):
             manifests.append(Manifest(doc=doc, text="", path=rel, shown=shown, source_text=text,

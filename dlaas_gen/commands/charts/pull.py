@@ -3,8 +3,9 @@
 Why: a Helm repository is an ``index.yaml`` listing each version's archive URL and the SHA-256
 digest of the archive (Helm's ``repo.ChartVersion.Digest``); checking the downloaded bytes
 against that digest is what ``helm pull`` does before trusting them. Requests have bounded
-timeouts, retries with backoff and one deadline for the run (the pattern of `dlaas_gen.commands.cric`).
-Nothing is written unless every step succeeded, so a failed pull leaves the lock as it was.
+timeouts, retries with backoff and one deadline for the run (the pattern of
+`dlaas_gen.commands.cric`). Nothing is written unless every step succeeded, so a failed pull
+leaves the lock as it was.
 """
 
 from __future__ import annotations
@@ -232,19 +233,7 @@ def _unpack(data: bytes, chart: str, version: str, url: str) -> dict[str, bytes]
     """``values.yaml`` and ``values.schema.json`` of the chart, after checking ``Chart.yaml``."""
     wanted = {f"{chart}/Chart.yaml": "Chart.yaml", f"{chart}/{VALUES_FILE}": VALUES_FILE,
               f"{chart}/{SCHEMA_FILE}": SCHEMA_FILE}
-    found: dict[str, bytes] = {}
-    try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
-            for member in archive:
-                name = wanted.get(member.name.removeprefix("./"))
-                if name is None or not member.isreg():
-                    continue
-                if member.size > MAX_MEMBER_BYTES:
-                    raise ChartPullError(f"{url}: {member.name} is too large; refused")
-                handle = archive.extractfile(member)
-                found[name] = handle.read() if handle else b""
-    except (tarfile.TarError, OSError, EOFError) as exc:
-        raise ChartPullError(f"{url}: not a chart archive ({exc})") from None
+    found = _members(data, wanted, url)
     for name in wanted.values():
         if name not in found:
             raise ChartPullError(f"{url}: the archive has no {chart}/{name}")
@@ -261,6 +250,24 @@ def _unpack(data: bytes, chart: str, version: str, url: str) -> dict[str, bytes]
         raise ChartPullError(f"{url}: {SCHEMA_FILE} is not valid JSON") from None
     if not isinstance(schema, dict):
         raise ChartPullError(f"{url}: {SCHEMA_FILE} is not a JSON schema object")
+    return found
+
+
+def _members(data: bytes, wanted: dict[str, str], url: str) -> dict[str, bytes]:
+    """The regular files of the archive named in `wanted` (archive path → name), by name."""
+    found: dict[str, bytes] = {}
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
+            for member in archive:
+                name = wanted.get(member.name.removeprefix("./"))
+                if name is None or not member.isreg():
+                    continue
+                if member.size > MAX_MEMBER_BYTES:
+                    raise ChartPullError(f"{url}: {member.name} is too large; refused")
+                handle = archive.extractfile(member)
+                found[name] = handle.read() if handle else b""
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise ChartPullError(f"{url}: not a chart archive ({exc})") from None
     return found
 
 
@@ -295,7 +302,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -108,7 +108,8 @@ def _kustomizations(objects: list[Manifest], graph: Graph) -> dict[str, str]:
         graph.add(Node(node_id, "Kustomization", f"Kustomization {m.key.name}", group=node_id))
         for dep in spec.get("dependsOn") or []:
             dep_id = _key("Kustomization", dep.get("namespace") or ns, dep.get("name", ""))
-            graph.add(Node(dep_id, "Kustomization", f"Kustomization {dep.get('name')}", external=True))
+            graph.add(Node(dep_id, "Kustomization", f"Kustomization {dep.get('name')}",
+                           external=True))
             graph.link(node_id, dep_id, "dependsOn")
         ref = spec.get("sourceRef") or {}
         src_id = _key(ref.get("kind", ""), ref.get("namespace") or ns, ref.get("name", ""))
@@ -126,7 +127,8 @@ def _helmrelease(graph: Graph, node: Node, doc: Any, ns: str) -> None:
         src = _key(ref.get("kind", ""), ref.get("namespace") or ns, ref.get("name", ""))
         graph.add(Node(src, str(ref.get("kind")), f"{ref.get('kind')} {ref.get('name')}",
                        external=True))
-        graph.link(node.id, src, f"chart {chart.get('chart', '')} {chart.get('version', '')}".strip())
+        label = f"chart {chart.get('chart', '')} {chart.get('version', '')}".strip()
+        graph.link(node.id, src, label)
     for item in spec.get("valuesFrom") or []:
         kind, name = str(item.get("kind", "")), str(item.get("name", ""))
         target = item.get("targetPath") or item.get("valuesKey") or "values"
@@ -141,7 +143,8 @@ def _helmrelease(graph: Graph, node: Node, doc: Any, ns: str) -> None:
         graph.link(node.id, pods, "spawns")
         mounts = _mount_paths(storage.get("extraVolumeMounts") or [])
         _volumes(graph, pods, volumes, ns, mounts)
-        claim = (storage.get("static") or {}).get("pvcName") if storage.get("type") == "static" else None
+        static = storage.get("type") == "static"
+        claim = (storage.get("static") or {}).get("pvcName") if static else None
         if claim:
             pvc = graph.add(Node(_key("PersistentVolumeClaim", ns, claim), "PersistentVolumeClaim",
                                  f"PVC {claim}", external=True))
@@ -178,7 +181,8 @@ def _mount_label(paths: list[str]) -> str:
     return f"mounts at {paths[0]}{more}"
 
 
-def _volumes(graph: Graph, owner: str, volumes: list[Any], ns: str, mounts: dict[str, list[str]]) -> None:
+def _volumes(graph: Graph, owner: str, volumes: list[Any], ns: str,
+             mounts: dict[str, list[str]]) -> None:
     """Link `owner` to what its volumes mount (host folders, ConfigMaps, Secrets, PVCs)."""
     for volume in volumes:
         for target in _volume_targets(volume, ns):

@@ -66,7 +66,8 @@ def _dot_text(text: str) -> str:
 
 
 def _dot_node(node: Node, ident: str) -> str:
-    shape = {"Kustomization": "folder", "HostPath": "cylinder", "UserPods": "oval"}.get(node.kind, "box")
+    shapes = {"Kustomization": "folder", "HostPath": "cylinder", "UserPods": "oval"}
+    shape = shapes.get(node.kind, "box")
     style = ', style="dashed"' if node.external else ""
     return f'{ident} [label="{_dot_text(node.label)}", shape={shape}{style}];'
 

@@ -19,8 +19,7 @@ from typing import Any
 from dlaas_gen import origin, yamlio
 from dlaas_gen.chart_lock import charts_dir_for
 from dlaas_gen.config import SiteConfig
-from dlaas_gen.context import SiteInput, build_context
-from dlaas_gen.context.eos import DAEMONSET as EOS_DAEMONSET
+from dlaas_gen.context import SiteContext, SiteInput, build_context
 from dlaas_gen.defaults import DEFAULT_KUBE_VERSION, DEFAULT_OUT_DIR, DEFAULT_SITES_DIR, SITE_SUFFIX
 from dlaas_gen.errors import ConfigError, DlaasGenError, ProblemsError, UsageError
 from dlaas_gen.loader import LoadedSite, discover_sites, load_site, select_sites, site_name
@@ -83,14 +82,18 @@ def flux_path_prefix(site: LoadedSite, out_dir: Path) -> str:
     except ValueError:
         relative = None
     derived = None if relative is None else "./" + ("" if relative == "." else relative)
-    same = derived is not None and posixpath.normpath(derived) == posixpath.normpath(gitops.path_prefix)
+    same = (derived is not None
+            and posixpath.normpath(derived) == posixpath.normpath(gitops.path_prefix))
     if same or (explicit and derived is None):
         return gitops.path_prefix
     if not explicit and derived is not None:
         return derived
-    line, col = yamlio.position_of(yamlio.load_roundtrip(site.path.read_text(encoding="utf-8")),
-                                   ("gitops", "path_prefix") if explicit else ("gitops",) if
-                                   "gitops" in site.config.model_fields_set else (), value=explicit)
+    if explicit:
+        loc: tuple[str, ...] = ("gitops", "path_prefix")
+    else:
+        loc = ("gitops",) if "gitops" in site.config.model_fields_set else ()
+    raw = yamlio.load_roundtrip(site.path.read_text(encoding="utf-8"))
+    line, col = yamlio.position_of(raw, loc, value=explicit)
     if derived is None:
         message = (f"--out {out_dir} is outside the repository ({root.name}/, the folder of "
                    "sites/): set gitops.path_prefix to the path Flux reads the rendered folder at")
@@ -101,7 +104,8 @@ def flux_path_prefix(site: LoadedSite, out_dir: Path) -> str:
     raise ConfigError([Problem(str(site.path), line, col, rule="flux-path", message=message)])
 
 
-def build_site(path: Path, out_dir: Path = DEFAULT_OUT_DIR, *, follow_out: bool = False) -> BuiltSite:
+def build_site(path: Path, out_dir: Path = DEFAULT_OUT_DIR, *,
+               follow_out: bool = False) -> BuiltSite:
     """Load, render and validate one site file.
 
     With `follow_out` (``render --out``), the Flux Kustomizations name `out_dir` as Flux sees
@@ -115,23 +119,21 @@ def build_site(path: Path, out_dir: Path = DEFAULT_OUT_DIR, *, follow_out: bool 
     """
     site = load_site(path, beside=True)  # with its chart lock and XCache origins file
     charts_dir = charts_dir_for(path.parent)
-    chart = site.chart
-    assert chart is not None  # read by load_site(beside=True)
     config = site.config
     if follow_out:
-        prefix = flux_path_prefix(site, out_dir)
-        if prefix != config.gitops.path_prefix:
+        path_prefix = flux_path_prefix(site, out_dir)
+        if path_prefix != config.gitops.path_prefix:
             config = config.model_copy(
-                update={"gitops": config.gitops.model_copy(update={"path_prefix": prefix})})
+                update={"gitops": config.gitops.model_copy(update={"path_prefix": path_prefix})})
     ctx = build_context(SiteInput(site.name, config, cric_origins=site.cric_origins,
-                                  chart_defaults=chart.defaults))
+                                  chart_defaults=site.chart.defaults if site.chart else None))
     manifests = render_site(ctx)
     problems = list(site.warnings)
     prefix = out_dir / site.name
     for m in manifests:
         m.shown = str(prefix / m.path)
     raw = validate_tree(manifests, site.config.kubernetes_version,
-                        policy=policy_settings(site.config, charts_dir))
+                        policy=policy_settings(site.config, ctx, charts_dir))
     problems.extend(_at_site_lines(site, manifests, raw, prefix))
     problems.extend(image_context_problems(site, ctx.images, prefix))
     plan = finalize_plan({**{m.path: m.text for m in manifests}, **ctx.context_files()})
@@ -218,8 +220,12 @@ def _build_one(job: tuple[Path, Path]) -> tuple[BuiltSite | None, list[Problem]]
 
 
 def _workers(count: int) -> int:
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    if count < PARALLEL_MIN_SITES or cpus < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if hasattr(os, "sched_getaffinity"):
+        cpus = len(os.sched_getaffinity(0))
+    else:
+        cpus = os.cpu_count() or 1
+    can_fork = "fork" in multiprocessing.get_all_start_methods()
+    if count < PARALLEL_MIN_SITES or cpus < 2 or not can_fork:
         return 1
     return min(cpus, 8)
 
@@ -278,14 +284,17 @@ def shared_ingress_hosts(built: list[BuiltSite], sites_dir: Path) -> list[Proble
     problems = []
     for b in built:
         ingress = b.site.config.ingress
-        others = [o for o in users.get(ingress.host.lower(), []) if o != b.site.name] if ingress else []
+        if ingress is None:
+            continue
+        others = [o for o in users.get(ingress.host.lower(), []) if o != b.site.name]
         if not others:
             continue
         raw = yamlio.load_roundtrip(b.site.path.read_text(encoding="utf-8"))
         line, col = yamlio.position_of(raw, ("ingress", "host"), value=True)
-        problems.append(Problem(str(b.site.path), line, col, level=WARNING, rule="shared-host", message=(
-            f"ingress host {ingress.host} is also the host of site {', '.join(others)}: both hubs "
-            "would answer at one address; give each site its own host")))
+        message = (f"ingress host {ingress.host} is also the host of site {', '.join(others)}: "
+                   "both hubs would answer at one address; give each site its own host")
+        problems.append(Problem(str(b.site.path), line, col, level=WARNING, rule="shared-host",
+                                message=message))
     return problems
 
 
@@ -397,31 +406,28 @@ def validate_folders(
         if site is None:  # no site file (a tree written by hand): the strictest settings
             policy = PolicySettings(charts_dir=charts_dir)
         else:
-            policy = policy_settings(site, charts_dir)
+            declared = build_context(SiteInput(folder.resolve().name, site))
+            policy = policy_settings(site, declared, charts_dir)
         version = kube_version or (site.kubernetes_version if site else DEFAULT_KUBE_VERSION)
         found = validate_tree(tree, version, policy=policy)
         problems.extend(reprefix(p, folder) for p in found)
     return problems
 
 
-def policy_settings(config: SiteConfig, charts_dir: Path | None = None) -> PolicySettings:
+def policy_settings(config: SiteConfig, declared: SiteContext,
+                    charts_dir: Path | None = None) -> PolicySettings:
     """The policy settings of a site: hostPath roots, the FUSE DaemonSet, the exceptions.
 
     Why here: the policy checks rendered objects and reads no site file; the pipeline, which
-    loaded the site, tells it what the site allows. `charts_dir` is the repository's chart lock
-    folder (the chart defaults of the pinned version).
+    loaded the site, tells it what the site allows. The hostPath roots and the FUSE DaemonSet
+    are what the site's components declare in its context (`SiteContext.host_roots`,
+    `SiteContext.fuse_daemonset`), the exceptions are the site file's. `charts_dir` is the
+    repository's chart lock folder (the chart defaults of the pinned version).
     """
-    roots: list[str] = []
-    fuse = None
-    if config.eos is not None and config.eos.mode == "daemonset":  # csi mode: no hostPath at all
-        roots += [config.eos.host_mount_root, config.eos.cache_dir, "/dev/fuse"]
-        fuse = (config.eos.namespace, EOS_DAEMONSET)
-    if config.xcache is not None:
-        roots += [*config.xcache.disks.data, config.xcache.disks.meta]
     exceptions = {(e.rule, e.kind, e.namespace or "", e.name): e.justification
                   for e in config.security.exceptions}
-    return PolicySettings(host_roots=tuple(roots), fuse_daemonset=fuse, exceptions=exceptions,
-                          charts_dir=charts_dir)
+    return PolicySettings(host_roots=declared.host_roots, fuse_daemonset=declared.fuse_daemonset,
+                          exceptions=exceptions, charts_dir=charts_dir)
 
 
 def folder_site(folder: Path, sites_dir: Path) -> tuple[SiteConfig | None, list[Problem]]:

@@ -107,8 +107,8 @@ def init_site(name: str, sites_dir: Path, example: str = DEFAULT_EXAMPLE) -> Ini
     """
     _check_name(name)
     text = site_text(name, example)
-    return _write_checked(name, sites_dir, text, _example_lock(example, name), f"example {example!r}",
-                          example)
+    return _write_checked(name, sites_dir, text, _example_lock(example, name),
+                          f"example {example!r}", example)
 
 
 def init_site_from_answers(name: str, sites_dir: Path, answers: Answers) -> InitResult:
@@ -215,7 +215,8 @@ class Answers:
 def _example_data(example: str) -> dict:
     from dlaas_gen import yamlio
 
-    return yamlio.load_fast((examples_dir() / f"{example}{SITE_SUFFIX}").read_text(encoding="utf-8"))
+    path = examples_dir() / f"{example}{SITE_SUFFIX}"
+    return yamlio.load_fast(path.read_text(encoding="utf-8"))
 
 
 def site_data(name: str, answers: Answers) -> dict:
@@ -229,16 +230,7 @@ def site_data(name: str, answers: Answers) -> dict:
         UsageError: a choice that cannot work (an unknown kind, EOS without a login, a login
             without an issuer).
     """
-    for value, allowed, flag in ((answers.idp, IDP_KINDS, "--idp"), (answers.storage, STORAGE_TYPES, "--storage"),
-                                 (answers.eos, EOS_MODES, "--eos")):
-        if value not in allowed:
-            raise UsageError(f"{flag} {value!r}: choose one of {', '.join(allowed)}")
-    if answers.idp != "none" and not answers.issuer:
-        raise UsageError(f"--idp {answers.idp} needs --issuer (the IdP's issuer URL)")
-    if answers.idp == "keycloak" and not KEYCLOAK_ISSUER.search(answers.issuer or ""):
-        raise UsageError(f"--issuer {answers.issuer}: a Keycloak issuer ends with /realms/<realm>")
-    if answers.eos != "none" and answers.idp == "none":
-        raise UsageError("EOS mounts need a login (user tokens come from the IdP): choose --idp")
+    _check_answers(answers)
     example = _example_data("escape")
     data: dict = {"kubernetes_version": DEFAULT_KUBE_VERSION}
     if answers.git_url:
@@ -248,8 +240,8 @@ def site_data(name: str, answers: Answers) -> dict:
     data["ingress"] = {"host": f"{name}.example.org", "tls_secret": f"{name}-tls"}
     # A stock image declares what it carries (python3: the token renewer of `auth:`); a site
     # that enables `rucio:` or `upload:` later builds its image under `images:` instead.
-    data["singleuser"] = {"image": {"name": "quay.io/jupyter/minimal-notebook", "tag": "2024-12-23",
-                                    "provides": ["python3"]},
+    data["singleuser"] = {"image": {"name": "quay.io/jupyter/minimal-notebook",
+                                    "tag": "2024-12-23", "provides": ["python3"]},
                           "cpu": {"limit": "2", "guarantee": "500m"}}
     if answers.storage == "dynamic":
         data["storage"] = {"type": "dynamic", "capacity": "10Gi"}
@@ -263,18 +255,7 @@ def site_data(name: str, answers: Answers) -> dict:
             "allow": {"mode": "all"},
         }
     if answers.eos != "none":
-        eos: dict = {"mode": answers.eos}
-        if answers.eos == "daemonset":
-            eos["image"] = example["eos"]["image"]
-            eos["keytab"] = {"name": "eos-sss-keytab", "key": "eos.keytab"}
-        eos["instances"] = [{"name": "eos", "mgm": "eos.example.org", "remote_mount_dir": "/eos/"}]
-        eos["token_service"] = None
-        data["eos"] = eos
-        if answers.eos == "daemonset":
-            fuse = [dict(e) for e in example["security"]["exceptions"]
-                    if e.get("kind") == "DaemonSet" and e.get("name") == "eosxd"]
-            data["security"] = {"exceptions": [{**e, "namespace": eos.get("namespace", "eos")}
-                                               for e in fuse]}
+        data.update(_eos_data(answers.eos, example))
     if answers.xcache:
         xc = example["xcache"]
         data["xcache"] = {"image": xc["image"],
@@ -284,9 +265,47 @@ def site_data(name: str, answers: Answers) -> dict:
     return data
 
 
+def _check_answers(answers: Answers) -> None:
+    """Refuse a combination of answers that cannot work.
+
+    Raises:
+        UsageError: an unknown kind, EOS without a login, a login without an issuer.
+    """
+    for value, allowed, flag in ((answers.idp, IDP_KINDS, "--idp"),
+                                 (answers.storage, STORAGE_TYPES, "--storage"),
+                                 (answers.eos, EOS_MODES, "--eos")):
+        if value not in allowed:
+            raise UsageError(f"{flag} {value!r}: choose one of {', '.join(allowed)}")
+    if answers.idp != "none" and not answers.issuer:
+        raise UsageError(f"--idp {answers.idp} needs --issuer (the IdP's issuer URL)")
+    if answers.idp == "keycloak" and not KEYCLOAK_ISSUER.search(answers.issuer or ""):
+        raise UsageError(f"--issuer {answers.issuer}: a Keycloak issuer ends with /realms/<realm>")
+    if answers.eos != "none" and answers.idp == "none":
+        raise UsageError("EOS mounts need a login (user tokens come from the IdP): choose --idp")
+
+
+def _eos_data(mode: str, example: dict) -> dict:
+    """``eos:`` for `mode`, and in daemonset mode the FUSE DaemonSet's ``security:`` exceptions."""
+    eos: dict = {"mode": mode}
+    if mode == "daemonset":
+        eos["image"] = example["eos"]["image"]
+        eos["keytab"] = {"name": "eos-sss-keytab", "key": "eos.keytab"}
+    eos["instances"] = [{"name": "eos", "mgm": "eos.example.org", "remote_mount_dir": "/eos/"}]
+    eos["token_service"] = None
+    if mode != "daemonset":
+        return {"eos": eos}
+    fuse = [dict(e) for e in example["security"]["exceptions"]
+            if e.get("kind") == "DaemonSet" and e.get("name") == "eosxd"]
+    exceptions = [{**e, "namespace": eos.get("namespace", "eos")} for e in fuse]
+    return {"eos": eos, "security": {"exceptions": exceptions}}
+
+
 def site_text_from_answers(name: str, answers: Answers) -> str:
-    """The text of a new site from `answers`: schema line, a header naming the answers, and
-    the model's description above each top-level key."""
+    """The text of a new site from `answers`.
+
+    The schema line, a header naming the answers, and the model's description above each
+    top-level key.
+    """
     from dlaas_gen import yamlio
 
     body = yamlio.dump_doc(site_data(name, answers)).splitlines()

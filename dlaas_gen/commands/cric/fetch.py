@@ -39,6 +39,7 @@ class Deadline:
     start: float = field(default=-1.0)
 
     def __post_init__(self) -> None:
+        """Start the clock now unless a start time was given."""
         if self.start < 0:
             self.start = self.clock()
 
@@ -74,32 +75,42 @@ def fetch_catalogue(
         left = deadline.remaining()
         if left <= 0:
             raise CricError(f"CRIC {url}: gave up after {deadline.seconds:g} s ({last})")
-        try:
-            response = http.get(
-                url, timeout=(min(CONNECT_TIMEOUT, left), min(READ_TIMEOUT, left)),
-                verify=verify, headers={"Accept": "application/json"},
-            )
-        except requests.exceptions.SSLError as exc:
-            raise CricError(f"CRIC {url}: TLS verification failed ({_short(exc)})") from None
-        except requests.exceptions.Timeout:
-            last = "timed out"
-        except requests.exceptions.ConnectionError as exc:
-            last = f"unreachable ({_short(exc)})"
-        except requests.exceptions.RequestException as exc:
-            raise CricError(f"CRIC {url}: {_short(exc)}") from None
-        else:
-            if response.status_code >= 500:
-                last = f"HTTP {response.status_code}"
-            elif response.status_code >= 400:
-                raise CricError(f"CRIC {url}: HTTP {response.status_code} {response.reason}")
-            else:
-                try:
-                    return response.json()
-                except ValueError:
-                    raise CricError(f"CRIC {url}: the answer is not valid JSON") from None
+        answered, value = _attempt(http, url, verify, left)
+        if answered:
+            return value
+        last = value
         if attempt < attempts:
             sleep(min(BACKOFF * 2 ** (attempt - 1), deadline.remaining()))
     raise CricError(f"CRIC {url}: {last} (after {attempts} attempts)")
+
+
+def _attempt(http: requests.Session, url: str, verify: bool | str, left: float) -> tuple[bool, Any]:
+    """One GET within `left` seconds: ``(True, JSON)``, or ``(False, why)`` worth a retry.
+
+    Raises:
+        CricError: a failure another attempt cannot fix (TLS, 4xx, invalid JSON, bad request).
+    """
+    try:
+        response = http.get(
+            url, timeout=(min(CONNECT_TIMEOUT, left), min(READ_TIMEOUT, left)),
+            verify=verify, headers={"Accept": "application/json"},
+        )
+    except requests.exceptions.SSLError as exc:
+        raise CricError(f"CRIC {url}: TLS verification failed ({_short(exc)})") from None
+    except requests.exceptions.Timeout:
+        return False, "timed out"
+    except requests.exceptions.ConnectionError as exc:
+        return False, f"unreachable ({_short(exc)})"
+    except requests.exceptions.RequestException as exc:
+        raise CricError(f"CRIC {url}: {_short(exc)}") from None
+    if response.status_code >= 500:
+        return False, f"HTTP {response.status_code}"
+    if response.status_code >= 400:
+        raise CricError(f"CRIC {url}: HTTP {response.status_code} {response.reason}")
+    try:
+        return True, response.json()
+    except ValueError:
+        raise CricError(f"CRIC {url}: the answer is not valid JSON") from None
 
 
 def _short(exc: Exception) -> str:

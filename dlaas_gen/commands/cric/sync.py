@@ -10,6 +10,7 @@ import requests
 
 from dlaas_gen.commands.cric.fetch import CricError, Deadline, fetch_catalogue
 from dlaas_gen.commands.cric.write import write_atomic
+from dlaas_gen.config.xcache import CricOrigins
 from dlaas_gen.errors import UsageError
 from dlaas_gen.loader import LoadedSite
 from dlaas_gen.origins_file import OriginsFile, origins_path, origins_text
@@ -28,10 +29,15 @@ class SyncResult:
     warnings: list[str] = field(default_factory=list)
 
 
+def cric_origins(site: LoadedSite) -> CricOrigins | None:
+    """The site's ``xcache.origins.cric`` section, None when its XCache does not use CRIC."""
+    xcache = site.config.xcache
+    return xcache.origins.cric if xcache is not None and xcache.origins is not None else None
+
+
 def uses_cric(site: LoadedSite) -> bool:
     """True when the site's XCache takes origins from CRIC."""
-    xcache = getattr(site.config, "xcache", None)
-    return bool(xcache and xcache.origins and xcache.origins.cric)
+    return bool(cric_origins(site))
 
 
 def sync_site(
@@ -52,9 +58,9 @@ def sync_site(
         UsageError: the site has no ``xcache.origins.cric``.
         CricError: fetch failed, the answer is not a catalogue, or it yields no origin.
     """
-    if not uses_cric(site):
+    cric = cric_origins(site)
+    if not cric:
         raise UsageError(f"site {site.name!r} has no xcache.origins.cric section")
-    cric = site.config.xcache.origins.cric
     url = cric_url or cric.url
     ca_file = None
     if cric.ca_file:
@@ -62,8 +68,7 @@ def sync_site(
         ca_file = str(ca if ca.is_absolute() else site.path.parent / ca)
         if not Path(ca_file).is_file():
             raise CricError(f"{site.name}: CA file {ca_file} does not exist")
-    extra = {"sleep": sleep} if sleep else {}
-    data = fetch_catalogue(url, ca_file, deadline=deadline, session=session, **extra)
+    data = fetch_catalogue(url, ca_file, deadline=deadline, session=session, sleep=sleep)
     try:
         origins, warnings = parse_catalogue(data, list(cric.schemes), list(cric.exclude_rses))
     except RefreshError as exc:

@@ -34,7 +34,7 @@ def _lint(tmp_path: Path, package: str, files: dict[str, str]) -> subprocess.Com
     config = tmp_path / "pyproject.toml"
     config.write_text(CONFIG.format(package=package), encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(REPO)])}
-    return subprocess.run([str(LINT_IMPORTS), "--config", str(config), "--no-cache"],
+    return subprocess.run([str(LINT_IMPORTS), str(config), "--no-cache"],
                           cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
 
 

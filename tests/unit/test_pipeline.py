@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from dlaas_gen import pipeline
+from dlaas_gen.context import SiteInput, build_context
 from tests.conftest import REPO
 
 
@@ -42,7 +43,8 @@ def test_parallel_equals_serial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 def test_folder_site_reads_the_site_file_of_a_rendered_folder(tmp_path: Path) -> None:
     config, problems = pipeline.folder_site(REPO / "rendered" / "escape", REPO / "sites")
     assert problems == [] and config is not None
-    settings = pipeline.policy_settings(config, REPO / "charts")
+    declared = build_context(SiteInput("escape", config))
+    settings = pipeline.policy_settings(config, declared, REPO / "charts")
     assert settings.exceptions and settings.charts_dir == REPO / "charts"
     assert settings.fuse_daemonset == (config.eos.namespace, "eosxd")
     assert config.eos.host_mount_root in settings.host_roots

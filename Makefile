@@ -7,7 +7,7 @@ TEST_STAMP    := $(VENV)/.installed-test
 LINT_STAMP    := $(VENV)/.installed-lint
 RUCIO_VENV    := .venv-rucio
 
-.PHONY: venv render check test test-live schema update-snapshots bench fuzz lint clean docs docs-generated
+.PHONY: venv render check test test-fast test-live schema update-snapshots bench fuzz lint clean docs docs-generated
 
 venv: $(RUNTIME_STAMP)
 
@@ -45,6 +45,11 @@ check: venv
 ## test: every test, including the real-tool checks (kubectl, KubeSpawner, JupyterHub, Rucio)
 test: $(TEST_STAMP) $(RUCIO_VENV)/.installed docs
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+## test-fast: the quick tier (under a minute): unit, snapshot, end-to-end CLI and the real-tool
+## checks that start no server; no live tier, no package index, no crash, fuzz or slow runs
+test-fast: $(TEST_STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not live and not index and not crash and not fuzz and not slow"
 
 ## docs: build the documentation (mkdocs.yml, docs/) with --strict into a temporary folder; quiet unless it fails
 docs: $(TEST_STAMP)

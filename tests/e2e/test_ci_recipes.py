@@ -23,6 +23,9 @@ from tests.conftest import REPO
 
 BIN = str(Path(sys.executable).parent)
 
+# Each test runs a recipe's commands as real processes on a scratch repository (seconds each).
+pytestmark = pytest.mark.slow
+
 
 def git(cwd: Path, *args: str) -> None:
     env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",

@@ -29,6 +29,8 @@ SITES = 30
 KILLS = 25
 BUDGET_SECONDS = 120
 
+pytestmark = pytest.mark.crash
+
 
 def _write_sites(folder: Path, version: str) -> None:
     base = (FIXTURES / "sites" / "minimal.yaml").read_text()

@@ -20,6 +20,9 @@ import pytest
 
 from tests.conftest import REPO
 
+# Builds the wheel and installs it in a new virtualenv.
+pytestmark = pytest.mark.slow
+
 
 def _tracked_copy(dest: Path) -> Path:
     """The working tree without ignored files (so the build never writes into the checkout)."""
@@ -53,7 +56,6 @@ def test_wheel_contents(wheel: Path) -> None:
     assert not any(n.startswith(("tests/", "rendered/", "templates/", "sites/")) for n in names)
 
 
-@pytest.mark.slow
 def test_installed_wheel_inits_and_renders(wheel: Path, tmp_path: Path) -> None:
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)

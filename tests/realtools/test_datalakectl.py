@@ -12,8 +12,6 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from dlaas_gen.payload import datalakectl as dl
-
 ERR = "datalakectl: error: "
 
 
@@ -301,82 +299,6 @@ def test_copy_mode_to_the_upload_rse_is_one_rule(ctl, rucio_server, datalake):
     assert rule["rse_expression"] == datalake.posix_rse
     assert rule_ids(done.stdout) == {datalake.posix_rse: rule["id"]}
     assert_expires_in(rule, 3 * 3600)
-
-
-# ----------------------------------------------------------------------------- no server needed
-
-
-@pytest.mark.parametrize(
-    ("value", "seconds"),
-    [("30d", 2592000), ("12h", 43200), ("3600", 3600), ("3600s", 3600), ("45m", 2700),
-     ("2w", 1209600), (86400, 86400), (None, None)],
-)
-def test_parse_lifetime(value, seconds):
-    assert dl.parse_lifetime(value) == seconds
-
-
-@pytest.mark.parametrize("value", ["", "0", "-1", "1y", "1.5h", True, "d"])
-def test_parse_lifetime_rejects(value):
-    with pytest.raises(dl.CtlError):
-        dl.parse_lifetime(value)
-
-
-def test_pfn_of_the_report_example(tmp_path):
-    (tmp_path / "data.root").write_bytes(b"x")
-    relative = dl.scratch_relative(str(tmp_path / "data.root"), str(tmp_path))
-    pfn = dl.scratch_pfn("root://eoseulake.cern.ch:1094//eos/scratch", relative)
-    assert pfn == "root://eoseulake.cern.ch:1094//eos/scratch/data.root"
-    assert dl.scratch_pfn("root://h:1094//eos/scratch/", "u/d.root") == \
-        "root://h:1094//eos/scratch/u/d.root"
-
-
-def test_symlink_out_of_scratch_is_outside(tmp_path):
-    scratch, secret = tmp_path / "scratch", tmp_path / "secret.root"
-    scratch.mkdir()
-    secret.write_bytes(b"x")
-    (scratch / "link.root").symlink_to(secret)
-    with pytest.raises(dl.CtlError, match="is outside the scratch area"):
-        dl.scratch_relative(str(scratch / "link.root"), str(scratch))
-
-
-def test_adler32_matches_zlib(tmp_path):
-    data = bytes(range(256)) * 40000  # > one read chunk
-    (tmp_path / "f").write_bytes(data)
-    assert dl.adler32_and_size(str(tmp_path / "f")) == (len(data), "%08x" % zlib.adler32(data))
-
-
-def test_jwt_expiry():
-    assert dl.jwt_expiry(fake_jwt(1700000000)) == 1700000000
-    assert dl.jwt_expiry("jdoe-rucio-native-token") is None
-    assert dl.jwt_expiry("a.b.c") is None
-
-
-@pytest.mark.parametrize(
-    ("config", "message"),
-    [
-        ({"bogus": 1}, "unknown key(s) bogus"),
-        ({"mode": "move"}, "mode must be 'register' or 'copy', not 'move'"),
-        ({"scratch_rse": "S"}, "scratch_pfn_prefix is required in register mode"),
-        ({"mode": "copy", "max_lifetime": "forever"}, "bad max_lifetime in"),
-    ],
-)
-def test_config_errors(tmp_path, config, message):
-    path = tmp_path / "c.json"
-    path.write_text(json.dumps(config))
-    with pytest.raises(dl.CtlError, match=re.escape(message)):
-        dl.load_config(str(path))
-
-
-def test_missing_config_file_is_one_line(tmp_path):
-    import os
-
-    from tests.realtools.rucio_server import run_python
-
-    env = dict(os.environ, DATALAKECTL_CONFIG=str(tmp_path / "none.json"))
-    done = run_python([dl.__file__, "upload", "x"], env=env)
-    assert_one_line_error(
-        done, f"cannot read config {tmp_path / 'none.json'}: No such file or directory"
-    )
 
 
 def test_missing_server_venv_fails_with_the_fix(monkeypatch, tmp_path):

@@ -31,6 +31,9 @@ _CLIENT_ENV = ("BEARER_TOKEN", "BEARER_TOKEN_FILE", "RUCIO_ACCOUNT", "RUCIO_AUTH
                "RUCIO_VO", "RUCIO_CONFIG", "SITE_NAME", "ATLAS_SITE_NAME", "OSG_SITE_NAME",
                "PYTHONPATH")
 
+# Starts the real Rucio server (.venv-rucio).
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def pod_site_name() -> str:

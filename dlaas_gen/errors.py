@@ -29,6 +29,7 @@ class ProblemsError(DlaasGenError):
     """
 
     def __init__(self, problems: Sequence[Problem]):
+        """Keep every problem; the message names the first three."""
         self.problems = list(problems)
         super().__init__("; ".join(p.format() for p in self.problems[:3]))
 

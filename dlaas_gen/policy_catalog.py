@@ -36,8 +36,9 @@ RULES: tuple[PolicyRule, ...] = (
     PolicyRule("PRIV004", "error", "hostPID shows every process on the node; only the EOS FUSE "
                "DaemonSet needs it (eosxd reads a caller's /proc/<pid>/environ for its token)",
                "exception, and only for the EOS FUSE DaemonSet"),
-    PolicyRule("PRIV005", "error", "hostNetwork puts a pod on the node's network; only the EOS FUSE "
-               "DaemonSet needs it (sss checks the client address, which source NAT changes)",
+    PolicyRule("PRIV005", "error", "hostNetwork puts a pod on the node's network; only the EOS "
+               "FUSE DaemonSet needs it (sss checks the client address, which source NAT "
+               "changes)",
                "exception, and only for the EOS FUSE DaemonSet"),
     PolicyRule("ESC001", "error", "containers must set allowPrivilegeEscalation: false (setuid "
                "binaries cannot gain root)"),

@@ -8,6 +8,7 @@ get a reason, never the value, so no message can leak what it found.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import re
 from collections import Counter
@@ -44,7 +45,7 @@ def _is_secretish_word_list(key: str) -> bool:
     words = key_words(key)
     if not words or words[-1] in NOT_A_VALUE:
         return False
-    pairs = {a + b for a, b in zip(words, words[1:])}
+    pairs = {a + b for a, b in itertools.pairwise(words)}
     return bool(SECRET_WORDS.intersection(words) or SECRET_PAIRS.intersection(pairs | set(words)))
 
 

@@ -67,7 +67,8 @@ class AuthConfig(StrictModel):
         default_factory=lambda: ["openid", "profile", "email", "offline_access"],
         description="Scopes requested at login (`offline_access` is needed for refresh).",
     )
-    username_claim: str = Field(default="preferred_username", description="Claim used as user name.")
+    username_claim: str = Field(
+        default="preferred_username", description="Claim used as user name.")
     allow: AllowRule = Field(description="Explicit allow rule.")
     admin_users: list[str] = Field(default_factory=list, description="Hub administrators.")
     crypt_key: SecretRef | None = Field(

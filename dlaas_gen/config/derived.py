@@ -77,7 +77,8 @@ def mgm_in_cluster(mgm: str) -> bool:
 
 def eos_oauth2_external(eos: EosConfig) -> list[int]:
     """Indexes of oauth2 instances whose MGM is outside the cluster."""
-    return [n for n, inst in enumerate(eos.instances) if inst.oauth2 and not mgm_in_cluster(inst.mgm)]
+    return [n for n, inst in enumerate(eos.instances)
+            if inst.oauth2 and not mgm_in_cluster(inst.mgm)]
 
 
 def eos_host_network(eos: EosConfig) -> bool:
@@ -122,7 +123,8 @@ def pod_path(site: SiteConfig, eos_path: str) -> str | None:
     for inst in site.eos.instances:
         remote = PurePosixPath(inst.remote_mount_dir)
         if path == remote or remote in path.parents:
-            return str(PurePosixPath(site.eos.user_mount_path) / inst.name / path.relative_to(remote))
+            root = PurePosixPath(site.eos.user_mount_path)
+            return str(root / inst.name / path.relative_to(remote))
     return None
 
 

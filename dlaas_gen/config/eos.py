@@ -31,7 +31,8 @@ class EosInstance(StrictModel):
     """One EOS instance mounted by eosxd."""
 
     name: DnsLabel = Field(description="Instance name (`fuse.<name>.conf`, `-ofsname=<name>`).")
-    mgm: str = Field(description="MGM host[:port], e.g. `eoseulake.cern.ch`.", pattern=r"^[a-z0-9.-]+(:[0-9]+)?$")
+    mgm: str = Field(description="MGM host[:port], e.g. `eoseulake.cern.ch`.",
+                     pattern=r"^[a-z0-9.-]+(:[0-9]+)?$")
     remote_mount_dir: AbsPath = Field(description="EOS directory mounted, e.g. `/eos/eulake/`.")
     sss: bool = Field(default=True, description="Use the sss keytab (carries OAuth2 endorsements).")
     oauth2: bool = Field(default=True, description="Accept users' OAuth2 token files.")
@@ -45,8 +46,10 @@ class EosConfig(StrictModel):
     )
     namespace: DnsLabel = Field(default="eos", description="Namespace of the DaemonSet.")
     image: Image | None = Field(default=None, description="eosxd image (daemonset mode).")
-    host_mount_root: AbsPath = Field(default="/var/eos", description="Host folder holding the mounts.")
-    cache_dir: AbsPath = Field(default="/var/cache/eos", description="Host folder for the eosxd cache.")
+    host_mount_root: AbsPath = Field(
+        default="/var/eos", description="Host folder holding the mounts.")
+    cache_dir: AbsPath = Field(
+        default="/var/cache/eos", description="Host folder for the eosxd cache.")
     keytab: EosKeytab | None = Field(
         default=None, description="sss keytab Secret (in the EOS namespace; daemonset mode).")
     host_pid: bool = Field(

@@ -26,7 +26,8 @@ class RucioInstance(StrictModel):
     ca_cert: AbsPath | None = Field(default=None, description="CA bundle path in the image.")
     vo: str | None = Field(default=None, description="VO (multi-VO servers only).")
     mode: Literal["replica", "download"] = Field(description="`replica` reads a mounted RSE.")
-    destination_rse: str | None = Field(default=None, description="RSE mounted in the pod (replica).")
+    destination_rse: str | None = Field(
+        default=None, description="RSE mounted in the pod (replica).")
     rse_mount_path: AbsPath | None = Field(
         default=None, description="Where the RSE's files appear in the pod (replica), under "
         "`eos.user_mount_path`/<instance>, e.g. `/eos/eulake`."
@@ -43,7 +44,8 @@ class RucioInstance(StrictModel):
         "info <RSE>`); when set, the EOS directory shown at `rse_mount_path` must hold it, so "
         "that the extension maps PFNs to the files under the mount (replica mode).",
     )
-    replication_rule_lifetime_days: int | None = Field(default=None, ge=1, description="Rule lifetime.")
+    replication_rule_lifetime_days: int | None = Field(
+        default=None, ge=1, description="Rule lifetime.")
     wildcard_enabled: bool = Field(default=False, description="Allow wildcard DID search.")
     site_name: str | None = Field(
         default=None, description="Client site name (XCache proxy key); default: the XCache site."
@@ -54,7 +56,8 @@ class RucioInstance(StrictModel):
         "keeps the file fresh while an environment variable is fixed at spawn and expires (~1 h).",
     )
     token_service: SERVICE = Field(
-        default="rucio", description="Which `auth.token_exchange.audiences` entry is the Rucio token."
+        default="rucio",
+        description="Which `auth.token_exchange.audiences` entry is the Rucio token.",
     )
 
     @field_validator("base_url", "auth_url", "webui_url")
@@ -73,4 +76,5 @@ class RucioConfig(StrictModel):
     default_auth_type: Literal["oidc", "x509", "x509_proxy", "userpass"] = Field(
         default="oidc", description="Authentication type."
     )
-    log_level: Literal["debug", "info", "warning", "error"] = Field(default="info", description="Log level.")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="Log level.")

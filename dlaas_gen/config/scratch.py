@@ -42,11 +42,14 @@ class ScratchConfig(StrictModel):
     """A writable scratch area on EOS, cleaned by age."""
 
     eos_instance: DnsLabel = Field(description="EOS instance holding the scratch folder.")
-    sub_path: str = Field(description="Folder inside the instance mount.", pattern=r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$")
+    sub_path: str = Field(description="Folder inside the instance mount.",
+                          pattern=r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$")
     mount_path: AbsPath = Field(default="/scratch", description="Path in user pods.")
-    env_var: str = Field(default="SCRATCH", description="Variable holding the user's folder.", pattern=r"^[A-Z_][A-Z0-9_]*$")
+    env_var: str = Field(default="SCRATCH", description="Variable holding the user's folder.",
+                         pattern=r"^[A-Z_][A-Z0-9_]*$")
     retention_hours: int = Field(default=48, ge=1, description="Files older than this are deleted.")
-    max_transfer_hours: int = Field(default=12, ge=0, description="Longest expected first transfer.")
+    max_transfer_hours: int = Field(
+        default=12, ge=0, description="Longest expected first transfer.")
     cleanup: ScratchCleanup = Field(default_factory=ScratchCleanup, description="Cleanup job.")
     rse: str | None = Field(default=None, description="Scratch RSE name when scratch is an RSE.")
     pfn_prefix: str | None = Field(

@@ -29,7 +29,8 @@ class PolicyException(StrictModel):
     name: DnsSubdomain = Field(description="Name of the object.")
     justification: str = Field(
         min_length=MIN_JUSTIFICATION,
-        description=f"Why this object needs the exception (at least {MIN_JUSTIFICATION} characters).",
+        description=f"Why this object needs the exception (at least {MIN_JUSTIFICATION} "
+        "characters).",
     )
 
     @field_validator("rule")
@@ -51,7 +52,8 @@ def _check_cidr(value: str) -> str:
     try:
         network = ipaddress.ip_network(value, strict=True)
     except ValueError:
-        raise ValueError(f"{value!r} is not a CIDR with its host bits zero (e.g. 188.184.0.0/15)") from None
+        raise ValueError(
+            f"{value!r} is not a CIDR with its host bits zero (e.g. 188.184.0.0/15)") from None
     if network.prefixlen == 0:
         raise ValueError(f"{value!r} allows every address; give the service's own ranges")
     return str(network)
@@ -60,7 +62,8 @@ def _check_cidr(value: str) -> str:
 class EgressTarget(StrictModel):
     """Address ranges and TCP ports of one service user pods connect to."""
 
-    cidrs: list[str] = Field(min_length=1, description="CIDRs of the service, e.g. `188.184.0.0/15`.")
+    cidrs: list[str] = Field(
+        min_length=1, description="CIDRs of the service, e.g. `188.184.0.0/15`.")
     ports: list[int] = Field(default_factory=lambda: [443], description="TCP ports (default 443).")
 
     @field_validator("cidrs")

@@ -34,7 +34,8 @@ from dlaas_gen.names import DnsLabel, DnsSubdomain, is_dns1123_subdomain
 
 SEMVER = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$")
 #: A qualified resource name (``nvidia.com/gpu``, ``hugepages-2Mi``).
-RESOURCE_NAME = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+RESOURCE_NAME = re.compile(
+    r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
 #: Kubernetes accepts these environment variable names (apimachinery IsEnvVarName).
 ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 
@@ -120,7 +121,8 @@ class SqliteDb(StrictModel):
     """The chart's default: SQLite on a PVC."""
 
     type: Literal["sqlite-pvc"] = "sqlite-pvc"
-    capacity: StorageSize = Field(default="1Gi", description="Size of the hub's PVC (with a unit, e.g. 1Gi).")
+    capacity: StorageSize = Field(
+        default="1Gi", description="Size of the hub's PVC (with a unit, e.g. 1Gi).")
     storage_class: str | None = Field(default=None, description="StorageClass of the hub PVC.")
 
 
@@ -164,7 +166,8 @@ class DynamicStorage(StrictModel):
     """One PVC per user, created by KubeSpawner."""
 
     type: Literal["dynamic"] = "dynamic"
-    capacity: StorageSize = Field(default="10Gi", description="Size of each user's PVC (with a unit, e.g. 10Gi).")
+    capacity: StorageSize = Field(
+        default="10Gi", description="Size of each user's PVC (with a unit, e.g. 10Gi).")
     storage_class: str | None = Field(default=None, description="StorageClass of user PVCs.")
 
 
@@ -224,7 +227,8 @@ class ProfileConfig(StrictModel):
     memory: Resources | None = Field(default=None, description="Memory override.")
     node_selector: dict[str, str] = Field(
         default_factory=dict,
-        description="Node labels added to `singleuser.node_selector` (KubeSpawner `node_selector`).",
+        description="Node labels added to `singleuser.node_selector` (KubeSpawner "
+        "`node_selector`).",
     )
     tolerations: list[Toleration] = Field(
         default_factory=list,
@@ -288,7 +292,8 @@ class SiteConfig(StrictModel):
     xcache: XCacheConfig | None = Field(
         default=None, description="XCache in front of the Data Lake, origins from CRIC."
     )
-    security: SecurityConfig = Field(default_factory=SecurityConfig, description="Policy exceptions and egress.")
+    security: SecurityConfig = Field(
+        default_factory=SecurityConfig, description="Policy exceptions and egress.")
     extra_values: dict[str, Any] = Field(
         default_factory=dict,
         description="z2jh values merged last over the generated inline values (escape hatch).",

@@ -20,8 +20,10 @@ LIFETIME = re.compile(r"^[0-9]+[smhd]?$")
 class UploadConfig(StrictModel):
     """The `datalakectl` upload command in user pods."""
 
-    command: str = Field(default="datalakectl", pattern=r"^[a-z][a-z0-9_-]*$", description="Command name.")
-    bin_dir: AbsPath = Field(default="/usr/local/bin", description="Folder already on PATH in the image.")
+    command: str = Field(
+        default="datalakectl", pattern=r"^[a-z][a-z0-9_-]*$", description="Command name.")
+    bin_dir: AbsPath = Field(
+        default="/usr/local/bin", description="Folder already on PATH in the image.")
     mode: Literal["register", "copy"] = Field(
         default="register", description="`register` in place (scratch is an RSE) or `copy`."
     )

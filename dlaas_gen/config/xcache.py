@@ -259,7 +259,7 @@ EXPORT_PREFIXES = {"root": ("/root:/", "/xroot:/"), "https": ("/https:/",), "htt
 
 
 def protocols_in_use(xcache: XCacheConfig) -> list[str]:
-    """xrootd protocols (root, https, http) the forwarding cache's origins use, sorted."""
+    """The xrootd protocols (root, https, http) the forwarding cache's origins use, sorted."""
     from dlaas_gen.payloads import PSS_PROTOCOL
 
     origins = xcache.origins
@@ -295,8 +295,10 @@ def proposed_site_name(site: Any) -> str:
 
 
 def deployment_token(site: Any) -> str | None:
-    """What a unique site name must contain: the ingress host (a short digest form when the
-    host is too long for ``all.sitename``); None without an ingress."""
+    """What a unique site name must contain: the ingress host; None without an ingress.
+
+    A host too long for ``all.sitename`` is shortened to a digest form.
+    """
     ingress = getattr(site, "ingress", None)
     if ingress is None:
         return None

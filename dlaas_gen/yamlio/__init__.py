@@ -102,50 +102,83 @@ def load_rendered(text: str) -> Any:
         return load_fast(text)
 
 
-def _from_events(events: Iterable[Any]) -> Any:
-    stack: list[Any] = []
-    keys: list[Any] = []
-    root: Any = _NO_KEY
-    documents = 0
+class _Builder:
+    """Plain data from one document's events; raises `_Fallback` for anything but plain YAML."""
 
-    def add(value: Any) -> None:
-        nonlocal root
-        if not stack:
-            root = value
+    __slots__ = ("documents", "keys", "root", "stack")
+
+    def __init__(self) -> None:
+        """Start with no document."""
+        self.stack: list[Any] = []
+        self.keys: list[Any] = []
+        self.root: Any = _NO_KEY
+        self.documents = 0
+
+    def add(self, value: Any) -> None:
+        """Put a finished value into the open collection (or make it the document)."""
+        if not self.stack:
+            self.root = value
             return
-        top = stack[-1]
+        top = self.stack[-1]
         if type(top) is list:
             top.append(value)
-        elif keys[-1] is _NO_KEY:
+        elif self.keys[-1] is _NO_KEY:
             if not isinstance(value, _IMMUTABLE) or value in top:
                 raise _Fallback
-            keys[-1] = value
+            self.keys[-1] = value
         else:
-            top[keys[-1]] = value
-            keys[-1] = _NO_KEY
+            top[self.keys[-1]] = value
+            self.keys[-1] = _NO_KEY
 
-    for event in events:
-        name = type(event).__name__
-        if name == "ScalarEvent":
-            if event.anchor or event.tag is not None:
-                raise _Fallback
-            plain = event.implicit[0] and not event.style
-            add(_plain_scalar(event.value) if plain else event.value)
-        elif name == "MappingStartEvent" or name == "SequenceStartEvent":
-            if event.anchor or event.tag is not None:
-                raise _Fallback
-            stack.append({} if name == "MappingStartEvent" else [])
-            keys.append(_NO_KEY)
-        elif name == "MappingEndEvent" or name == "SequenceEndEvent":
-            keys.pop()
-            add(stack.pop())
-        elif name == "DocumentStartEvent":
-            documents += 1
-            if documents > 1:
-                raise _Fallback
-        elif name == "AliasEvent":
+    def scalar(self, event: Any) -> None:
+        """A scalar: plain ones resolved (``true``, ``1``), quoted ones kept as text."""
+        if event.anchor or event.tag is not None:
             raise _Fallback
-    return None if root is _NO_KEY else root
+        plain = event.implicit[0] and not event.style
+        self.add(_plain_scalar(event.value) if plain else event.value)
+
+    def start(self, event: Any) -> None:
+        """A mapping or a sequence opens."""
+        if event.anchor or event.tag is not None:
+            raise _Fallback
+        self.stack.append({} if type(event).__name__ == "MappingStartEvent" else [])
+        self.keys.append(_NO_KEY)
+
+    def end(self, _event: Any) -> None:
+        """The open collection closes."""
+        self.keys.pop()
+        self.add(self.stack.pop())
+
+    def document(self, _event: Any) -> None:
+        """A document starts; a second one is left to the full loader."""
+        self.documents += 1
+        if self.documents > 1:
+            raise _Fallback
+
+    def alias(self, _event: Any) -> None:
+        """Aliases are left to the full loader."""
+        raise _Fallback
+
+
+#: Event class name → what the builder does with it (the others carry no data).
+_HANDLERS: dict[str, Any] = {
+    "ScalarEvent": _Builder.scalar,
+    "MappingStartEvent": _Builder.start,
+    "SequenceStartEvent": _Builder.start,
+    "MappingEndEvent": _Builder.end,
+    "SequenceEndEvent": _Builder.end,
+    "DocumentStartEvent": _Builder.document,
+    "AliasEvent": _Builder.alias,
+}
+
+
+def _from_events(events: Iterable[Any]) -> Any:
+    builder = _Builder()
+    for event in events:
+        handler = _HANDLERS.get(type(event).__name__)
+        if handler is not None:
+            handler(builder, event)
+    return None if builder.root is _NO_KEY else builder.root
 
 
 def load_roundtrip(text: str) -> Any:
@@ -176,7 +209,7 @@ def _represent_str(representer: Any, data: str) -> Any:
 
 @functools.lru_cache(maxsize=1)
 def _make_dumper() -> YAML:
-    """The manifest dumper: block style, insertion order, literal blocks, C emitter.
+    r"""The manifest dumper: block style, insertion order, literal blocks, C emitter.
 
     Why the safe C emitter rather than round-trip: dumping was most of the render time; the
     C emitter is ~7x faster and its output is as deterministic (sequences are written
@@ -206,7 +239,8 @@ def dump_docs(docs: Iterable[Any]) -> str:
 def plain(value: Any) -> Any:
     """Return `value` with ruamel containers and scalar subclasses turned into builtins."""
     if isinstance(value, dict):
-        return {str(k) if not isinstance(k, (int, float, bool)) else k: plain(v) for k, v in value.items()}
+        return {k if isinstance(k, (int, float, bool)) else str(k): plain(v)
+                for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
     if isinstance(value, bool) or value is None:

@@ -17,6 +17,7 @@ from ruamel.yaml.events import (
     CollectionEndEvent,
     CollectionStartEvent,
     DocumentStartEvent,
+    Event,
     MappingStartEvent,
     ScalarEvent,
 )
@@ -73,57 +74,93 @@ def scan(text: str, *, one_document: bool = True, fast: bool = False) -> Hazard 
     found = tab_hazard(text)
     if found:
         return found
-    sizes: dict[str, int] = {}
-    stack: list[_Frame] = []
-    expanded = aliases = documents = 0
-    doc_mark = None
+    scanner = _Scanner(one_document)
     parser = YAML(typ="safe", pure=False) if fast else YAML(typ="rt")
     for event in parser.parse(text):
+        found = scanner.feed(event)
+        if found:
+            return found
+    return None
+
+
+#: Events that make or close a node (the others frame streams and documents).
+_NODE_EVENTS = (AliasEvent, ScalarEvent, CollectionStartEvent, CollectionEndEvent)
+
+
+class _Scanner:
+    """The walk over one event stream: open collections, anchor sizes and the counts so far."""
+
+    def __init__(self, one_document: bool) -> None:
+        """Start a walk; with `one_document`, a second non-empty document is a hazard."""
+        self.one_document = one_document
+        self.sizes: dict[str, int] = {}
+        self.stack: list[_Frame] = []
+        self.expanded = self.aliases = self.documents = 0
+        self.doc_mark: tuple[int, int] | None = None
+
+    def feed(self, event: Event) -> Hazard | None:
+        """Take the next event; the hazard it completes, if any."""
         mark = event.start_mark
         line, col = mark.line + 1, mark.column + 1
         if isinstance(event, DocumentStartEvent):
-            doc_mark = (line, col)
-            continue
-        if not isinstance(event, (AliasEvent, ScalarEvent, CollectionStartEvent, CollectionEndEvent)):
-            continue
-        if not stack and not isinstance(event, CollectionEndEvent):
-            empty = isinstance(event, ScalarEvent) and event.value == "" and event.style is None
-            documents += 0 if empty else 1
-            if one_document and documents > 1:
-                where = doc_mark or (line, col)
-                return Hazard(*where, "a site file holds one YAML document; remove the "
-                              "second one (and its '---')")
+            self.doc_mark = (line, col)
+            return None
+        if not isinstance(event, _NODE_EVENTS):
+            return None
+        found = self._document(event, line, col)
+        if found:
+            return found
         if isinstance(event, CollectionEndEvent):
-            frame = stack.pop()
-            if frame.anchor:
-                sizes[frame.anchor] = frame.size
-            _add(stack, frame.size)
-            continue
-        key_hazard = _key_hazard(stack, event, line, col)
-        if key_hazard:
-            return key_hazard
+            self._close()
+            return None
+        found = _key_hazard(self.stack, event, line, col)
+        if found:
+            return found
+        return self._node(event, line, col)
+
+    def _document(self, event: Event, line: int, col: int) -> Hazard | None:
+        """Count a top-level node as a document; the second one is a hazard."""
+        if self.stack or isinstance(event, CollectionEndEvent):
+            return None
+        empty = isinstance(event, ScalarEvent) and event.value == "" and event.style is None
+        self.documents += 0 if empty else 1
+        if self.one_document and self.documents > 1:
+            where = self.doc_mark or (line, col)
+            return Hazard(*where, "a site file holds one YAML document; remove the "
+                          "second one (and its '---')")
+        return None
+
+    def _close(self) -> None:
+        frame = self.stack.pop()
+        if frame.anchor:
+            self.sizes[frame.anchor] = frame.size
+        _add(self.stack, frame.size)
+
+    def _node(self, event: Event, line: int, col: int) -> Hazard | None:
+        """An alias, a scalar or a collection start: depth, alias count and expanded size."""
         if isinstance(event, AliasEvent):
-            aliases += 1
-            if aliases > MAX_ALIASES:
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
                 return Hazard(line, col, f"more than {MAX_ALIASES} aliases")
-            size = sizes.get(event.anchor, 1)
+            size = self.sizes.get(event.anchor, 1)
         elif isinstance(event, ScalarEvent):
             size = 1
             if event.anchor:
-                sizes[event.anchor] = 1
+                self.sizes[event.anchor] = 1
         else:
-            if len(stack) >= MAX_DEPTH:
+            if len(self.stack) >= MAX_DEPTH:
                 return Hazard(line, col, f"nested deeper than {MAX_DEPTH} levels")
-            stack.append(_Frame(event.anchor, isinstance(event, MappingStartEvent),
-                                keys={} if isinstance(event, MappingStartEvent) else None))
-            expanded += 1
-            continue
-        expanded += size
-        if expanded > MAX_EXPANDED_NODES:
+            is_map = isinstance(event, MappingStartEvent)
+            assert isinstance(event, CollectionStartEvent)  # _NODE_EVENTS, not a scalar/alias/end
+            self.stack.append(_Frame(event.anchor, is_map, keys={} if is_map else None))
+            self.expanded += 1
+            return None
+        self.expanded += size
+        if self.expanded > MAX_EXPANDED_NODES:
             return Hazard(line, col, f"aliases expand this file to more than {MAX_EXPANDED_NODES} "
                           "nodes (an alias bomb?); write the values out")
-        _add(stack, size)
-    return None
+        _add(self.stack, size)
+        return None
 
 
 def _add(stack: list[_Frame], size: int) -> None:

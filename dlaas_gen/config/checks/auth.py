@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dlaas_gen.config.auth import KEYCLOAK_ISSUER
+from dlaas_gen.config.auth import KEYCLOAK_ISSUER, AllowRule, AuthConfig
 from dlaas_gen.config.checks.finding import Finding
 from dlaas_gen.config.site import SiteConfig
 
@@ -21,6 +21,15 @@ def check_auth(site: SiteConfig) -> Iterator[Finding]:
             yield (("rucio",) if site.rucio else ("eos",) if site.eos else ("upload",), "error",
                    "the data-lake sections need `auth:` (tokens come from the IAM login)")
         return
+    yield from _endpoints(auth)
+    if site.ingress is None:
+        yield (("auth",), "error", "auth needs `ingress.host` to derive the OAuth callback URL")
+    yield from _allow_rule(auth.allow)
+    yield from _scopes_and_audiences(auth)
+
+
+def _endpoints(auth: AuthConfig) -> Iterator[Finding]:
+    """The issuer and endpoints the provider layout needs."""
     if auth.provider == "keycloak" and not KEYCLOAK_ISSUER.search(auth.issuer):
         # Why: Keycloak's issuer is <base>/realms/<realm> (keycloak Urls.realmIssuer), and the
         # endpoints are derived below it (<issuer>/protocol/openid-connect/...).
@@ -31,12 +40,20 @@ def check_auth(site: SiteConfig) -> Iterator[Finding]:
         for key in ("authorize_url", "token_url", "userinfo_url"):
             if getattr(auth, key) is None:
                 yield (("auth", "provider"), "error", f"provider custom needs auth.{key}")
-    if site.ingress is None:
-        yield (("auth",), "error", "auth needs `ingress.host` to derive the OAuth callback URL")
-    if auth.allow.mode == "users" and not auth.allow.users:
-        yield (("auth", "allow", "mode"), "error", "allow mode users needs a non-empty `users` list")
-    if auth.allow.mode == "groups" and not auth.allow.groups:
-        yield (("auth", "allow", "mode"), "error", "allow mode groups needs a non-empty `groups` list")
+
+
+def _allow_rule(allow: AllowRule) -> Iterator[Finding]:
+    """A ``users`` or ``groups`` rule lists someone (oauthenticator would let nobody in)."""
+    if allow.mode == "users" and not allow.users:
+        yield (("auth", "allow", "mode"), "error",
+               "allow mode users needs a non-empty `users` list")
+    if allow.mode == "groups" and not allow.groups:
+        yield (("auth", "allow", "mode"), "error",
+               "allow mode groups needs a non-empty `groups` list")
+
+
+def _scopes_and_audiences(auth: AuthConfig) -> Iterator[Finding]:
+    """The scopes give an ID token and a refresh token; each service has its own audience."""
     if "openid" not in auth.scopes:
         yield (("auth", "scopes"), "error", "scopes must include openid")
     if "offline_access" not in auth.scopes:

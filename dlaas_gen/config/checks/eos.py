@@ -22,7 +22,8 @@ def check_eos(site: SiteConfig) -> Iterator[Finding]:
     names = [i.name for i in eos.instances]
     for index, name in enumerate(names):
         if names.index(name) != index:
-            yield (("eos", "instances", index, "name"), "error", f"instance {name!r} is defined twice")
+            yield (("eos", "instances", index, "name"), "error",
+                   f"instance {name!r} is defined twice")
     if eos.mode == "daemonset" and eos.image is None:
         yield (("eos", "mode"), "error", "daemonset mode needs eos.image")
     if eos.mode == "daemonset" and any(i.sss for i in eos.instances) and eos.keytab is None:

@@ -25,34 +25,45 @@ def check_rucio(site: SiteConfig) -> Iterator[Finding]:
         loc = ("rucio", "instances", index)
         if names.index(inst.name) != index:
             yield ((*loc, "name"), "error", f"instance name {inst.name!r} is used twice")
-        if inst.mode == "replica":
-            for key in ("destination_rse", "rse_mount_path"):
-                if getattr(inst, key) is None:
-                    yield ((*loc, "mode"), "error", f"replica mode needs {key}")
-        if inst.mode == "download" and inst.ca_cert is None:
-            yield ((*loc, "mode"), "error", "download mode needs ca_cert")
+        yield from _mode_needs(inst, loc)
         audiences = site.auth.token_exchange.audiences if site.auth else {}
         if inst.token_service not in audiences:
             yield ((*loc, "token_service"), "error",
                    f"token service {inst.token_service!r} is not in auth.token_exchange.audiences "
                    f"({', '.join(sorted(audiences)) or 'none'})")
         if inst.mode == "replica" and inst.rse_mount_path:
-            if rse_location(site, inst.rse_mount_path) is None:
-                root = site.eos.user_mount_path if site.eos else None
-                yield ((*loc, "rse_mount_path"), "error",
-                       f"{inst.rse_mount_path} is not under an EOS instance mounted in user pods "
-                       f"({root or 'no eos.user_mount_path'}/<instance>/...)")
-            else:
-                derived = path_begins_at(site, inst.rse_mount_path)
-                if inst.path_begins_at is not None and inst.path_begins_at != derived:
-                    yield ((*loc, "path_begins_at"), "error",
-                           f"path_begins_at {inst.path_begins_at} does not match the mount: the "
-                           f"EOS directory shown at {inst.rse_mount_path} has {derived} path "
-                           "components")
-                yield from _check_rse_prefix(site, inst, loc)
+            yield from _replica_mount(site, inst, loc)
     if rucio.default_instance is not None and rucio.default_instance not in names:
         yield (("rucio", "default_instance"), "error",
                f"default_instance {rucio.default_instance!r} is not an instance name")
+
+
+def _mode_needs(inst: RucioInstance, loc: Loc) -> Iterator[Finding]:
+    """The fields the instance's mode needs: the mounted RSE (replica), a CA bundle (download)."""
+    if inst.mode == "replica":
+        for key in ("destination_rse", "rse_mount_path"):
+            if getattr(inst, key) is None:
+                yield ((*loc, "mode"), "error", f"replica mode needs {key}")
+    if inst.mode == "download" and inst.ca_cert is None:
+        yield ((*loc, "mode"), "error", "download mode needs ca_cert")
+
+
+def _replica_mount(site: SiteConfig, inst: RucioInstance, loc: Loc) -> Iterator[Finding]:
+    """``rse_mount_path`` is under the user EOS mount and agrees with ``path_begins_at``."""
+    assert inst.rse_mount_path is not None
+    if rse_location(site, inst.rse_mount_path) is None:
+        root = site.eos.user_mount_path if site.eos else None
+        yield ((*loc, "rse_mount_path"), "error",
+               f"{inst.rse_mount_path} is not under an EOS instance mounted in user pods "
+               f"({root or 'no eos.user_mount_path'}/<instance>/...)")
+        return
+    derived = path_begins_at(site, inst.rse_mount_path)
+    if inst.path_begins_at is not None and inst.path_begins_at != derived:
+        yield ((*loc, "path_begins_at"), "error",
+               f"path_begins_at {inst.path_begins_at} does not match the mount: the "
+               f"EOS directory shown at {inst.rse_mount_path} has {derived} path "
+               "components")
+    yield from _check_rse_prefix(site, inst, loc)
 
 
 def _check_rse_prefix(site: SiteConfig, inst: RucioInstance, loc: Loc) -> Iterator[Finding]:

@@ -29,10 +29,24 @@ def check_scratch(site: SiteConfig) -> Iterator[Finding]:
         yield (("scratch", "eos_instance"), "error",
                f"EOS instance {scratch.eos_instance!r} is not defined in eos.instances")
         return
+    yield from _scratch_rse(site)
+    yield from _away_from_rses(site)
+    root = site.eos.user_mount_path
+    if root and (under(scratch.mount_path, root) or under(root, scratch.mount_path)):
+        yield (("scratch", "mount_path"), "error",
+               f"scratch mount path {scratch.mount_path} overlaps the read-only EOS mount {root}")
+    yield from _cleanup_identity(site)
+
+
+def _scratch_rse(site: SiteConfig) -> Iterator[Finding]:
+    """A scratch RSE: its PFN prefix is the scratch folder, its rules outlive no file."""
+    scratch, eos = site.scratch, site.eos
+    assert scratch is not None and eos is not None
     if scratch.rse and not scratch.pfn_prefix:
         yield (("scratch", "rse"), "error", "a scratch RSE needs scratch.pfn_prefix")
     if scratch.pfn_prefix:
-        expected = str(PurePosixPath(remote_dir(site.eos, scratch.eos_instance) or "/") / scratch.sub_path)
+        remote = remote_dir(eos, scratch.eos_instance) or "/"
+        expected = str(PurePosixPath(remote) / scratch.sub_path)
         pfn_path = "/" + scratch.pfn_prefix.split("://", 1)[1].split("/", 1)[-1].lstrip("/")
         if PurePosixPath(pfn_path) != PurePosixPath(expected):
             yield (("scratch", "pfn_prefix"), "error",
@@ -44,7 +58,13 @@ def check_scratch(site: SiteConfig) -> Iterator[Finding]:
             yield (("scratch", "rule_lifetime_hours"), "error",
                    f"the scratch rule lifetime ({scratch.rule_lifetime_hours} h) must be below the "
                    f"retention minus the longest transfer ({scratch.retention_hours} - "
-                   f"{scratch.max_transfer_hours} = {budget} h), or files vanish before FTS copies them")
+                   f"{scratch.max_transfer_hours} = {budget} h), or files vanish before FTS "
+                   "copies them")
+
+
+def _away_from_rses(site: SiteConfig) -> Iterator[Finding]:
+    """The scratch folder holds no RSE mounted for Rucio (the cleanup would delete its files)."""
+    assert site.eos is not None
     host = scratch_host_path(site)
     for inst in site.rucio.instances if site.rucio else []:
         location = rse_location(site, inst.rse_mount_path) if inst.rse_mount_path else None
@@ -55,11 +75,6 @@ def check_scratch(site: SiteConfig) -> Iterator[Finding]:
             yield (("scratch", "sub_path"), "error",
                    f"scratch ({host}) equals or contains the RSE mounted at {inst.rse_mount_path} "
                    f"({rse_host}); cleaning scratch would delete RSE files behind Rucio's back")
-    root = site.eos.user_mount_path
-    if root and (under(scratch.mount_path, root) or under(root, scratch.mount_path)):
-        yield (("scratch", "mount_path"), "error",
-               f"scratch mount path {scratch.mount_path} overlaps the read-only EOS mount {root}")
-    yield from _cleanup_identity(site)
 
 
 def _cleanup_identity(site: SiteConfig) -> Iterator[Finding]:
@@ -75,8 +90,8 @@ def _cleanup_identity(site: SiteConfig) -> Iterator[Finding]:
     assert site.scratch is not None and site.eos is not None
     cleanup = site.scratch.cleanup
     if cleanup.endorsement is None:
-        yield (("scratch", "cleanup") if "cleanup" in site.scratch.model_fields_set else ("scratch",),
-               "error",
+        at_cleanup = "cleanup" in site.scratch.model_fields_set
+        yield (("scratch", "cleanup") if at_cleanup else ("scratch",), "error",
                "the scratch cleanup needs an EOS identity that may delete: set "
                "scratch.cleanup.endorsement (a Secret key holding an sss endorsement the MGM "
                "maps to an account with delete rights on the scratch folder); without it the "

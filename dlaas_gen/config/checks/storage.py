@@ -16,7 +16,9 @@ from dlaas_gen.config.site import SiteConfig
 def check_static_storage_slugs(site: SiteConfig) -> Iterator[Finding]:
     """A static home share with per-user sub-paths names its slug scheme."""
     storage = site.storage
-    if storage.type == "static" and storage.slug_scheme is None and "{username}" in storage.sub_path:
+    if storage.type != "static" or storage.slug_scheme is not None:
+        return
+    if "{username}" in storage.sub_path:
         yield (
             ("storage", "type"),
             "warning",

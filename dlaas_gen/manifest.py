@@ -59,6 +59,7 @@ class ResourceKey:
         )
 
     def __str__(self) -> str:
+        """``Kind namespace/name`` (``Kind name`` at cluster scope)."""
         where = f"{self.namespace}/" if self.namespace else ""
         return f"{self.kind} {where}{self.name}"
 
@@ -87,6 +88,8 @@ class Manifest:
         text: the exact bytes (as str) that are written.
         path: output path relative to the site folder, e.g. ``apps/helmrelease-jhub.yaml``.
         template: the template it came from (for error messages), empty for generated files.
+        section: the site-file section the object was rendered from (where its problems are
+            reported, `dlaas_gen.origin`); ``()`` for the top of the file or not rendered.
         shown: how messages name the object's file (``rendered/<site>/apps/...``, or the file
             as the user gave it); empty: `path`.
         source_text: the whole file the object was read from, when `text` is not its own
@@ -99,6 +102,7 @@ class Manifest:
     text: str
     path: str
     template: str = ""
+    section: tuple[str, ...] = ()
     shown: str = ""
     source_text: str | None = None
     doc_index: int = 0

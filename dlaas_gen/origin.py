@@ -3,8 +3,9 @@
 Why: ``render`` validates objects before writing them; a problem found in a rendered object
 must point at the line of the site file the user edits (the rendered file may never be
 written, or be written elsewhere), and name the rendered object so the finding can be traced.
-The mapping is by template (each template renders one site section) and, for the z2jh
-HelmRelease, by values path: a value set through ``extra_values`` maps to its own line there.
+The mapping is by the section the object was rendered from (`Manifest.section`, set by the
+context component that made it) and, for the z2jh HelmRelease, by values path: a value set
+through ``extra_values`` maps to its own line there.
 """
 
 from __future__ import annotations
@@ -16,19 +17,6 @@ from dlaas_gen.manifest import Manifest
 from dlaas_gen.yamlio import CommentedMap, CommentedSeq
 
 Loc = tuple[Any, ...]
-
-#: Template folder (or file) → the site section it renders.
-TEMPLATE_SECTIONS: dict[str, Loc] = {
-    "core/namespace.yaml.j2": ("namespace",),
-    "jupyterhub/configmap-profiles.yaml.j2": ("profiles",),
-    "jupyterhub/helmrepository.yaml.j2": ("chart",),
-    "jupyterhub/helmrelease.yaml.j2": ("chart",),
-    "eos/": ("eos",),
-    "scratch/": ("scratch",),
-    "xcache/": ("xcache",),
-    "notebook/": ("rucio",),
-    "flux/": ("gitops",),
-}
 
 #: Top-level z2jh values key → the site section that sets it.
 VALUES_SECTIONS: dict[str, Loc] = {
@@ -80,7 +68,7 @@ def site_loc_for(m: Manifest, loc: Loc, site: Any) -> Loc:
 
     `site` is the site file as parsed (a mapping). A HelmRelease value that ``extra_values``
     sets maps to the deepest key of it there; other values to the section that sets them;
-    anything else to the section its template renders. A section the file does not write
+    anything else to the section the object was rendered from. A section the file does not write
     falls back to the nearest enclosing one that exists (or the top of the file).
     """
     if m.template == "jupyterhub/helmrelease.yaml.j2" and loc[:2] == ("spec", "values"):
@@ -92,12 +80,7 @@ def site_loc_for(m: Manifest, loc: Loc, site: Any) -> Loc:
             found = _existing(site, VALUES_SECTIONS[str(values[0])])
             if found:
                 return found
-    section: Loc = ()
-    for prefix, target in TEMPLATE_SECTIONS.items():
-        if m.template == prefix or (prefix.endswith("/") and m.template.startswith(prefix)):
-            section = target
-            break
-    return _existing(site, section)
+    return _existing(site, m.section)
 
 
 def _deepest(node: Any, loc: Loc) -> Loc:

@@ -24,7 +24,7 @@ from dlaas_gen.config.eos import EosConfig
 from dlaas_gen.config.site import SiteConfig
 from dlaas_gen.context.common import SITE_LABEL, common_labels
 from dlaas_gen.context.hub_values import HubValues
-from dlaas_gen.context.model import SiteContext, SiteInput
+from dlaas_gen.context.model import NAMESPACE_SECTION, SiteContext, SiteInput
 from dlaas_gen.context.template_vars import (
     ConfigMapVars,
     CsiPersistentVolumeClaimVars,
@@ -34,6 +34,8 @@ from dlaas_gen.context.template_vars import (
 )
 from dlaas_gen.payloads import payload_text
 
+#: The site-file section of the objects below.
+SECTION = ("eos",)
 DAEMONSET = "eosxd"
 CONFIGMAP = "eosxd-config"
 KEYTAB_PATH = "/etc/eos.keytab"
@@ -84,13 +86,13 @@ def _add_daemonset(out: SiteContext, site_name: str, site: SiteConfig, eos: EosC
                    confs: dict[str, str]) -> None:
     labels = common_labels(site_name, "eos")
     ns = eos.namespace
-    out.add("infrastructure", NamespaceVars(name=ns, labels={
+    out.add("infrastructure", NAMESPACE_SECTION, NamespaceVars(name=ns, labels={
         **labels, "pod-security.kubernetes.io/enforce": "privileged",
         "pod-security.kubernetes.io/warn": "privileged"}))
     # eosxd configuration: one fuse.<name>.conf per instance, and the entrypoint script.
     data = {**confs, "entrypoint.sh": payload_text("eosxd_entrypoint.sh")}
-    out.add("infrastructure", ConfigMapVars(name=CONFIGMAP, namespace=ns, labels=labels,
-                                            data=data))
+    out.add("infrastructure", SECTION, ConfigMapVars(
+        name=CONFIGMAP, namespace=ns, labels=labels, data=data))
     mounts = [instance_local_dir(i.name) for i in eos.instances]
     probe = " && ".join(f"grep -q ' {m} fuse' /proc/mounts" for m in mounts)
     volumes: list[dict[str, Any]] = [
@@ -118,7 +120,7 @@ def _add_daemonset(out: SiteContext, site_name: str, site: SiteConfig, eos: EosC
                        "EOS sss keytab (mode 0400)")
     assert eos.image is not None  # the site model sets it in daemonset mode
     su = site.singleuser
-    out.add("infrastructure", EosDaemonSetVars(
+    out.add("infrastructure", SECTION, EosDaemonSetVars(
         name=DAEMONSET,
         namespace=ns,
         labels=labels,
@@ -161,9 +163,9 @@ def _add_csi_volume(out: SiteContext, site_name: str, site: SiteConfig, eos: Eos
     claim, volume = csi_volume_names(site)
     labels = common_labels(site_name, "eos")
     if eos.storage_class is None:
-        out.add("apps", CsiPersistentVolumeVars(name=volume, labels=labels, driver=CSI_DRIVER,
-                                                handle=volume))
-    out.add("apps", CsiPersistentVolumeClaimVars(
+        out.add("apps", SECTION, CsiPersistentVolumeVars(
+            name=volume, labels=labels, driver=CSI_DRIVER, handle=volume))
+    out.add("apps", SECTION, CsiPersistentVolumeClaimVars(
         name=claim, namespace=site.namespace, labels=labels,
         storage_class=eos.storage_class or "",
         volume_name=volume if eos.storage_class is None else None,

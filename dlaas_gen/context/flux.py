@@ -16,6 +16,9 @@ from dlaas_gen.context.model import (
 )
 from dlaas_gen.context.template_vars import FluxKustomizationVars, GitRepositoryVars
 
+#: The site-file section of the objects below.
+SECTION = ("gitops",)
+
 
 def source_name(site: SiteConfig) -> str:
     """Name of the GitRepository the Kustomizations read."""
@@ -39,7 +42,7 @@ def contribute(site: SiteInput, out: SiteContext) -> None:
     used = [f for f in FOLDER_ORDER if any(o.folder == f for o in out.objects)]
     for folder in used:
         name = f"{site_name}-{folder}"
-        out.add(FLUX_FOLDER, FluxKustomizationVars(
+        out.add(FLUX_FOLDER, SECTION, FluxKustomizationVars(
             name=name,
             namespace=gitops.namespace,
             labels=labels,
@@ -54,7 +57,7 @@ def contribute(site: SiteInput, out: SiteContext) -> None:
         ))
     source = gitops.source
     if not isinstance(source, str):
-        out.add(FLUX_FOLDER, GitRepositoryVars(
+        out.add(FLUX_FOLDER, SECTION, GitRepositoryVars(
             name=source.name, namespace=gitops.namespace, labels=labels,
             interval=source.interval, url=source.url, branch=source.branch,
             secret_ref=source.secret_ref,

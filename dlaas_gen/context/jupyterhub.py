@@ -16,7 +16,7 @@ from dlaas_gen.config.site import ProfileConfig
 from dlaas_gen.context.common import common_labels, resources_values
 from dlaas_gen.context.hub_values import HubValues, deep_contribute
 from dlaas_gen.context.images import image_ref
-from dlaas_gen.context.model import BuiltImage, SiteContext, SiteInput
+from dlaas_gen.context.model import NAMESPACE_SECTION, BuiltImage, SiteContext, SiteInput
 from dlaas_gen.context.template_vars import (
     ConfigMapVars,
     HelmReleaseVars,
@@ -25,6 +25,10 @@ from dlaas_gen.context.template_vars import (
 )
 from dlaas_gen.helmvalues import merge_maps
 
+#: The site-file sections of the objects below: the release is the chart's (its values map
+#: to their own sections, `dlaas_gen.origin`), the profiles ConfigMap the profiles'.
+SECTION = ("chart",)
+PROFILES_SECTION = ("profiles",)
 PROFILES_KEY = "values.yaml"
 WATCH_LABEL = "reconcile.fluxcd.io/watch"
 #: Objects with this annotation set to ``disabled`` are never garbage-collected by Flux.
@@ -130,10 +134,12 @@ def contribute(site: SiteInput, out: SiteContext) -> None:
     # garbage collection skips objects annotated kustomize.toolkit.fluxcd.io/prune: disabled
     # (fluxcd/kustomize-controller docs/spec/v1/kustomizations.md, "Prune"), so renaming the
     # namespace or removing the site never deletes it (retiring a site is a deliberate step).
-    out.add("apps", NamespaceVars(name=ns, labels={**labels, **hub_namespace_labels(hv)},
-                                  annotations={PRUNE_ANNOTATION: "disabled"}))
-    out.add("apps", HelmRepositoryVars(name=chart.repo_name, namespace=ns, labels=labels,
-                                       interval=chart.interval, url=chart.repo_url))
+    out.add("apps", NAMESPACE_SECTION, NamespaceVars(
+        name=ns, labels={**labels, **hub_namespace_labels(hv)},
+        annotations={PRUNE_ANNOTATION: "disabled"}))
+    out.add("apps", SECTION, HelmRepositoryVars(
+        name=chart.repo_name, namespace=ns, labels=labels, interval=chart.interval,
+        url=chart.repo_url))
     values_from: list[dict[str, Any]] = []
     if config.profiles:
         # Environment profiles: the only place singleuser.profileList is defined (Helm replaces
@@ -144,9 +150,9 @@ def contribute(site: SiteInput, out: SiteContext) -> None:
         profiles = [profile_entry(p, base, hv.profile_extra.get(p.slug), out.images)
                     for p in config.profiles]
         document = yamlio.dump_doc({"singleuser": {"profileList": profiles}})
-        out.add("apps", ConfigMapVars(name=cm_name, namespace=ns,
-                                      labels={**labels, WATCH_LABEL: "Enabled"},
-                                      data={PROFILES_KEY: document}))
+        out.add("apps", PROFILES_SECTION, ConfigMapVars(
+            name=cm_name, namespace=ns, labels={**labels, WATCH_LABEL: "Enabled"},
+            data={PROFILES_KEY: document}))
         values_from.append({"kind": "ConfigMap", "name": cm_name, "valuesKey": PROFILES_KEY})
     for secret in hv.secrets:
         values_from.append({
@@ -159,7 +165,7 @@ def contribute(site: SiteInput, out: SiteContext) -> None:
     if script:
         hv.add({"singleuser": {"lifecycleHooks": {"postStart": {"exec": {
             "command": ["/bin/sh", "-c", script]}}}}})
-    out.add("apps", HelmReleaseVars(
+    out.add("apps", SECTION, HelmReleaseVars(
         name=chart.release_name, namespace=ns, labels=labels,
         interval=chart.interval, timeout=chart.timeout,
         release_name=chart.release_name, chart="jupyterhub", version=chart.version,

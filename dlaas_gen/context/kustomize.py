@@ -16,4 +16,4 @@ def contribute(site: SiteInput, out: SiteContext) -> None:  # noqa: ARG001 - the
     """Add a ``kustomization.yaml`` to every folder, listing its files in sorted order."""
     for folder in sorted({o.folder for o in out.objects}):
         files = sorted(o.path.split("/", 1)[1] for o in out.objects if o.folder == folder)
-        out.add(folder, FolderIndexVars(resources=files), filename=INDEX_FILE)
+        out.add(folder, (), FolderIndexVars(resources=files), filename=INDEX_FILE)

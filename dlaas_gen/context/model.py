@@ -16,6 +16,9 @@ from dlaas_gen.config import SiteConfig
 from dlaas_gen.context.hub_values import HubValues
 from dlaas_gen.context.template_vars import ObjectVars
 
+#: The site-file section of the Namespaces the components add (the hub's, EOS's, XCache's): a
+#: problem in one is reported at the site's ``namespace`` (as the template mapping did).
+NAMESPACE_SECTION = ("namespace",)
 #: Applied folders, one Flux Kustomization each, in listing order.
 FOLDER_ORDER = ("infrastructure", "apps", "cache")
 #: The folders whose Kustomization each folder's Kustomization dependsOn (when present).
@@ -71,11 +74,14 @@ class ObjectSpec:
     Attributes:
         folder: ``flux``, ``infrastructure``, ``apps`` or ``cache``.
         vars: the variables of the object's template.
+        section: the site-file section the object renders (where a problem found in the
+            rendered object is reported, `dlaas_gen.origin`); ``()``: the top of the file.
         filename: override of the file name (default ``<kind>-<name>.yaml`` lower-case).
     """
 
     folder: str
     vars: ObjectVars
+    section: tuple[str, ...] = ()
     filename: str | None = None
 
     @property
@@ -159,9 +165,10 @@ class SiteContext:
     host_paths: list[str] = field(default_factory=list)
     fuse_daemonset: tuple[str, str] | None = None
 
-    def add(self, folder: str, variables: ObjectVars, filename: str | None = None) -> None:
-        """Add an object to render into `folder`."""
-        self.objects.append(ObjectSpec(folder, variables, filename))
+    def add(self, folder: str, section: tuple[str, ...], variables: ObjectVars,
+            filename: str | None = None) -> None:
+        """Add an object to render into `folder`, made from the site file's `section`."""
+        self.objects.append(ObjectSpec(folder, variables, section, filename))
 
     def add_secret(self, namespace: str, secret: str, key: str, target: str, purpose: str) -> None:
         """Record a Secret key the rendered objects refer to."""

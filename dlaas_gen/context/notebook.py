@@ -20,6 +20,8 @@ from dlaas_gen.context.model import SiteContext, SiteInput
 from dlaas_gen.context.template_vars import ConfigMapVars
 from dlaas_gen.payloads import payload_text
 
+#: The site-file section of the ConfigMap (its largest part is the Rucio configuration).
+SECTION = ("rucio",)
 CONFIGMAP = "dlaas-notebook-files"
 VOLUME = "dlaas-notebook-files"
 TOKEN_VOLUME = "dlaas-tokens"
@@ -185,7 +187,7 @@ def contribute(site: SiteInput, out: SiteContext) -> None:
         files["datalakectl.json"] = (_json(datalakectl_config(config)), DATALAKECTL_CONFIG, 0o444)
         env["DATALAKECTL_CONFIG"] = DATALAKECTL_CONFIG
     # Files for user pods: token renewer, Rucio extension and client config, upload command.
-    out.add("apps", ConfigMapVars(
+    out.add("apps", SECTION, ConfigMapVars(
         name=CONFIGMAP, namespace=config.namespace, labels=common_labels(site.name, "notebook"),
         data={key: content for key, (content, _, _) in sorted(files.items())},
     ))

@@ -18,6 +18,8 @@ from dlaas_gen.context.eos import CSI_VOLUME, csi_volume_names
 from dlaas_gen.context.model import SiteContext, SiteInput
 from dlaas_gen.context.template_vars import ScratchCronJobVars, SecretEnv
 
+#: The site-file section of the CronJob.
+SECTION = ("scratch",)
 CRONJOB = "scratch-cleanup"
 VOLUME = "dlaas-scratch"
 MOUNT = "/scratch"
@@ -95,7 +97,7 @@ def contribute(site: SiteInput, out: SiteContext) -> None:
         out.add_secret(config.namespace, cleanup.endorsement.name, cleanup.endorsement.key,
                        f"CronJob {CRONJOB} env {ENDORSEMENT_ENV}",
                        "sss endorsement the MGM maps to the scratch cleanup account")
-    out.add("apps", ScratchCronJobVars(
+    out.add("apps", SECTION, ScratchCronJobVars(
         name=CRONJOB,
         namespace=config.namespace,
         labels=common_labels(site.name, "scratch"),

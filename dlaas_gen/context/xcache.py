@@ -22,7 +22,7 @@ from dlaas_gen.config.xcache import (
     protocols_in_use,
 )
 from dlaas_gen.context.common import common_labels
-from dlaas_gen.context.model import SiteContext, SiteInput
+from dlaas_gen.context.model import NAMESPACE_SECTION, SiteContext, SiteInput
 from dlaas_gen.context.template_vars import (
     ConfigMapEditorRoleVars,
     ConfigMapVars,
@@ -39,6 +39,8 @@ from dlaas_gen.payloads import authdb_text, merge_origins, payload_text
 #: The cache has a folder and a Flux Kustomization of its own that the hub's does not depend on,
 #: so a crash-looping cache (or no node with the cache disks) never holds back the hub.
 FOLDER = "cache"
+#: The site-file section of the objects below.
+SECTION = ("xcache",)
 NAME = "xcache"
 CONFIG_CM = "xcache-config"
 AUTHDB_CM = "xcache-authdb"
@@ -183,26 +185,27 @@ def contribute(site: SiteInput, out: SiteContext) -> None:
     origins = allowed_origins(xc, site.cric_origins) if xc.mode == "forwarding" else {}
     refresh = xc.mode == "forwarding" and xc.origins is not None and xc.origins.cric is not None
 
-    out.add(FOLDER, NamespaceVars(name=ns, labels={
+    out.add(FOLDER, NAMESPACE_SECTION, NamespaceVars(name=ns, labels={
         **labels,
         # hostPath cache disks are refused by the baseline and restricted levels.
         "pod-security.kubernetes.io/enforce": "privileged",
         "pod-security.kubernetes.io/warn": "baseline",
     }))
     config_text = "\n".join(xrootd_directives(xc)) + "\n"
-    out.add(FOLDER, ConfigMapVars(name=CONFIG_CM, namespace=ns, labels=labels,
-                                  data={"xcache.cfg": config_text}))
+    out.add(FOLDER, SECTION, ConfigMapVars(
+        name=CONFIG_CM, namespace=ns, labels=labels, data={"xcache.cfg": config_text}))
     if xc.mode == "forwarding":
         annotations = {SSA_ANNOTATION: "IfNotPresent"} if refresh else {}
-        out.add(FOLDER, ConfigMapVars(
+        out.add(FOLDER, SECTION, ConfigMapVars(
             name=AUTHDB_CM, namespace=ns, labels=labels, annotations=annotations,
             data={"authdb": authdb_text(origins, xc.auth_template, "lr") if origins
                   else "# no origins known (lock file not read)\n"}))
-    out.add(FOLDER, _deployment(xc, labels, selector, config_text))
+    out.add(FOLDER, SECTION, _deployment(xc, labels, selector, config_text))
     out.mount_host_paths(*xc.disks.data, xc.disks.meta)
-    out.add(FOLDER, ServiceVars(name=NAME, namespace=ns, labels=labels, type=xc.service_type,
-                                selector=selector, port=xc.service_port))
-    out.add(FOLDER, NetworkPolicyVars(
+    out.add(FOLDER, SECTION, ServiceVars(
+        name=NAME, namespace=ns, labels=labels, type=xc.service_type, selector=selector,
+        port=xc.service_port))
+    out.add(FOLDER, SECTION, NetworkPolicyVars(
         name=NAME, namespace=ns, labels=labels, selector=selector,
         client_namespaces=sorted({site.config.namespace, *xc.client_namespaces}), port=xc.port))
     if refresh:
@@ -293,20 +296,21 @@ def _add_refresh_job(out: SiteContext, xc: XCacheConfig, labels: dict[str, str])
     cric = xc.origins.cric
     ns = xc.namespace
     config = json.dumps(refresh_config(xc, cric), indent=2, sort_keys=True) + "\n"
-    out.add(FOLDER, ConfigMapVars(name=REFRESH, namespace=ns, labels=labels,
-                                  data={SCRIPT: payload_text(SCRIPT), "config.json": config}))
-    out.add(FOLDER, ServiceAccountVars(name=REFRESH, namespace=ns, labels=labels))
-    out.add(FOLDER, ConfigMapEditorRoleVars(name=REFRESH, namespace=ns, labels=labels,
-                                            configmap=AUTHDB_CM))
-    out.add(FOLDER, RoleBindingVars(name=REFRESH, namespace=ns, labels=labels, role=REFRESH,
-                                    service_account=REFRESH))
+    out.add(FOLDER, SECTION, ConfigMapVars(
+        name=REFRESH, namespace=ns, labels=labels,
+        data={SCRIPT: payload_text(SCRIPT), "config.json": config}))
+    out.add(FOLDER, SECTION, ServiceAccountVars(name=REFRESH, namespace=ns, labels=labels))
+    out.add(FOLDER, SECTION, ConfigMapEditorRoleVars(
+        name=REFRESH, namespace=ns, labels=labels, configmap=AUTHDB_CM))
+    out.add(FOLDER, SECTION, RoleBindingVars(
+        name=REFRESH, namespace=ns, labels=labels, role=REFRESH, service_account=REFRESH))
     mounts: list[dict[str, Any]] = [{"name": "refresh", "mountPath": REFRESH_DIR,
                                      "readOnly": True}]
     volumes: list[dict[str, Any]] = [{"name": "refresh", "configMap": {"name": REFRESH}}]
     if cric.ca_configmap is not None:
         mounts.append({"name": "cric-ca", "mountPath": CA_DIR, "readOnly": True})
         volumes.append({"name": "cric-ca", "configMap": {"name": cric.ca_configmap.name}})
-    out.add(FOLDER, RefreshCronJobVars(
+    out.add(FOLDER, SECTION, RefreshCronJobVars(
         name=REFRESH, namespace=ns, labels=labels, schedule=cric.refresh_schedule,
         service_account=REFRESH, image=cric.job_image.ref(),
         command=["python3", f"{REFRESH_DIR}/{SCRIPT}", "--config", f"{REFRESH_DIR}/config.json"],

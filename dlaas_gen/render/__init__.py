@@ -27,7 +27,8 @@ def render_object(spec: ObjectSpec, env: jinja2.Environment | None = None) -> Ma
         doc = yamlio.load_rendered(text)
     except YAMLError as exc:
         raise TemplateError(f"template {spec.template} produced invalid YAML: {exc}") from exc
-    manifest = Manifest(doc=doc, text=text, path=spec.path, template=spec.template)
+    manifest = Manifest(doc=doc, text=text, path=spec.path, template=spec.template,
+                        section=spec.section)
     if spec.filename is None:
         name = (doc.get("metadata") or {}).get("name")
         if doc.get("kind") != spec.kind or name != spec.name:

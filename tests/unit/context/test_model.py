@@ -56,3 +56,18 @@ def test_csi_mode_declares_no_host_folder_of_eos() -> None:
     assert site.config.xcache is not None
     assert out.host_roots == (*site.config.xcache.disks.data, site.config.xcache.disks.meta)
     assert out.fuse_daemonset is None
+
+
+def test_every_object_names_the_site_section_it_is_rendered_from() -> None:
+    site = load_site(FIXTURES / "sites" / "maximal.yaml", beside=True)
+    out = build_context(SiteInput(site.name, site.config, cric_origins=site.cric_origins))
+    sections = {(o.kind, o.name): o.section for o in out.objects}
+    # One ConfigMap template, four sections: the component that adds an object names it.
+    assert sections[("ConfigMap", "eosxd-config")] == ("eos",)
+    assert sections[("ConfigMap", "datalake-profiles")] == ("profiles",)
+    assert sections[("ConfigMap", "dlaas-notebook-files")] == ("rucio",)
+    assert sections[("ConfigMap", "xcache-config")] == ("xcache",)
+    assert sections[("HelmRelease", "datalake")] == ("chart",)
+    assert sections[("CronJob", "scratch-cleanup")] == ("scratch",)
+    assert sections[("Kustomization", "maximal-apps")] == ("gitops",)
+    assert {o.section for o in out.objects if o.kind == "Namespace"} == {("namespace",)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dlaas_gen.config.base import Resources
+from dlaas_gen.quantity import parse_quantity
 
 MANAGED_BY = "dlaas-gen"
 SITE_LABEL = "dlaas-gen.io/site"
@@ -21,15 +22,16 @@ def common_labels(site: str, component: str) -> dict[str, str]:
 
 
 def cpu_number(value: str | int | float | None) -> float | int | None:
-    """Turn a CPU quantity (``500m``, ``2``) into the number z2jh and KubeSpawner take."""
+    """Turn a CPU quantity (``500m``, ``2``) into the number z2jh and KubeSpawner take.
+
+    Why: z2jh passes ``singleuser.cpu`` to JupyterHub's ``Spawner.cpu_limit``/``cpu_guarantee``,
+    which are ``Float`` traits (cores), not quantities; every suffix the site model accepts
+    (``m``, ``k``...) is converted here (`dlaas_gen.quantity`).
+    """
     if value is None:
         return None
-    text = str(value)
-    if text.endswith("m"):
-        number = float(text[:-1]) / 1000
-    else:
-        number = float(text)
-    return int(number) if number.is_integer() else number
+    number = parse_quantity(value)
+    return int(number) if number.denominator == 1 else float(number)
 
 
 def resources_values(cpu: Resources | None, memory: Resources | None) -> dict[str, Any]:

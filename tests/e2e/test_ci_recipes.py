@@ -78,7 +78,10 @@ def test_gitlab_template(merge_request: Path) -> None:
     assert set(jobs) == {"dlaas-gen:render-check", "dlaas-gen:validate", "dlaas-gen:diff",
                          *IMAGE_JOBS}
     jobs = {k: v for k, v in jobs.items() if k not in IMAGE_JOBS}  # tested below
-    assert jobs["dlaas-gen:validate"]["artifacts"]["reports"]["codequality"] == "gl-code-quality-report.json"
+    assert (
+        jobs["dlaas-gen:validate"]["artifacts"]["reports"]["codequality"]
+        == "gl-code-quality-report.json"
+    )
     assert any("pip install" in line for line in config[".dlaas-gen"]["before_script"])
     lines = [line for job in jobs.values() for line in job["script"]]
     posting = [line for line in lines if line.startswith("curl ")]
@@ -86,8 +89,11 @@ def test_gitlab_template(merge_request: Path) -> None:
     assert "body@dlaas-gen-diff.md" in posting[0]
     commands = [line for line in lines if not line.startswith("curl ")]
     assert any(line.startswith("dlaas-gen render --check") for line in commands)
-    env = base_env(**config["variables"], CI_MERGE_REQUEST_TARGET_BRANCH_NAME="main",
-                   CI_PIPELINE_SOURCE="merge_request_event")
+    env = base_env(
+        **config["variables"],
+        CI_MERGE_REQUEST_TARGET_BRANCH_NAME="main",
+        CI_PIPELINE_SOURCE="merge_request_event",
+    )
     run_lines(commands, merge_request, env)
     check_outputs(merge_request, "gl-code-quality-report.json")
 
@@ -103,7 +109,8 @@ def test_github_workflow(merge_request: Path) -> None:
     assert any(s.get("uses", "").startswith("actions/upload-artifact") for s in steps)
     commands = [
         re.sub(r"\$\{\{ github\.base_ref \}\}", "main", r)
-        for r in runs if "dlaas-gen " in r and not r.startswith(("gh ", "pip "))
+        for r in runs
+        if "dlaas-gen " in r and not r.startswith(("gh ", "pip "))
     ]
     assert len(commands) == 3
     run_lines(commands, merge_request, base_env(**workflow["env"]))
@@ -112,11 +119,19 @@ def test_github_workflow(merge_request: Path) -> None:
 
 def test_validate_step_fails_the_job_on_problems(merge_request: Path) -> None:
     workflow = yaml.safe_load((REPO / "ci/github-actions.yml").read_text())
-    step = next(s["run"] for s in workflow["jobs"]["check"]["steps"] if "validate" in s.get("run", ""))
+    step = next(
+        s["run"] for s in workflow["jobs"]["check"]["steps"] if "validate" in s.get("run", "")
+    )
     bad = next((merge_request / "rendered/demo/apps").glob("namespace-*.yaml"))
     bad.write_text(bad.read_text().replace("metadata:", "metdata: {}\nmetadata:"))
-    result = subprocess.run(["bash", "-euo", "pipefail", "-c", step], cwd=merge_request,
-                            env=base_env(), capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", step],
+        cwd=merge_request,
+        env=base_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 1
     assert json.loads((merge_request / "code-quality.json").read_text())[0]["severity"] == "major"
     assert "[error]" in result.stderr
@@ -144,7 +159,8 @@ case "$1" in
          test -f "$context/Dockerfile"
          echo "build $image FROM $(sed -n 's/^FROM //p' "$context/Dockerfile")" >> "$TOOL_LOG"
          touch "$LOCAL/$(ref "$image")" ;;
-  push) test -e "$LOCAL/$(ref "$2")"; touch "$REGISTRY/$(ref "$2")"; echo "push $2" >> "$TOOL_LOG" ;;
+  push) test -e "$LOCAL/$(ref "$2")"; touch "$REGISTRY/$(ref "$2")"
+        echo "push $2" >> "$TOOL_LOG" ;;
   *) exit 2 ;;
 esac
 """,
@@ -166,37 +182,55 @@ def registry(tmp_path: Path) -> dict[str, str]:
         (tools / name).chmod(0o755)
     for folder in ("registry", "local"):
         (tmp_path / folder).mkdir()
-    env = base_env(REGISTRY=str(tmp_path / "registry"), LOCAL=str(tmp_path / "local"),
-                   TOOL_LOG=str(tmp_path / "tools.log"))
+    env = base_env(
+        REGISTRY=str(tmp_path / "registry"),
+        LOCAL=str(tmp_path / "local"),
+        TOOL_LOG=str(tmp_path / "tools.log"),
+    )
     env["PATH"] = f"{tools}:{env['PATH']}"
     return env
 
 
 def calls(env: dict[str, str]) -> list[str]:
     log = Path(env["TOOL_LOG"])
-    lines = [line for line in log.read_text().splitlines() if "login" not in line] if log.exists() else []
+    lines = (
+        [line for line in log.read_text().splitlines() if "login" not in line]
+        if log.exists()
+        else []
+    )
     log.write_text("")
     return lines
 
 
 def escape_images(work: Path) -> dict[str, str]:
-    out = subprocess.run([f"{BIN}/dlaas-gen", "images", "escape"], cwd=work, check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [f"{BIN}/dlaas-gen", "images", "escape"],
+        cwd=work,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return {line.split()[0].rsplit("/", 1)[1]: line.split()[1] for line in out.splitlines()}
 
 
-def test_gitlab_image_jobs_build_what_is_missing_parents_first(merge_request: Path,
-                                                              registry: dict[str, str]) -> None:
+def test_gitlab_image_jobs_build_what_is_missing_parents_first(
+    merge_request: Path, registry: dict[str, str]
+) -> None:
     config = yaml.safe_load((REPO / "ci/gitlab-ci.yml").read_text())
     plan, missing, build = (config[f"dlaas-gen:images-{n}"] for n in ("plan", "missing", "build"))
-    assert plan["extends"] == ".dlaas-gen" and plan["artifacts"]["paths"] == ["dlaas-gen-images.txt"]
+    assert plan["extends"] == ".dlaas-gen" and plan["artifacts"]["paths"] == [
+        "dlaas-gen-images.txt"
+    ]
     assert missing["needs"] == ["dlaas-gen:images-plan", "dlaas-gen:render-check"]
     assert build["needs"] == ["dlaas-gen:images-missing"]
     assert missing["image"]["name"].startswith("quay.io/skopeo/stable:")
     assert build["image"]["name"] == "$DLAAS_GEN_BUILDAH_IMAGE"
     assert config["variables"]["DLAAS_GEN_BUILDAH_IMAGE"].startswith("quay.io/buildah/stable:")
-    assert build["variables"] == {"STORAGE_DRIVER": "vfs", "BUILDAH_ISOLATION": "chroot",
-                                  "BUILDAH_FORMAT": "docker"}
+    assert build["variables"] == {
+        "STORAGE_DRIVER": "vfs",
+        "BUILDAH_ISOLATION": "chroot",
+        "BUILDAH_FORMAT": "docker",
+    }
     env = {**registry, **config["variables"], **build["variables"]}
     lines = [*plan["script"], *missing["script"], *build["script"]]
     images = escape_images(merge_request)
@@ -204,7 +238,8 @@ def test_gitlab_image_jobs_build_what_is_missing_parents_first(merge_request: Pa
 
     run_lines(lines, merge_request, env)
     assert calls(env) == [
-        f"build {images['minimal']} FROM quay.io/jupyter/docker-stacks-foundation:python-3.12@sha256:{'0' * 64}",
+        f"build {images['minimal']} FROM "
+        f"quay.io/jupyter/docker-stacks-foundation:python-3.12@sha256:{'0' * 64}",
         f"push {images['minimal']}",
         f"build {images['root']} FROM {images['minimal']}",
         f"push {images['root']}",
@@ -214,28 +249,43 @@ def test_gitlab_image_jobs_build_what_is_missing_parents_first(merge_request: Pa
 
     site = merge_request / "sites/escape.yaml"
     site.write_text(site.read_text().replace("conda: [root=6.32.8]", "conda: [root=6.32.10]"))
-    subprocess.run([f"{BIN}/dlaas-gen", "render"], cwd=merge_request, check=True, capture_output=True)
+    subprocess.run(
+        [f"{BIN}/dlaas-gen", "render"], cwd=merge_request, check=True, capture_output=True
+    )
     changed = escape_images(merge_request)
     assert changed["minimal"] == images["minimal"] and changed["root"] != images["root"]
     run_lines(lines, merge_request, env)
-    assert calls(env) == [f"build {changed['root']} FROM {images['minimal']}", f"push {changed['root']}"]
+    assert calls(env) == [
+        f"build {changed['root']} FROM {images['minimal']}",
+        f"push {changed['root']}",
+    ]
 
 
-def test_github_image_jobs_build_missing_contexts_level_by_level(merge_request: Path,
-                                                                registry: dict[str, str]) -> None:
+def test_github_image_jobs_build_missing_contexts_level_by_level(
+    merge_request: Path, registry: dict[str, str]
+) -> None:
     workflow = yaml.safe_load((REPO / "ci/github-actions.yml").read_text())
     jobs = workflow["jobs"]
     assert workflow["permissions"]["packages"] == "write"
     assert jobs["images-plan"]["needs"] == "check"
     for level in range(3):
         job = jobs[f"images-level-{level}"]
-        assert job["strategy"]["matrix"]["include"] == f"${{{{ fromJSON(needs.images-plan.outputs.level{level}) }}}}"
+        assert (
+            job["strategy"]["matrix"]["include"]
+            == f"${{{{ fromJSON(needs.images-plan.outputs.level{level}) }}}}"
+        )
         assert f"needs.images-plan.outputs.level{level} != '[]'" in job["if"]
         if level:
             assert job["needs"] == ["images-plan", f"images-level-{level - 1}"]
             assert "!failure()" in job["if"]  # runs when the level before had nothing to build
-        [push] = [s for s in job["steps"] if s.get("uses", "").startswith("docker/build-push-action@")]
-        assert push["with"] == {"context": "${{ matrix.context }}", "tags": "${{ matrix.image }}", "push": True}
+        [push] = [
+            s for s in job["steps"] if s.get("uses", "").startswith("docker/build-push-action@")
+        ]
+        assert push["with"] == {
+            "context": "${{ matrix.context }}",
+            "tags": "${{ matrix.image }}",
+            "push": True,
+        }
     [step] = [s for s in jobs["images-plan"]["steps"] if s.get("id") == "plan"]
     images = escape_images(merge_request)
 
@@ -243,7 +293,10 @@ def test_github_image_jobs_build_missing_contexts_level_by_level(merge_request: 
         output = merge_request / "github-output"
         output.write_text("")
         run_lines([step["run"]], merge_request, {**registry, "GITHUB_OUTPUT": str(output)})
-        return {k: json.loads(v) for k, v in (line.split("=", 1) for line in output.read_text().splitlines())}
+        return {
+            k: json.loads(v)
+            for k, v in (line.split("=", 1) for line in output.read_text().splitlines())
+        }
 
     outputs = plan_outputs()
     assert [e["image"] for e in outputs["level0"]] == [images["minimal"]]

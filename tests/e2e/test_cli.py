@@ -29,7 +29,9 @@ def test_render_check_passes_on_repository_copy(runner: CliRunner, repo_copy: Pa
     assert "up to date" in result.stdout
 
 
-def test_render_check_detects_hand_edit_and_writes_nothing(runner: CliRunner, repo_copy: Path) -> None:
+def test_render_check_detects_hand_edit_and_writes_nothing(
+    runner: CliRunner, repo_copy: Path
+) -> None:
     target = repo_copy / "rendered/demo/apps/helmrelease-demo.yaml"
     target.write_text(target.read_text() + "# edited\n")
     before = target.read_bytes()
@@ -56,7 +58,9 @@ def test_render_one_site_rewrites_it(runner: CliRunner, repo_copy: Path) -> None
     assert run(runner, "render", "--check").exit_code == 0
 
 
-def test_invalid_site_prints_positions_and_writes_nothing(runner: CliRunner, repo_copy: Path) -> None:
+def test_invalid_site_prints_positions_and_writes_nothing(
+    runner: CliRunner, repo_copy: Path
+) -> None:
     site = repo_copy / "sites/demo.yaml"
     site.write_text(site.read_text().replace("namespace: demo-hub", "namespace: Demo\nnamespce: x"))
     before = {p: p.read_bytes() for p in (repo_copy / "rendered").rglob("*") if p.is_file()}
@@ -64,7 +68,9 @@ def test_invalid_site_prints_positions_and_writes_nothing(runner: CliRunner, rep
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()
     assert "sites/demo.yaml:4:12: error: namespace: 'Demo' is not a DNS-1123 label" in lines[0]
-    assert lines[1].startswith("sites/demo.yaml:5:1: error: namespce: unknown key; did you mean 'namespace'?")
+    assert lines[1].startswith(
+        "sites/demo.yaml:5:1: error: namespce: unknown key; did you mean 'namespace'?"
+    )
     assert "Traceback" not in result.output
     after = {p: p.read_bytes() for p in (repo_copy / "rendered").rglob("*") if p.is_file()}
     assert after == before
@@ -115,7 +121,10 @@ def test_validate_reports_problems_in_all_formats(runner: CliRunner, repo_copy: 
     parsed = json.loads(run(runner, "validate", "rendered/demo", "--format", "json").stdout)
     assert parsed[0]["line"] == 3 and parsed[0]["rule"] == "k8s-schema"
     gitlab = json.loads(run(runner, "validate", "rendered/demo", "--format", "gitlab").stdout)
-    assert gitlab[0]["location"] == {"path": "rendered/demo/apps/namespace-demo-hub.yaml", "lines": {"begin": 3}}
+    assert gitlab[0]["location"] == {
+        "path": "rendered/demo/apps/namespace-demo-hub.yaml",
+        "lines": {"begin": 3},
+    }
     parsable = run(runner, "validate", "rendered/demo", "--format", "parsable").stderr
     assert parsable.startswith("rendered/demo/apps/namespace-demo-hub.yaml:3:1: [error]")
 
@@ -139,7 +148,9 @@ def test_secrets_lists_references(runner: CliRunner, tmp_path: Path, monkeypatch
     monkeypatch.chdir(tmp_path)
     (tmp_path / "sites").mkdir()
     (tmp_path / "sites/x.yaml").write_text(
-        "singleuser: {image: {name: a/b, tag: '1'}}\nhub: {db: {type: external, url: {name: hub-db, key: url}}}\n")
+        "singleuser: {image: {name: a/b, tag: '1'}}\n"
+        "hub: {db: {type: external, url: {name: hub-db, key: url}}}\n"
+    )
     result = run(runner, "secrets", "x")
     assert result.exit_code == 0
     assert result.stdout.startswith("jhub/hub-db key=url  # hub database URL")
@@ -151,7 +162,9 @@ def test_console_script_help_and_usage_error() -> None:
     exe = Path(sys.executable).parent / "dlaas-gen"
     done = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=False)
     assert done.returncode == 0 and "render" in done.stdout
-    bad = subprocess.run([str(exe), "render", "--nope"], capture_output=True, text=True, check=False)
+    bad = subprocess.run(
+        [str(exe), "render", "--nope"], capture_output=True, text=True, check=False
+    )
     assert bad.returncode == 2
 
 
@@ -164,4 +177,3 @@ def test_internal_error_exit_3(runner: CliRunner, repo_copy: Path, monkeypatch) 
     monkeypatch.setattr(pipeline, "render_sites", boom)
     result = runner.invoke(app, ["render"])
     assert result.exit_code == 3 and "internal error" in result.stderr
-

@@ -36,7 +36,9 @@ def test_secrets_formats(runner: CliRunner, repo_copy: Path, fmt: str) -> None:
     result = run(runner, "secrets", "escape", "--format", fmt)
     _works(result, fmt)
     if fmt == "json":
-        assert {"namespace", "name", "key", "used_for", "target"} <= set(json.loads(result.stdout)[0])
+        assert {"namespace", "name", "key", "used_for", "target"} <= set(
+            json.loads(result.stdout)[0]
+        )
 
 
 @pytest.mark.parametrize("fmt", ["gitlab", "parsable", "yaml"])
@@ -62,8 +64,10 @@ def test_migrate_formats(runner: CliRunner, repo_copy: Path, fmt: str) -> None:
     _works(run(runner, "migrate", "rendered", "--format", fmt), fmt)
 
 
-@pytest.mark.parametrize("command", [("graph", "escape"), ("diff", "rendered", "rendered"),
-                                     ("migrate", "rendered"), ("schema",)])
+@pytest.mark.parametrize(
+    "command",
+    [("graph", "escape"), ("diff", "rendered", "rendered"), ("migrate", "rendered"), ("schema",)],
+)
 def test_unknown_format_is_refused(runner: CliRunner, repo_copy: Path, command) -> None:
     result = run(runner, *command, "--format", "gitlab-bogus")
     assert result.exit_code == 2 and "Invalid value for '--format'" in result.stderr

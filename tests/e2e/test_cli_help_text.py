@@ -25,7 +25,9 @@ def _commands() -> list[tuple[tuple[str, ...], object]]:
     return found
 
 
-@pytest.mark.parametrize("path,command", _commands(), ids=lambda v: "_".join(v) if isinstance(v, tuple) else "cmd")
+@pytest.mark.parametrize(
+    "path,command", _commands(), ids=lambda v: "_".join(v) if isinstance(v, tuple) else "cmd"
+)
 def test_help_shows_the_first_docstring_line(runner: CliRunner, path, command) -> None:
     first = (command.help or "").strip().splitlines()[0].replace("\\[", "[")
     result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "400", "NO_COLOR": "1"})
@@ -37,4 +39,7 @@ def test_help_shows_the_first_docstring_line(runner: CliRunner, path, command) -
 
 def test_xcache_rucio_config_help_names_the_section(runner: CliRunner) -> None:
     result = runner.invoke(app, ["xcache", "rucio-config", "--help"], env={"COLUMNS": "200"})
-    assert "Print the Rucio server settings ([root-proxy-internal]) for the site's XCache." in result.stdout
+    assert (
+        "Print the Rucio server settings ([root-proxy-internal]) for the site's XCache."
+        in result.stdout
+    )

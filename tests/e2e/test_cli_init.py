@@ -17,7 +17,9 @@ def run(runner: CliRunner, *args: str):
 
 
 @pytest.mark.parametrize("example", ["demo", "escape"])
-def test_init_then_render_and_validate(runner: CliRunner, tmp_path: Path, monkeypatch, example: str) -> None:
+def test_init_then_render_and_validate(
+    runner: CliRunner, tmp_path: Path, monkeypatch, example: str
+) -> None:
     monkeypatch.chdir(tmp_path)
     result = run(runner, "init", "newsite", "--from", example)
     assert result.exit_code == 0, result.output
@@ -43,7 +45,9 @@ def test_init_refuses_to_overwrite(runner: CliRunner, tmp_path: Path, monkeypatc
     assert site.read_bytes() == before
 
 
-def test_init_keeps_an_existing_schema_and_uses_sites_dir(runner: CliRunner, tmp_path: Path) -> None:
+def test_init_keeps_an_existing_schema_and_uses_sites_dir(
+    runner: CliRunner, tmp_path: Path
+) -> None:
     folder = tmp_path / "elsewhere"
     folder.mkdir()
     (folder / SCHEMA_FILE_NAME).write_text("{}\n")
@@ -54,10 +58,13 @@ def test_init_keeps_an_existing_schema_and_uses_sites_dir(runner: CliRunner, tmp
     assert "site.schema.json" not in result.stdout
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["Bad_Name"], "not a DNS-1123 label"),
-    (["ok", "--from", "nope"], "no example 'nope'; choose one of: demo, escape"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["Bad_Name"], "not a DNS-1123 label"),
+        (["ok", "--from", "nope"], "no example 'nope'; choose one of: demo, escape"),
+    ],
+)
 def test_init_usage_errors(runner: CliRunner, tmp_path: Path, monkeypatch, args, message) -> None:
     monkeypatch.chdir(tmp_path)
     result = run(runner, "init", *args)

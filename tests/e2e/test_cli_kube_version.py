@@ -74,7 +74,10 @@ def test_validate_uses_the_sites_kubernetes_version(runner: CliRunner, repo_copy
     # With the site's 1.25 the old HPA is checked (and its unknown field is an error) ...
     result = run(runner, "validate", "rendered/demo")
     assert result.exit_code == 1, result.output
-    assert "rendered/demo/apps/hpa-old.yaml:7:3: error: HorizontalPodAutoscaler spec: " in result.stderr
+    assert (
+        "rendered/demo/apps/hpa-old.yaml:7:3: error: HorizontalPodAutoscaler spec: "
+        in result.stderr
+    )
     # ... while an explicit newer version does not know autoscaling/v2beta2 at all.
     result = run(runner, "validate", "rendered/demo", "--kube-version", "1.33")
     assert "no Kubernetes 1.33.0 schema for HorizontalPodAutoscaler" in result.stderr

@@ -29,7 +29,9 @@ def test_default_out_keeps_the_default_prefix(runner: CliRunner, repo_copy: Path
     assert _paths(repo_copy / "rendered/demo") == ['path: "./rendered/demo/apps"']
 
 
-def test_explicit_prefix_that_disagrees_is_refused_at_its_line(runner: CliRunner, repo_copy: Path) -> None:
+def test_explicit_prefix_that_disagrees_is_refused_at_its_line(
+    runner: CliRunner, repo_copy: Path
+) -> None:
     site = repo_copy / "sites/demo.yaml"
     text = site.read_text()
     site.write_text(text + "gitops:\n  path_prefix: ./deploy\n")
@@ -39,15 +41,17 @@ def test_explicit_prefix_that_disagrees_is_refused_at_its_line(runner: CliRunner
     assert result.stderr.strip() == (
         f"sites/demo.yaml:{line}:16: error: gitops.path_prefix is './deploy' but --out "
         "ops/rendered is './ops/rendered' in the repository: Flux would read another folder; "
-        "render to the folder path_prefix names, or change path_prefix [flux-path]")
+        "render to the folder path_prefix names, or change path_prefix [flux-path]"
+    )
     assert not (repo_copy / "ops").exists()
     # Rendering to the folder path_prefix names, or outside the repository, keeps path_prefix.
     assert run(runner, "render", "demo", "--out", "deploy").exit_code == 0
     assert _paths(repo_copy / "deploy/demo") == ['path: "./deploy/demo/apps"']
 
 
-def test_out_outside_the_repository_needs_a_prefix(runner: CliRunner, repo_copy: Path,
-                                                   tmp_path_factory) -> None:
+def test_out_outside_the_repository_needs_a_prefix(
+    runner: CliRunner, repo_copy: Path, tmp_path_factory
+) -> None:
     outside = tmp_path_factory.mktemp("elsewhere") / "out"
     result = run(runner, "render", "demo", "--out", str(outside))
     assert result.exit_code == 1

@@ -44,20 +44,31 @@ def test_clean_runs(runner: CliRunner, repo_copy: Path, command: list[str]) -> N
     assert parsable.exit_code == 0 and parsable.stdout == "" and parsable.stderr == ""
 
 
-@pytest.mark.parametrize(("breaker", "command", "path"), [
-    (_break_validation, ["validate", "rendered/demo"], "rendered/demo/apps/namespace-demo-hub.yaml"),
-    (_break_site, ["render"], "sites/demo.yaml"),
-    (_break_site, ["render", "--check"], "sites/demo.yaml"),
-])
-def test_every_format_on_problems(runner: CliRunner, repo_copy: Path, breaker, command, path) -> None:
+@pytest.mark.parametrize(
+    ("breaker", "command", "path"),
+    [
+        (
+            _break_validation,
+            ["validate", "rendered/demo"],
+            "rendered/demo/apps/namespace-demo-hub.yaml",
+        ),
+        (_break_site, ["render"], "sites/demo.yaml"),
+        (_break_site, ["render", "--check"], "sites/demo.yaml"),
+    ],
+)
+def test_every_format_on_problems(
+    runner: CliRunner, repo_copy: Path, breaker, command, path
+) -> None:
     breaker(repo_copy)
     text = run(runner, *command)
     assert text.exit_code == 1 and text.stderr.startswith(f"{path}:") and ": error: " in text.stderr
     assert "\033[" not in text.output
     parsable = run(runner, *command, "--format", "parsable")
     assert parsable.exit_code == 1 and parsable.stdout == ""
-    assert all(line.startswith(f"{path}:") and ": [error] " in line
-               for line in parsable.stderr.splitlines())
+    assert all(
+        line.startswith(f"{path}:") and ": [error] " in line
+        for line in parsable.stderr.splitlines()
+    )
     rows = json.loads(run(runner, *command, "--format", "json").stdout)
     assert rows and set(rows[0]) == {"path", "line", "column", "level", "rule", "message"}
     assert rows[0]["path"] == path and rows[0]["level"] == "error"
@@ -113,8 +124,9 @@ def test_progress_only_on_a_terminal_and_cleared() -> None:
 def _run_in_pty(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str]:
     """Run with stdout and stderr on a pseudo-terminal; return (exit code, what it showed)."""
     leader, follower = pty.openpty()
-    proc = subprocess.Popen(args, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                            stdout=follower, stderr=follower)
+    proc = subprocess.Popen(
+        args, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=follower, stderr=follower
+    )
     os.close(follower)
     chunks = []
     while True:
@@ -137,8 +149,9 @@ def test_terminal_gets_colour_and_progress_pipes_do_not(repo_copy: Path) -> None
     assert "[1/2] rendered/demo" in shown
     code, shown = _run_in_pty([*DLAAS_GEN, "validate"], repo_copy, {**env, "NO_COLOR": "1"})
     assert code == 1 and "\033[31m" not in shown
-    piped = subprocess.run([*DLAAS_GEN, "validate"], cwd=repo_copy, env=env,
-                           capture_output=True, text=True, timeout=60)
+    piped = subprocess.run(
+        [*DLAAS_GEN, "validate"], cwd=repo_copy, env=env, capture_output=True, text=True, timeout=60
+    )
     assert piped.returncode == 1 and "\033[" not in piped.stderr + piped.stdout
 
 

@@ -64,7 +64,9 @@ def test_check_sync_render_cycle(runner, repo_copy, httpserver) -> None:
     assert run(runner, "render", "--check").exit_code == 0
 
     result = run(runner, "cric", "sync", "escape", "--cric-url", url)
-    assert result.exit_code == 0 and result.stdout == "wrote sites/escape.origins.yaml (8 origins)\n"
+    assert (
+        result.exit_code == 0 and result.stdout == "wrote sites/escape.origins.yaml (8 origins)\n"
+    )
     assert "webdav.new.example.org:443" in LOCK.read_text()
     assert run(runner, "render", "--check").exit_code == 1  # the authdb ConfigMap is stale now
     assert run(runner, "render").exit_code == 0
@@ -72,14 +74,22 @@ def test_check_sync_render_cycle(runner, repo_copy, httpserver) -> None:
     assert run(runner, "cric", "sync", "--check", "--cric-url", url).exit_code == 0
 
 
-@pytest.mark.parametrize(("status", "body", "message"), [
-    (500, "down", "escape: CRIC http://localhost:{port}/api/doma/rse/query/: HTTP 500 (after 3 attempts)"),
-    (403, "no", "HTTP 403 FORBIDDEN"),
-    (200, "not json", "the answer is not valid JSON"),
-    (200, "{}", "no origin for schemes root, davs (site escape); lock file left as it is"),
-])
-def test_failures_one_line_exit_1_lock_intact(runner, repo_copy, httpserver, status, body,
-                                              message) -> None:
+@pytest.mark.parametrize(
+    ("status", "body", "message"),
+    [
+        (
+            500,
+            "down",
+            "escape: CRIC http://localhost:{port}/api/doma/rse/query/: HTTP 500 (after 3 attempts)",
+        ),
+        (403, "no", "HTTP 403 FORBIDDEN"),
+        (200, "not json", "the answer is not valid JSON"),
+        (200, "{}", "no origin for schemes root, davs (site escape); lock file left as it is"),
+    ],
+)
+def test_failures_one_line_exit_1_lock_intact(
+    runner, repo_copy, httpserver, status, body, message
+) -> None:
     httpserver.expect_request(PATH).respond_with_data(body, status=status)
     before = LOCK.read_bytes()
     result = run(runner, "cric", "sync", "escape", "--cric-url", httpserver.url_for(PATH))
@@ -94,8 +104,10 @@ def test_unreachable(runner, repo_copy) -> None:
     before = LOCK.read_bytes()
     result = run(runner, "cric", "sync", "escape", "--cric-url", "http://127.0.0.1:9/")
     assert result.exit_code == 1
-    assert result.stderr == ("dlaas-gen: escape: CRIC http://127.0.0.1:9/: unreachable ([Errno 111] "
-                             "Connection refused) (after 3 attempts)\n")
+    assert result.stderr == (
+        "dlaas-gen: escape: CRIC http://127.0.0.1:9/: unreachable ([Errno 111] "
+        "Connection refused) (after 3 attempts)\n"
+    )
     assert LOCK.read_bytes() == before
 
 
@@ -108,8 +120,10 @@ def test_site_without_cric_is_usage_error(runner, repo_copy) -> None:
 def test_rucio_config(runner, repo_copy) -> None:
     result = run(runner, "xcache", "rucio-config", "escape")
     assert result.exit_code == 0
-    assert ("[root-proxy-internal]\nDLAAS-dlaas.escape.example.org = "
-            "xcache.xcache.svc.cluster.local:1094\n") in result.stdout
+    assert (
+        "[root-proxy-internal]\nDLAAS-dlaas.escape.example.org = "
+        "xcache.xcache.svc.cluster.local:1094\n"
+    ) in result.stdout
     assert "CERN-local ones included, comes through the cache" in result.stdout
     assert run(runner, "xcache", "rucio-config", "demo").exit_code == 2
 
@@ -117,22 +131,27 @@ def test_rucio_config(runner, repo_copy) -> None:
 def test_rucio_config_refuses_a_shared_site_name(runner, repo_copy) -> None:
     site = Path("sites/escape.yaml")
     text = site.read_text()
-    site.write_text(text.replace("  site_name: DLAAS-dlaas.escape.example.org", "  site_name: CERN"))
-    line = text[:text.index("  site_name: DLAAS")].count("\n") + 1
+    site.write_text(
+        text.replace("  site_name: DLAAS-dlaas.escape.example.org", "  site_name: CERN")
+    )
+    line = text[: text.index("  site_name: DLAAS")].count("\n") + 1
     result = run(runner, "xcache", "rucio-config", "escape")
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr.startswith(
         f"sites/escape.yaml:{line}:3: error: site_name 'CERN' is a shared name: every Rucio client "
         "presenting SITE_NAME=CERN would be sent to this cluster's internal cache address; use a "
-        "name unique to this deployment, e.g. 'DLAAS-dlaas.escape.example.org' [site-rule]")
+        "name unique to this deployment, e.g. 'DLAAS-dlaas.escape.example.org' [site-rule]"
+    )
 
 
 def test_render_without_lock_fails_at_the_lock(runner, repo_copy) -> None:
     LOCK.unlink()
     result = run(runner, "render", "--check")
     assert result.exit_code == 1
-    assert ("sites/escape.origins.yaml:1:1: error: missing: run `dlaas-gen cric sync` and commit "
-            "the lock file [xcache-origins]") in result.stderr
+    assert (
+        "sites/escape.origins.yaml:1:1: error: missing: run `dlaas-gen cric sync` and commit "
+        "the lock file [xcache-origins]"
+    ) in result.stderr
 
 
 def test_lock_file_is_not_a_site(runner, repo_copy) -> None:

@@ -69,7 +69,9 @@ def two_versions(tmp_path: Path) -> tuple[Path, dict[str, dict], dict[str, dict]
     return tmp_path, refs["2024-12"], refs["2025-01"], max(durations)
 
 
-def test_sigkill_never_leaves_a_mixed_site(two_versions, capsys: pytest.CaptureFixture[str]) -> None:
+def test_sigkill_never_leaves_a_mixed_site(
+    two_versions, capsys: pytest.CaptureFixture[str]
+) -> None:
     work, old, new, duration = two_versions
     rng = random.Random(int(os.environ.get("DLAAS_CRASH_SEED", "8")))
     out = work / "rendered"
@@ -79,15 +81,23 @@ def test_sigkill_never_leaves_a_mixed_site(two_versions, capsys: pytest.CaptureF
         if time.monotonic() > deadline:
             break
         _write_sites(work / "sites", "2025-01" if round_ % 2 == 0 else "2024-12")
-        proc = subprocess.Popen([DLAAS_GEN, "render", "--sites-dir", "sites", "--out", "rendered"],
-                                cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [DLAAS_GEN, "render", "--sites-dir", "sites", "--out", "rendered"],
+            cwd=work,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         # Most of a run is rendering and validating; aim most kills at the writing at its end.
         time.sleep(rng.uniform(0.5, 1.05) * duration)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         snapshot = _snapshot(out)
-        versions = {("old" if files == old[site] else "new") for site, files in snapshot.items() if files}
-        leftovers = [p for p in out.iterdir() if p.name.startswith(".") and p.name != RENDER_LOCK_FILE]
+        versions = {
+            ("old" if files == old[site] else "new") for site, files in snapshot.items() if files
+        }
+        leftovers = [
+            p for p in out.iterdir() if p.name.startswith(".") and p.name != RENDER_LOCK_FILE
+        ]
         mid_write += bool(leftovers) or len(versions) > 1
         for site, files in snapshot.items():
             if files == {}:
@@ -102,9 +112,11 @@ def test_sigkill_never_leaves_a_mixed_site(two_versions, capsys: pytest.CaptureF
     assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
     assert (work / RENDER_LOCK_FILE).exists()  # left by killed runs, blocks nothing
     with capsys.disabled():
-        print(f"\ncrash safety: {survived} SIGKILLs survived over {SITES} sites, {mid_write} of "
-              f"them while writing ({absent_seen} site folders seen absent between renames, "
-              "all restored)")
+        print(
+            f"\ncrash safety: {survived} SIGKILLs survived over {SITES} sites, {mid_write} of "
+            f"them while writing ({absent_seen} site folders seen absent between renames, "
+            "all restored)"
+        )
     assert survived >= 10
 
 
@@ -116,11 +128,18 @@ def _lock_held(lock: Path) -> bool:
 
 
 def test_second_render_gets_the_lock_message(two_versions) -> None:
-    assert Path("/proc/locks").exists(), "this test watches /proc/locks (Linux) to see the lock taken"
+    assert Path("/proc/locks").exists(), (
+        "this test watches /proc/locks (Linux) to see the lock taken"
+    )
     work, _, new, _ = two_versions
     _write_sites(work / "sites", "2025-01")
-    first = subprocess.Popen([DLAAS_GEN, "render", "--sites-dir", "sites", "--out", "rendered"],
-                             cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = subprocess.Popen(
+        [DLAAS_GEN, "render", "--sites-dir", "sites", "--out", "rendered"],
+        cwd=work,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while not _lock_held(work / RENDER_LOCK_FILE):

@@ -59,24 +59,60 @@ def test_wheel_contents(wheel: Path) -> None:
 def test_installed_wheel_inits_and_renders(wheel: Path, tmp_path: Path) -> None:
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
-    site_packages = Path(subprocess.run(
-        [str(venv / "bin/python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True, capture_output=True, text=True).stdout.strip())
+    site_packages = Path(
+        subprocess.run(
+            [
+                str(venv / "bin/python"),
+                "-c",
+                "import sysconfig; print(sysconfig.get_paths()['purelib'])",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    )
     (site_packages / "zz-project-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    subprocess.run([str(venv / "bin/python"), "-m", "pip", "install", "--quiet", "--no-deps",
-                    "--no-index", str(wheel)], check=True, timeout=300)
+    subprocess.run(
+        [
+            str(venv / "bin/python"),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-index",
+            str(wheel),
+        ],
+        check=True,
+        timeout=300,
+    )
     work = tmp_path / "work"
     work.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env["NO_COLOR"] = "1"
 
     def dlaas_gen(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([str(venv / "bin/dlaas-gen"), *args], cwd=work, env=env,
-                              capture_output=True, text=True, timeout=300)
+        return subprocess.run(
+            [str(venv / "bin/dlaas-gen"), *args],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
 
-    where = subprocess.run([str(venv / "bin/python"), "-c",
-                            "import dlaas_gen.resources as r; print(r.templates_dir())"],
-                           cwd=work, env=env, check=True, capture_output=True, text=True).stdout
+    where = subprocess.run(
+        [
+            str(venv / "bin/python"),
+            "-c",
+            "import dlaas_gen.resources as r; print(r.templates_dir())",
+        ],
+        cwd=work,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     assert where.startswith(str(site_packages)), where
     init = dlaas_gen("init", "demo2")
     assert init.returncode == 0, init.stdout + init.stderr

@@ -65,15 +65,22 @@ def test_odd_site_file_names_write_nothing_outside(work: Path, file_name: str) -
     result = render()
     assert result.exit_code in (0, 1) and "Traceback" not in result.output
     assert state(work, skip=work / "rendered") == before
-    assert sorted(p.name for p in (work / "rendered").iterdir() if p.name != RENDER_LOCK_FILE) in ([], ["s"])
+    assert sorted(p.name for p in (work / "rendered").iterdir() if p.name != RENDER_LOCK_FILE) in (
+        [],
+        ["s"],
+    )
 
 
-@pytest.mark.parametrize("extra", [
-    "gitops:\n  path_prefix: ./../../victim\n",
-    "eos:\n  host_mount_root: /../../victim\n  instances: [{name: x, mgm: a.b, remote_mount_dir: /eos/x/}]\n",
-    "namespace: ../victim\n",
-    "chart:\n  release_name: ../../victim\n",
-])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "gitops:\n  path_prefix: ./../../victim\n",
+        "eos:\n  host_mount_root: /../../victim\n"
+        "  instances: [{name: x, mgm: a.b, remote_mount_dir: /eos/x/}]\n",
+        "namespace: ../victim\n",
+        "chart:\n  release_name: ../../victim\n",
+    ],
+)
 def test_configured_paths_cannot_escape(work: Path, extra: str) -> None:
     write_site(work / "sites", "s", MINIMAL + extra)
     before = state(work, skip=work / "rendered" / "s")
@@ -102,7 +109,10 @@ def test_symlinked_site_folder_is_replaced_not_followed(work: Path) -> None:
     result = render()
     assert result.exit_code == 1 and "rendered/s" in result.output
     assert render("--force").exit_code == 0
-    assert not (work / "rendered" / "s").is_symlink() and (work / "rendered" / "s" / INDEX_FILE).is_file()
+    assert (
+        not (work / "rendered" / "s").is_symlink()
+        and (work / "rendered" / "s" / INDEX_FILE).is_file()
+    )
     assert state(work / "victim") == before
 
 

@@ -76,7 +76,9 @@ def test_hook_file_lists_both_hooks() -> None:
 
 @pytest.mark.slow
 @pytest.mark.index  # pre-commit builds the hook venv from the package index
-def test_hooks_pass_then_catch_a_hand_edit(tmp_path: Path, hook_source: Path, pre_commit_home: Path) -> None:
+def test_hooks_pass_then_catch_a_hand_edit(
+    tmp_path: Path, hook_source: Path, pre_commit_home: Path
+) -> None:
     repo = site_repo(tmp_path, hook_source)
     for hook in HOOKS:
         result = try_repo(repo, hook_source, pre_commit_home, hook)
@@ -90,4 +92,6 @@ def test_hooks_pass_then_catch_a_hand_edit(tmp_path: Path, hook_source: Path, pr
     assert stale.returncode == 1 and "Failed" in stale.stdout
     assert f"{release.relative_to(repo)}:" in stale.stdout and "[error]" in stale.stdout
     invalid = try_repo(repo, hook_source, pre_commit_home, "dlaas-gen-validate")
-    assert invalid.returncode == 1 and f"{namespace.relative_to(repo)}:3:1: [error]" in invalid.stdout
+    assert (
+        invalid.returncode == 1 and f"{namespace.relative_to(repo)}:3:1: [error]" in invalid.stdout
+    )

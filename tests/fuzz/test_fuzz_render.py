@@ -107,8 +107,11 @@ SCALARS = st.one_of(
     st.sampled_from(["", "latest", "../../etc", "/abs/../x", "-1", "1e400", "0x10", "~",
                      "+_", "0x_", "\u202e\u0000", "é" * 300, "a" * 5000, "{{ x }}", "${HOME}"]),
 )
-VALUES = st.recursive(SCALARS, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=12), inner, max_size=4)), max_leaves=12)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=4),
+                            st.dictionaries(st.text(max_size=12), inner, max_size=4)),
+    max_leaves=12)
 
 
 def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -155,6 +158,7 @@ def test_mutated_site_data(seed: Path, data: st.DataObject) -> None:
 
 # --- mutations of the text ------------------------------------------------------------------
 
+
 def _text_mutation(text: str, kind: str, where: int, extra: str) -> bytes:
     lines = text.splitlines(keepends=True) or ["\n"]
     i = where % len(lines)
@@ -171,8 +175,12 @@ def _text_mutation(text: str, kind: str, where: int, extra: str) -> bytes:
         bomb += [f"b{n}: &b{n} [" + ", ".join([f"*b{n - 1}"] * 8) + "]" for n in range(1, 9)]
         lines.append("\n".join(bomb) + "\n")
     elif kind == "bytes":
-        return text.encode()[:where] + extra.encode("utf-8", "surrogatepass")[:4] + b"\xff\xfe" \
+        return (
+            text.encode()[:where]
+            + extra.encode("utf-8", "surrogatepass")[:4]
+            + b"\xff\xfe"
             + text.encode()[where:]
+        )
     elif kind == "document":
         lines.append("---\n" + extra + "\n")
     elif kind == "merge":
@@ -181,22 +189,30 @@ def _text_mutation(text: str, kind: str, where: int, extra: str) -> bytes:
 
 
 @SETTINGS
-@given(seed=st.sampled_from(SEEDS),
-       kind=st.sampled_from(["duplicate-line", "tab", "truncate", "insert", "bomb", "bytes",
-                             "document", "merge"]),
-       where=st.integers(min_value=0, max_value=10_000),
-       extra=st.text(max_size=60))
+@given(
+    seed=st.sampled_from(SEEDS),
+    kind=st.sampled_from(
+        ["duplicate-line", "tab", "truncate", "insert", "bomb", "bytes", "document", "merge"]
+    ),
+    where=st.integers(min_value=0, max_value=10_000),
+    extra=st.text(max_size=60),
+)
 def test_mutated_site_text(seed: Path, kind: str, where: int, extra: str) -> None:
     check_render(seed, _text_mutation(seed.read_text(), kind, where, extra))
 
 
 # --- random documents -------------------------------------------------------------------------
 
+
 @SETTINGS
-@given(doc=st.one_of(
-    VALUES.map(lambda v: yaml.safe_dump(v, allow_unicode=True).encode("utf-8", "surrogatepass")),
-    st.text(max_size=300).map(lambda t: t.encode("utf-8", "surrogatepass")),
-    st.binary(max_size=300),
-))
+@given(
+    doc=st.one_of(
+        VALUES.map(
+            lambda v: yaml.safe_dump(v, allow_unicode=True).encode("utf-8", "surrogatepass")
+        ),
+        st.text(max_size=300).map(lambda t: t.encode("utf-8", "surrogatepass")),
+        st.binary(max_size=300),
+    )
+)
 def test_random_documents(doc: bytes) -> None:
     check_render(SEEDS[0], doc)

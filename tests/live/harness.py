@@ -236,7 +236,8 @@ def render_fresh(tmp_path: Path, sites: str | Sequence[str] | None = None,
     run = subprocess.run([str(DLAAS_GEN), "render", "--sites-dir", str(sites_dir),
                           "--out", str(out), *names],
                          capture_output=True, text=True, timeout=120, check=False)
-    assert run.returncode == 0, f"dlaas-gen render failed ({run.returncode}):\n{run.stdout}{run.stderr}"
+    assert run.returncode == 0, (
+        f"dlaas-gen render failed ({run.returncode}):\n{run.stdout}{run.stderr}")
     rendered = {}
     for folder in sorted(p for p in out.iterdir() if p.is_dir()):
         site_file = sites_dir / f"{folder.name}.yaml"
@@ -255,8 +256,13 @@ def user_pod(rendered: Rendered, profile_slug: str | None = None) -> dict[str, A
     workdir = Path(_mkdtemp("spawn"))
     namespace = release["metadata"]["namespace"]
     try:
-        pod = spawn_pod.user_pod(rendered.values, release=release["spec"]["releaseName"],
-                                 namespace=namespace, workdir=workdir, slug=profile_slug)
+        pod = spawn_pod.user_pod(
+            rendered.values,
+            release=release["spec"]["releaseName"],
+            namespace=namespace,
+            workdir=workdir,
+            slug=profile_slug,
+        )
         # KubeSpawner creates the pod in its namespace (create_namespaced_pod), not via metadata.
         pod["metadata"].setdefault("namespace", namespace)
         return pod
@@ -298,8 +304,9 @@ class NetNS:
         require_program("ip", "iproute2")
         subprocess.run(["ip", "netns", "add", self.name], check=True, capture_output=True)
         self._up = True
-        subprocess.run(["ip", "-n", self.name, "link", "set", "lo", "up"], check=True,
-                       capture_output=True)
+        subprocess.run(
+            ["ip", "-n", self.name, "link", "set", "lo", "up"], check=True, capture_output=True
+        )
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -315,7 +322,9 @@ class NetNS:
         """argv prefix that runs a command in this namespace."""
         return ["nsenter", f"--net={self.path}", "--"]
 
-    def run(self, argv: Sequence[str], *, timeout: float = 60, **kwargs: Any) -> subprocess.CompletedProcess:
+    def run(
+        self, argv: Sequence[str], *, timeout: float = 60, **kwargs: Any
+    ) -> subprocess.CompletedProcess:
         """Run `argv` (host filesystem, this network) and return its CompletedProcess (text)."""
         kwargs.setdefault("capture_output", True)
         kwargs.setdefault("text", True)
@@ -345,8 +354,9 @@ class NetNS:
             raise box["error"]
         return box.get("result")
 
-    def wait_port(self, port: int, host: str = "127.0.0.1", timeout: float = 30,
-                  proc: Process | None = None) -> None:
+    def wait_port(
+        self, port: int, host: str = "127.0.0.1", timeout: float = 30, proc: Process | None = None
+    ) -> None:
         """Wait until something accepts TCP connections on ``host:port`` in this namespace."""
         import socket
 
@@ -360,8 +370,10 @@ class NetNS:
             if self.call(probe):
                 return
             if proc is not None and proc.poll() is not None:
-                raise AssertionError(f"process exited ({proc.returncode}) before listening on "
-                                     f"{port}:\n{proc.output()}")
+                raise AssertionError(
+                    f"process exited ({proc.returncode}) before listening on "
+                    f"{port}:\n{proc.output()}"
+                )
             time.sleep(0.1)
         extra = f"\n{proc.output()}" if proc is not None else ""
         raise AssertionError(f"nothing listens on {host}:{port} after {timeout}s{extra}")
@@ -417,11 +429,18 @@ def docker_stacks_image(**kwargs: Any) -> Image:
     puts its conda Python first on PATH (here: this venv's Python, which carries jupyter_server
     and rucio-jupyterlab as the image does); ``USER`` and ``WORKDIR`` are jovyan's.
     """
-    env = {"PATH": f"{VENV_BIN}:{DEFAULT_PATH}", "HOME": "/home/jovyan", "NB_USER": "jovyan",
-           "NB_UID": "1000", "NB_GID": "100", "SHELL": "/bin/bash"}
+    env = {
+        "PATH": f"{VENV_BIN}:{DEFAULT_PATH}",
+        "HOME": "/home/jovyan",
+        "NB_USER": "jovyan",
+        "NB_UID": "1000",
+        "NB_GID": "100",
+        "SHELL": "/bin/bash",
+    }
     env.update(kwargs.pop("env", {}))
     defaults: dict[str, Any] = {
-        "workdir": "/home/jovyan", "user": 1000,
+        "workdir": "/home/jovyan",
+        "user": 1000,
         "users": [("jovyan", 1000, 100, "/home/jovyan")],
         "groups": [("users", 100, ("jovyan",))],
         "dirs": {"/home/jovyan": (1000, 100, 0o755)},
@@ -578,15 +597,22 @@ class PodRun:
             every container's env, as the kubelet sets them.
     """
 
-    def __init__(self, pod_spec: Mapping[str, Any], rendered: Rendered | None, root: Path, *,
-                 secrets: Mapping[str, Mapping[str, str | bytes]] | None = None,
-                 host_dirs: Mapping[str, HostDir | Path] | None = None,
-                 claims: Mapping[str, Path] | None = None,
-                 netns: NetNS | None = None,
-                 image: Image | Mapping[str, Image] | None = None,
-                 pod_ip: str = "127.0.0.1", node_name: str = "node-1",
-                 service_account: Mapping[str, str] | None = None,
-                 kube_api: tuple[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        pod_spec: Mapping[str, Any],
+        rendered: Rendered | None,
+        root: Path,
+        *,
+        secrets: Mapping[str, Mapping[str, str | bytes]] | None = None,
+        host_dirs: Mapping[str, HostDir | Path] | None = None,
+        claims: Mapping[str, Path] | None = None,
+        netns: NetNS | None = None,
+        image: Image | Mapping[str, Image] | None = None,
+        pod_ip: str = "127.0.0.1",
+        node_name: str = "node-1",
+        service_account: Mapping[str, str] | None = None,
+        kube_api: tuple[str, int] | None = None,
+    ) -> None:
         require_harness()
         self.rendered = rendered
         self.root = Path(root)
@@ -618,8 +644,9 @@ class PodRun:
             path.mkdir(parents=True)
             path.chmod(0o777)
             self._sa_volume = _Volume("kube-api-access", "projected", path, {}, read_only=True)
-            self._atomic_write(self._sa_volume, {k: (v.encode(), 0o644)
-                                                 for k, v in service_account.items()})
+            self._atomic_write(
+                self._sa_volume, {k: (v.encode(), 0o644) for k, v in service_account.items()}
+            )
 
     # context manager ------------------------------------------------------------------------
 
@@ -646,7 +673,10 @@ class PodRun:
         """The container (or init container) spec named `name`."""
         key = "initContainers" if init else "containers"
         found = [c for c in self.spec.get(key) or [] if c["name"] == name]
-        assert found, f"{self.name}: no {key[:-1]} {name!r}; has {[c['name'] for c in self.spec.get(key) or []]}"
+        assert found, (
+            f"{self.name}: no {key[:-1]} {name!r}; "
+            f"has {[c['name'] for c in self.spec.get(key) or []]}"
+        )
         return found[0]
 
     def image(self, container: str) -> Image:
@@ -681,8 +711,10 @@ class PodRun:
         uid = sc.get("runAsUser", pod_sc.get("runAsUser", image.user))
         non_root = sc.get("runAsNonRoot", pod_sc.get("runAsNonRoot", False))
         if non_root and uid == 0:
-            raise AssertionError(f"{container}: runAsNonRoot but the container would run as "
-                                 "root; the kubelet refuses to start it")
+            raise AssertionError(
+                f"{container}: runAsNonRoot but the container would run as "
+                "root; the kubelet refuses to start it"
+            )
         primary = {u[1]: u[2] for u in image.users}
         gid = sc.get("runAsGroup", pod_sc.get("runAsGroup", primary.get(uid, 0)))
         groups = set(pod_sc.get("supplementalGroups") or [])
@@ -706,12 +738,24 @@ class PodRun:
         assert argv, f"{container}: no command, no args and no image entrypoint"
         return [expand(str(a), own) for a in argv]
 
-    def run(self, container: str, argv: Sequence[str] | None = None, *,
-            extra_env: Mapping[str, str] | None = None, timeout: float = 120,
-            init: bool = False, input: str | None = None) -> subprocess.CompletedProcess:
+    def run(
+        self,
+        container: str,
+        argv: Sequence[str] | None = None,
+        *,
+        extra_env: Mapping[str, str] | None = None,
+        timeout: float = 120,
+        init: bool = False,
+        input: str | None = None,
+    ) -> subprocess.CompletedProcess:
         """Run the container's process (or `argv` in it) to the end; stdout/stderr as text."""
-        proc = self.start(container, argv, extra_env=extra_env, init=init,
-                          stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL)
+        proc = self.start(
+            container,
+            argv,
+            extra_env=extra_env,
+            init=init,
+            stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+        )
         if input is not None:
             assert proc.popen.stdin is not None
             proc.popen.stdin.write(input.encode())
@@ -720,20 +764,38 @@ class PodRun:
             code = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             proc.terminate(timeout=2)
-            raise AssertionError(f"{container}: {proc.argv} still running after {timeout}s:\n"
-                                 f"{proc.output()}") from None
+            raise AssertionError(
+                f"{container}: {proc.argv} still running after {timeout}s:\n{proc.output()}"
+            ) from None
         text = proc.output()
         return subprocess.CompletedProcess(proc.argv, code, text, text)
 
-    def start(self, container: str, argv: Sequence[str] | None = None, *,
-              extra_env: Mapping[str, str] | None = None, init: bool = False,
-              stdin: Any = subprocess.DEVNULL) -> Process:
+    def start(
+        self,
+        container: str,
+        argv: Sequence[str] | None = None,
+        *,
+        extra_env: Mapping[str, str] | None = None,
+        init: bool = False,
+        stdin: Any = subprocess.DEVNULL,
+    ) -> Process:
         """Start the container's process (or `argv` in it); stdout+stderr go to a log file."""
-        return self._enter(container, init, argv if argv is not None else self.argv(container, init),
-                           extra_env, stdin)
+        return self._enter(
+            container,
+            init,
+            argv if argv is not None else self.argv(container, init),
+            extra_env,
+            stdin,
+        )
 
-    def exec(self, container: str, argv: Sequence[str], *, timeout: float = 60,
-             extra_env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess:
+    def exec(
+        self,
+        container: str,
+        argv: Sequence[str],
+        *,
+        timeout: float = 60,
+        extra_env: Mapping[str, str] | None = None,
+    ) -> subprocess.CompletedProcess:
         """Like ``kubectl exec`` or a postStart exec hook: `argv` in the running container
         (same mounts, env, uid, pid namespace); processes it detaches keep running."""
         return self.run(container, argv, extra_env=extra_env, timeout=timeout)
@@ -743,8 +805,9 @@ class PodRun:
         results = []
         for spec in self.spec.get("initContainers") or []:
             result = self.run(spec["name"], init=True, timeout=timeout)
-            assert result.returncode == 0, (f"init container {spec['name']} failed "
-                                            f"({result.returncode}):\n{result.stdout}")
+            assert result.returncode == 0, (
+                f"init container {spec['name']} failed ({result.returncode}):\n{result.stdout}"
+            )
             results.append(result)
             self._stop_sandbox((spec["name"], True))
         return results
@@ -769,7 +832,7 @@ class PodRun:
                 if best is None or len(dest_p.parts) > len(best[0].parts):
                     best = (dest_p, source)
         assert best is not None, f"{path} is on no volume of {container}"
-        return best[1].joinpath(*target.parts[len(best[0].parts):])
+        return best[1].joinpath(*target.parts[len(best[0].parts) :])
 
     def update_configmap(self, name: str, data: Mapping[str, str]) -> None:
         """The ConfigMap `name` changed (e.g. patched by a job): swap ``..data`` like the kubelet.
@@ -814,7 +877,8 @@ class PodRun:
                     path.chmod(spec.mode)
             kind_ = source.get("type") or ""
             assert kind_ in ("", "Directory", "DirectoryOrCreate") or path.exists(), (
-                f"hostPath {host} of type {kind_} does not exist")
+                f"hostPath {host} of type {kind_} does not exist"
+            )
             return _Volume(name, "hostPath", path, source)
         if "persistentVolumeClaim" in volume:
             claim = volume["persistentVolumeClaim"]["claimName"]
@@ -824,7 +888,9 @@ class PodRun:
                 path = self.root / "claims" / claim
                 path.mkdir(parents=True, exist_ok=True)
                 _apply_fs_group(path, fs_group, read_only=False)
-            return _Volume(name, "persistentVolumeClaim", path, dict(volume["persistentVolumeClaim"]))
+            return _Volume(
+                name, "persistentVolumeClaim", path, dict(volume["persistentVolumeClaim"])
+            )
         kinds = sorted(k for k in volume if k != "name")
         raise NotImplementedError(f"volume {name}: type {kinds} is not modelled by the harness")
 
@@ -839,18 +905,24 @@ class PodRun:
                 if not found and source.get("optional"):
                     self.configmaps[cm_name] = {}
                 else:
-                    assert found, (f"ConfigMap {self.namespace}/{cm_name} is not rendered; the "
-                                   "pod would stay in ContainerCreating")
+                    assert found, (
+                        f"ConfigMap {self.namespace}/{cm_name} is not rendered; the "
+                        "pod would stay in ContainerCreating"
+                    )
                     self.configmaps[cm_name] = dict(found[0].get("data") or {})
             data = {k: str(v).encode() for k, v in self.configmaps[cm_name].items()}
         else:
             secret = source["secretName"]
             if secret not in self.secrets and source.get("optional"):
                 self.secrets[secret] = {}
-            assert secret in self.secrets, (f"Secret {secret} is not given to PodRun(secrets=...);"
-                                            " the pod would stay in ContainerCreating")
-            data = {k: v if isinstance(v, bytes) else str(v).encode()
-                    for k, v in self.secrets[secret].items()}
+            assert secret in self.secrets, (
+                f"Secret {secret} is not given to PodRun(secrets=...);"
+                " the pod would stay in ContainerCreating"
+            )
+            data = {
+                k: v if isinstance(v, bytes) else str(v).encode()
+                for k, v in self.secrets[secret].items()
+            }
         default_mode = source.get("defaultMode", 0o644)
         out: dict[str, tuple[bytes, int]] = {}
         if source.get("items"):
@@ -858,8 +930,10 @@ class PodRun:
                 if item["key"] not in data:
                     if source.get("optional"):
                         continue
-                    raise AssertionError(f"{volume.kind} {volume.name}: key {item['key']!r} is "
-                                         "not in the object; the kubelet refuses the volume")
+                    raise AssertionError(
+                        f"{volume.kind} {volume.name}: key {item['key']!r} is "
+                        "not in the object; the kubelet refuses the volume"
+                    )
                 out[item["path"]] = (data[item["key"]], item.get("mode", default_mode))
         else:
             out = {key: (value, default_mode) for key, value in data.items()}
@@ -938,17 +1012,25 @@ class PodRun:
         return {k: str(v) for k, v in (found[0].get("data") or {}).items()} if found else {}
 
     def _secret_data(self, name: str, optional: bool) -> dict[str, str]:
-        assert name in self.secrets or optional, f"Secret {name} is not given to PodRun(secrets=...)"
-        return {k: v.decode() if isinstance(v, bytes) else str(v)
-                for k, v in self.secrets.get(name, {}).items()}
+        assert name in self.secrets or optional, (
+            f"Secret {name} is not given to PodRun(secrets=...)"
+        )
+        return {
+            k: v.decode() if isinstance(v, bytes) else str(v)
+            for k, v in self.secrets.get(name, {}).items()
+        }
 
     def _field(self, path: str) -> str:
-        simple = {"metadata.name": self.name, "metadata.namespace": self.namespace,
-                  "metadata.uid": "00000000-0000-0000-0000-000000000001",
-                  "spec.nodeName": self.node_name,
-                  "spec.serviceAccountName": self.spec.get("serviceAccountName", "default"),
-                  "status.podIP": self.pod_ip, "status.podIPs": self.pod_ip,
-                  "status.hostIP": "127.0.0.1"}
+        simple = {
+            "metadata.name": self.name,
+            "metadata.namespace": self.namespace,
+            "metadata.uid": "00000000-0000-0000-0000-000000000001",
+            "spec.nodeName": self.node_name,
+            "spec.serviceAccountName": self.spec.get("serviceAccountName", "default"),
+            "status.podIP": self.pod_ip,
+            "status.podIPs": self.pod_ip,
+            "status.hostIP": "127.0.0.1",
+        }
         if path in simple:
             return simple[path]
         match = re.fullmatch(r"metadata\.(labels|annotations)\['([^']+)'\]", path)
@@ -969,7 +1051,9 @@ class PodRun:
                 own_env = own_env if own_env is not None else self._container_env(spec)
                 sub = expand(mount["subPathExpr"], own_env)
             if sub:
-                assert not PurePosixPath(sub).is_absolute() and ".." not in PurePosixPath(sub).parts, sub
+                assert (
+                    not PurePosixPath(sub).is_absolute() and ".." not in PurePosixPath(sub).parts
+                ), sub
                 candidate = source / sub
                 if not candidate.exists() and not candidate.is_symlink():
                     if volume.read_only:
@@ -1003,10 +1087,27 @@ class PodRun:
         if image.users:
             hidden |= {"/etc/passwd", "/etc/group"}
         claimed = dests | image_paths | {PurePosixPath(h) for h in hidden if os.path.lexists(h)}
-        args = ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--hostname", self.name[:63],
-                "--die-with-parent", "--proc", "/proc", "--dev", "/dev", "--ro-bind", "/sys", "/sys"]
-        made: set[PurePosixPath] = {PurePosixPath("/"), PurePosixPath("/proc"),
-                                    PurePosixPath("/dev"), PurePosixPath("/sys")}
+        args = [
+            "--unshare-pid",
+            "--unshare-ipc",
+            "--unshare-uts",
+            "--hostname",
+            self.name[:63],
+            "--die-with-parent",
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+            "--ro-bind",
+            "/sys",
+            "/sys",
+        ]
+        made: set[PurePosixPath] = {
+            PurePosixPath("/"),
+            PurePosixPath("/proc"),
+            PurePosixPath("/dev"),
+            PurePosixPath("/sys"),
+        }
 
         def mkdirs(path: PurePosixPath) -> None:
             for parent in reversed([path, *path.parents]):
@@ -1037,30 +1138,43 @@ class PodRun:
             for child in sorted(host.iterdir()):
                 expose(child)
 
-        python_roots = {Path(sys.prefix), Path(sys.base_prefix),
-                        Path(os.path.realpath(sys.executable)).parents[1]}
+        python_roots = {
+            Path(sys.prefix),
+            Path(sys.base_prefix),
+            Path(os.path.realpath(sys.executable)).parents[1],
+        }
         if image.rootfs is not None:
             for top in sorted(Path(image.rootfs).iterdir()):
                 target = PurePosixPath("/", top.name)
                 if target not in dests and target not in image_paths and target not in made:
                     args.extend(["--ro-bind", str(top), str(target)])
                     made.add(target)
-        for system in () if image.rootfs is not None else (*SYSTEM_PATHS, *sorted(map(str, python_roots))):
+        for system in (
+            () if image.rootfs is not None else (*SYSTEM_PATHS, *sorted(map(str, python_roots)))
+        ):
             expose(Path(system))
         # the image: passwd/group, folders and files it has
         etc = self.root / "image" / container
         if image.users:
             etc.mkdir(parents=True, exist_ok=True)
             users = {u[1] for u in image.users} | {u[0] for u in image.users}
-            host_users = [e for e in pwd.getpwall() if e.pw_uid < 1000 and e.pw_uid not in users
-                          and e.pw_name not in users]
-            lines = [f"{e.pw_name}:x:{e.pw_uid}:{e.pw_gid}:{e.pw_gecos}:{e.pw_dir}:{e.pw_shell}"
-                     for e in host_users]
+            host_users = [
+                e
+                for e in pwd.getpwall()
+                if e.pw_uid < 1000 and e.pw_uid not in users and e.pw_name not in users
+            ]
+            lines = [
+                f"{e.pw_name}:x:{e.pw_uid}:{e.pw_gid}:{e.pw_gecos}:{e.pw_dir}:{e.pw_shell}"
+                for e in host_users
+            ]
             lines += [f"{n}:x:{u}:{g}::{h}:/bin/bash" for n, u, g, h in image.users]
             (etc / "passwd").write_text("\n".join(lines) + "\n")
             gids = {g[1] for g in image.groups} | {g[0] for g in image.groups}
-            glines = [f"{e.gr_name}:x:{e.gr_gid}:{','.join(e.gr_mem)}" for e in grp.getgrall()
-                      if e.gr_gid not in gids and e.gr_name not in gids]
+            glines = [
+                f"{e.gr_name}:x:{e.gr_gid}:{','.join(e.gr_mem)}"
+                for e in grp.getgrall()
+                if e.gr_gid not in gids and e.gr_name not in gids
+            ]
             glines += [f"{n}:x:{g}:{','.join(m)}" for n, g, m in image.groups]
             (etc / "group").write_text("\n".join(glines) + "\n")
             for name in ("passwd", "group"):
@@ -1096,9 +1210,11 @@ class PodRun:
         if PurePosixPath("/etc/hosts") not in dests and "/etc/hosts" not in image.files:
             hosts = self.root / "containers" / container / "hosts"
             hosts.parent.mkdir(parents=True, exist_ok=True)
-            hosts.write_text("# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n"
-                             "::1\tlocalhost ip6-localhost ip6-loopback\n"
-                             f"{self.pod_ip}\t{self.name[:63]}\n")
+            hosts.write_text(
+                "# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n"
+                "::1\tlocalhost ip6-localhost ip6-loopback\n"
+                f"{self.pod_ip}\t{self.name[:63]}\n"
+            )
             hosts.chmod(0o644)
             mkdirs(PurePosixPath("/etc"))
             args.extend(["--ro-bind", str(hosts), "/etc/hosts"])
@@ -1117,13 +1233,22 @@ class PodRun:
         if box is not None and box.outer.poll() is None:
             return box
         read_fd, write_fd = os.pipe()
-        argv = [*self.netns.prefix(), "bwrap", *self._bwrap_args(container, init),
-                "--info-fd", str(write_fd), "--", "sleep", "infinity"]
+        argv = [
+            *self.netns.prefix(),
+            "bwrap",
+            *self._bwrap_args(container, init),
+            "--info-fd",
+            str(write_fd),
+            "--",
+            "sleep",
+            "infinity",
+        ]
         log = self.root / "logs" / f"sandbox-{container}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "ab") as out:
-            outer = subprocess.Popen(argv, pass_fds=(write_fd,), stdout=out, stderr=out,
-                                     stdin=subprocess.DEVNULL)
+            outer = subprocess.Popen(
+                argv, pass_fds=(write_fd,), stdout=out, stderr=out, stdin=subprocess.DEVNULL
+            )
         os.close(write_fd)
         info = b""
         deadline = time.monotonic() + 20
@@ -1144,14 +1269,19 @@ class PodRun:
             os.close(read_fd)
         if not info:
             outer.wait(timeout=5)
-            raise AssertionError(f"bwrap could not set up container {container}:\n"
-                                 f"{log.read_text(errors='replace')}\nargv: {argv}")
+            raise AssertionError(
+                f"bwrap could not set up container {container}:\n"
+                f"{log.read_text(errors='replace')}\nargv: {argv}"
+            )
         box = _Sandbox(outer, int(json.loads(info)["child-pid"]))
+
         # bwrap reports the pid before the child has finished its mounts; the sandbox is ready
         # once the child has exec'd ``sleep`` (everything is set up before that exec).
         def ready() -> bool:
             try:
-                kids = Path(f"/proc/{box.init_pid}/task/{box.init_pid}/children").read_text().split()
+                kids = (
+                    Path(f"/proc/{box.init_pid}/task/{box.init_pid}/children").read_text().split()
+                )
                 return any(Path(f"/proc/{k}/comm").read_text().strip() == "sleep" for k in kids)
             except OSError:
                 return False
@@ -1159,8 +1289,10 @@ class PodRun:
         deadline = time.monotonic() + 20
         while not ready():
             if outer.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"bwrap could not set up container {container}:\n"
-                                     f"{log.read_text(errors='replace')}\nargv: {argv}")
+                raise AssertionError(
+                    f"bwrap could not set up container {container}:\n"
+                    f"{log.read_text(errors='replace')}\nargv: {argv}"
+                )
             time.sleep(0.01)
         self._sandboxes[key] = box
         return box
@@ -1177,8 +1309,14 @@ class PodRun:
             box.outer.kill()
             box.outer.wait(timeout=5)
 
-    def _enter(self, container: str, init: bool, argv: Sequence[str],
-               extra_env: Mapping[str, str] | None, stdin: Any) -> Process:
+    def _enter(
+        self,
+        container: str,
+        init: bool,
+        argv: Sequence[str],
+        extra_env: Mapping[str, str] | None,
+        stdin: Any,
+    ) -> Process:
         spec = self.container(container, init)
         sc = spec.get("securityContext") or {}
         uid, gid, groups = self.identity(container, init)
@@ -1191,14 +1329,33 @@ class PodRun:
         if sc.get("allowPrivilegeEscalation") is False:
             ids.append("--no-new-privs")
         # absolute paths: the container's PATH is for its own command, not for the harness
-        cmd = [_tool("nsenter"), "-t", str(box.init_pid), "-m", "-p", "-n", "-i", "-u", "-r", "--",
-               _tool("setpriv"), *ids, "--", _tool("env"), "-C", workdir, "--", *argv]
+        cmd = [
+            _tool("nsenter"),
+            "-t",
+            str(box.init_pid),
+            "-m",
+            "-p",
+            "-n",
+            "-i",
+            "-u",
+            "-r",
+            "--",
+            _tool("setpriv"),
+            *ids,
+            "--",
+            _tool("env"),
+            "-C",
+            workdir,
+            "--",
+            *argv,
+        ]
         n = next(_counter)
         log = self.root / "logs" / f"{container}-{n}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "wb") as out:
-            popen = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                     stdin=stdin)
+            popen = subprocess.Popen(
+                cmd, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=stdin
+            )
         proc = Process(popen, log, argv)
         self._processes.append(proc)
         return proc
@@ -1225,8 +1382,12 @@ def _pod_template(obj: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any
     return pod_meta, dict(template["spec"])
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 30, interval: float = 0.2,
-             what: str = "condition") -> Any:
+def wait_for(
+    predicate: Callable[[], Any],
+    timeout: float = 30,
+    interval: float = 0.2,
+    what: str = "condition",
+) -> Any:
     """Poll `predicate` until it returns something truthy; fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -1246,7 +1407,22 @@ def iter_files(root: Path) -> Iterator[Path]:
 
 
 __all__ = [
-    "APT_INSTALL", "HostDir", "Image", "NetNS", "PodRun", "Process", "Rendered",
-    "docker_stacks_image", "expand", "iter_files", "plain_image", "profile_slugs",
-    "render_fresh", "require_harness", "require_program", "require_root", "user_pod", "wait_for",
+    "APT_INSTALL",
+    "HostDir",
+    "Image",
+    "NetNS",
+    "PodRun",
+    "Process",
+    "Rendered",
+    "docker_stacks_image",
+    "expand",
+    "iter_files",
+    "plain_image",
+    "profile_slugs",
+    "render_fresh",
+    "require_harness",
+    "require_program",
+    "require_root",
+    "user_pod",
+    "wait_for",
 ]

@@ -146,14 +146,18 @@ def test_configmap_update_swaps_data_atomically_and_subpath_keeps_old_file(tmp_p
 
 def test_env_argv_expansion_identity_and_working_dir(tmp_path):
     container = {
-        "name": "main", "image": "x", "workingDir": "/work-here",
-        "command": ["/bin/sh", "-c", "echo \"$0|$1|$(pwd)|$(id -u):$(id -g)\"; env | sort"],
+        "name": "main",
+        "image": "x",
+        "workingDir": "/work-here",
+        "command": ["/bin/sh", "-c", 'echo "$0|$1|$(pwd)|$(id -u):$(id -g)"; env | sort'],
         "args": ["$(GREETING)-$(UNDEFINED)", "$$(GREETING)"],
-        "env": [{"name": "WHO", "value": "pod"},
-                {"name": "GREETING", "value": "hello-$(WHO)"},
-                {"name": "FROM_CM", "valueFrom": {"configMapKeyRef": {"name": "files", "key": "b"}}},
-                {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
-                {"name": "APP", "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels['app']"}}}],
+        "env": [
+            {"name": "WHO", "value": "pod"},
+            {"name": "GREETING", "value": "hello-$(WHO)"},
+            {"name": "FROM_CM", "valueFrom": {"configMapKeyRef": {"name": "files", "key": "b"}}},
+            {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+            {"name": "APP", "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels['app']"}}},
+        ],
         "securityContext": {"runAsUser": 2222, "runAsGroup": 3333},
         "volumeMounts": [{"name": "w", "mountPath": "/work-here"}],
     }
@@ -175,9 +179,15 @@ def test_exec_joins_the_running_container_and_stop_ends_detached_processes(tmp_p
     spec = pod([sh("echo started > /tmp/m; mv /tmp/m /tmp/mark; sleep 60")], [])
     with PodRun(spec, mini_render(tmp_path), tmp_path / "pod") as run:
         main = run.start("main")
-        hook = run.exec("main", ["/bin/sh", "-c",
-                                 "while [ ! -e /tmp/mark ]; do sleep 0.05; done; cat /tmp/mark; "
-                                 "(sleep 300 &) ; ls /proc | grep -c '^[0-9]'"])
+        hook = run.exec(
+            "main",
+            [
+                "/bin/sh",
+                "-c",
+                "while [ ! -e /tmp/mark ]; do sleep 0.05; done; cat /tmp/mark; "
+                "(sleep 300 &) ; ls /proc | grep -c '^[0-9]'",
+            ],
+        )
         assert hook.returncode == 0, hook.stdout
         marker, count = hook.stdout.split()
         assert marker == "started" and int(count) >= 4  # init, sleep infinity, main, ... own pid ns
@@ -195,8 +205,10 @@ def test_run_as_non_root_with_uid_0_is_refused(tmp_path):
 
 
 def test_read_only_root_filesystem_and_writable_tmp(tmp_path):
-    ro = sh("touch /tmp/x 2>/dev/null && echo tmp-ok; touch /x 2>/dev/null && echo root-ok; "
-            "echo end", securityContext={"readOnlyRootFilesystem": True, "runAsUser": 0})
+    ro = sh(
+        "touch /tmp/x 2>/dev/null && echo tmp-ok; touch /x 2>/dev/null && echo root-ok; echo end",
+        securityContext={"readOnlyRootFilesystem": True, "runAsUser": 0},
+    )
     rw = dict(sh("touch /tmp/x && echo tmp-ok"), name="rw")
     with PodRun(pod([ro, rw], []), mini_render(tmp_path), tmp_path / "pod") as run:
         assert run.run("main").stdout.split() == ["end"]
@@ -204,30 +216,54 @@ def test_read_only_root_filesystem_and_writable_tmp(tmp_path):
 
 
 def test_init_containers_run_in_order_before_the_main_container(tmp_path):
-    init = [{"name": "first", "image": "x", "command": ["/bin/sh", "-c", "echo 1 >> /shared/log"],
-             "volumeMounts": [{"name": "s", "mountPath": "/shared"}]},
-            {"name": "second", "image": "x", "command": ["/bin/sh", "-c", "echo 2 >> /shared/log"],
-             "volumeMounts": [{"name": "s", "mountPath": "/shared"}]}]
+    init = [
+        {
+            "name": "first",
+            "image": "x",
+            "command": ["/bin/sh", "-c", "echo 1 >> /shared/log"],
+            "volumeMounts": [{"name": "s", "mountPath": "/shared"}],
+        },
+        {
+            "name": "second",
+            "image": "x",
+            "command": ["/bin/sh", "-c", "echo 2 >> /shared/log"],
+            "volumeMounts": [{"name": "s", "mountPath": "/shared"}],
+        },
+    ]
     main = sh("cat /shared/log", volumeMounts=[{"name": "s", "mountPath": "/shared"}])
-    with PodRun(pod([main], [{"name": "s", "emptyDir": {}}], init=init), mini_render(tmp_path),
-                tmp_path / "pod") as run:
+    with PodRun(
+        pod([main], [{"name": "s", "emptyDir": {}}], init=init),
+        mini_render(tmp_path),
+        tmp_path / "pod",
+    ) as run:
         assert len(run.run_init_containers()) == 2
         assert run.run("main").stdout.split() == ["1", "2"]
 
 
 def test_each_pod_has_its_own_network_namespace(tmp_path):
-    server = {"name": "main", "image": "x",
-              "command": ["python3", "-m", "http.server", "--bind", "127.0.0.1", "1094"],
-              "securityContext": {"runAsUser": 1000}}
-    with NetNS() as shared, \
-            PodRun(pod([server], []), mini_render(tmp_path / "a"), tmp_path / "a" / "pod") as a, \
-            PodRun(pod([server], []), mini_render(tmp_path / "b"), tmp_path / "b" / "pod",
-                   netns=shared) as b:
+    server = {
+        "name": "main",
+        "image": "x",
+        "command": ["python3", "-m", "http.server", "--bind", "127.0.0.1", "1094"],
+        "securityContext": {"runAsUser": 1000},
+    }
+    with (
+        NetNS() as shared,
+        PodRun(pod([server], []), mini_render(tmp_path / "a"), tmp_path / "a" / "pod") as a,
+        PodRun(
+            pod([server], []), mini_render(tmp_path / "b"), tmp_path / "b" / "pod", netns=shared
+        ) as b,
+    ):
         pa, pb = a.start("main"), b.start("main")
         a.netns.wait_port(1094, proc=pa)
         b.netns.wait_port(1094, proc=pb)  # same port, both bound: the namespaces are private
-        got = shared.run(["python3", "-c", "import urllib.request as u;"
-                          "print(u.urlopen('http://127.0.0.1:1094/').status)"])
+        got = shared.run(
+            [
+                "python3",
+                "-c",
+                "import urllib.request as u;print(u.urlopen('http://127.0.0.1:1094/').status)",
+            ]
+        )
         assert got.stdout.strip() == "200", got.stderr
 
 

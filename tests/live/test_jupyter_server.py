@@ -176,9 +176,12 @@ def test_jupyter_server_loads_the_rendered_rucio_config(renders, tmp_path, site,
         response = run.netns.call(get_instances)
         assert response.status_code == 200, (response.status_code, response.text, server.output())
         body = response.json()
-        listed = [(i["name"], i["display_name"], i["mode"], i["webui_url"]) for i in body["instances"]]
-        assert listed == [(i["name"], i["display_name"], i.get("mode", "replica"), i.get("webui_url"))
-                          for i in site_rucio["instances"]]
+        listed = [(i["name"], i["display_name"], i["mode"], i["webui_url"])
+                  for i in body["instances"]]
+        assert listed == [
+            (i["name"], i["display_name"], i.get("mode", "replica"), i.get("webui_url"))
+            for i in site_rucio["instances"]
+        ]
         # oidc_enabled: the extension read the token file at the rendered path, as the pod's uid
         assert all(i["oidc_enabled"] for i in body["instances"]), (body, token_paths)
         assert body["active_instance"] == site_rucio.get("default_instance")
@@ -190,8 +193,11 @@ def test_jupyter_server_loads_the_rendered_rucio_config(renders, tmp_path, site,
 def test_ipython_kernel_loads_the_rucio_kernel_extension(renders, tmp_path):
     rendered = renders["escape"]
     pod = user_pod(rendered)
-    kernel_mounts = [m["mountPath"] for m in notebook(pod)["volumeMounts"]
-                     if m["mountPath"].endswith("/ipython_kernel_config.json")]
+    kernel_mounts = [
+        m["mountPath"]
+        for m in notebook(pod)["volumeMounts"]
+        if m["mountPath"].endswith("/ipython_kernel_config.json")
+    ]
     assert len(kernel_mounts) == 1
     with PodRun(pod, rendered, tmp_path / "pod", image=docker_stacks_image()) as run:
         result = run.run("notebook", ["python3", "-c", KERNEL_PROBE], timeout=120)
@@ -199,4 +205,3 @@ def test_ipython_kernel_loads_the_rucio_kernel_extension(renders, tmp_path):
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert "rucio_jupyterlab.kernels.ipython" in report["loaded"]
     assert kernel_mounts[0] in report["files"]
-

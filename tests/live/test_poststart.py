@@ -164,7 +164,8 @@ def escape(rendered_sites: dict[str, Rendered]) -> Rendered:
 
 
 @contextmanager
-def user_server(escape: Rendered, tmp_path: Path, state: dict[str, Any]) -> Iterator[tuple[PodRun, HubStandIn, dict]]:
+def user_server(escape: Rendered, tmp_path: Path,
+                state: dict[str, Any]) -> Iterator[tuple[PodRun, HubStandIn, dict]]:
     pod = user_pod(escape)
     [container] = pod["spec"]["containers"]
     for entry in container["env"]:
@@ -179,10 +180,19 @@ def user_server(escape: Rendered, tmp_path: Path, state: dict[str, Any]) -> Iter
     home.mkdir()
     os.chown(home, 1000, 100)
     image = docker_stacks_image(files={"/etc/hosts": "127.0.0.1\tlocalhost\n127.0.0.1\thub\n"})
-    with NetNS() as ns, HubStandIn(env["JUPYTERHUB_USER"], state).serving(ns, _api_port(env)) as hub:
-        with PodRun(pod, escape, tmp_path / "pod", netns=ns, image=image,
-                    claims={"dlaas-home-share": home},
-                    host_dirs={scratch_host: HostDir(mode=0o1777)}) as run:
+    with (
+        NetNS() as ns,
+        HubStandIn(env["JUPYTERHUB_USER"], state).serving(ns, _api_port(env)) as hub,
+    ):
+        with PodRun(
+            pod,
+            escape,
+            tmp_path / "pod",
+            netns=ns,
+            image=image,
+            claims={"dlaas-home-share": home},
+            host_dirs={scratch_host: HostDir(mode=0o1777)},
+        ) as run:
             yield run, hub, container
 
 
@@ -200,11 +210,15 @@ def _renewer_log(run: PodRun) -> str:
     return run.exec("notebook", ["cat", "/tmp/dlaas-token-renewer.log"]).stdout
 
 
-def assert_token_before_scratch(events: list[tuple[Path, str, int]], tokens: Path, scratch: Path,
-                                eos_name: str, user: str) -> None:
-    order = [(folder, name) for folder, name, mask in events
-             if (folder == tokens and name == eos_name and mask & IN_MOVED_TO)
-             or (folder == scratch and name == user and mask & IN_CREATE and mask & IN_ISDIR)]
+def assert_token_before_scratch(
+    events: list[tuple[Path, str, int]], tokens: Path, scratch: Path, eos_name: str, user: str
+) -> None:
+    order = [
+        (folder, name)
+        for folder, name, mask in events
+        if (folder == tokens and name == eos_name and mask & IN_MOVED_TO)
+        or (folder == scratch and name == user and mask & IN_CREATE and mask & IN_ISDIR)
+    ]
     assert order == [(tokens, eos_name), (scratch, user)], events
 
 
@@ -227,7 +241,9 @@ def test_hook_writes_tokens_then_scratch_and_renews(escape: Rendered, tmp_path: 
             took = time.monotonic() - started
             assert done.returncode == 0, done.stdout
             assert took < 15, f"postStart took {took:.1f}s with the hub answering at once"
-            assert_token_before_scratch(watch.read(), tokens, scratch, os.path.basename(eos_spec["path"]), user)
+            assert_token_before_scratch(
+                watch.read(), tokens, scratch, os.path.basename(eos_spec["path"]), user
+            )
         finally:
             watch.close()
         eos_file = run.host_path("notebook", eos_spec["path"])
@@ -235,8 +251,11 @@ def test_hook_writes_tokens_then_scratch_and_renews(escape: Rendered, tmp_path: 
         for spec in files.values():
             assert _mode_owner(run.host_path("notebook", spec["path"])) == (0o600, 1000), spec
         assert (scratch / user).is_dir() and (scratch / user).stat().st_uid == 1000
-        log = wait_for(lambda: (lambda t: t if "INFO polling" in t else "")(_renewer_log(run)),
-                       timeout=15, what="the detached renewer polling")
+        log = wait_for(
+            lambda: (lambda t: t if "INFO polling" in t else "")(_renewer_log(run)),
+            timeout=15,
+            what="the detached renewer polling",
+        )
         assert f"{scratch_dir}: created" in log
 
         # the hub refreshed the tokens: the running renewer rewrites every file at its next poll
@@ -244,8 +263,11 @@ def test_hook_writes_tokens_then_scratch_and_renews(escape: Rendered, tmp_path: 
         hub.set(auth_state("B"))
         pid = re.search(r"token-renewer\[(\d+)\] INFO polling", log).group(1)
         assert run.exec("notebook", ["kill", "-USR1", pid]).returncode == 0
-        wait_for(lambda: eos_file.read_text() == f"oauth2:eos.B.sig:{USERINFO_HOST}", timeout=15,
-                 what="eos.token renewed")
+        wait_for(
+            lambda: eos_file.read_text() == f"oauth2:eos.B.sig:{USERINFO_HOST}",
+            timeout=15,
+            what="eos.token renewed",
+        )
         for spec in files.values():
             path = run.host_path("notebook", spec["path"])
             wait_for(lambda p=path: ".B." in p.read_text(), timeout=5, what=f"{path.name} renewed")

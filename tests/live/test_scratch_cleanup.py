@@ -54,7 +54,9 @@ def busybox_image(folder: Path) -> Image:
     root = folder / "busybox-root"
     (root / "bin").mkdir(parents=True)
     shutil.copy2(busybox, root / "bin" / "busybox")
-    applets = subprocess.run([busybox, "--list"], capture_output=True, text=True, check=True).stdout.split()
+    applets = subprocess.run(
+        [busybox, "--list"], capture_output=True, text=True, check=True
+    ).stdout.split()
     for applet in applets:
         if applet != "busybox" and "/" not in applet:
             (root / "bin" / applet).symlink_to("busybox")
@@ -68,8 +70,9 @@ def busybox_image(folder: Path) -> Image:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(os.path.realpath(lib), target)
     (root / "etc").mkdir()
-    (root / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/sh\n"
-                                         "nobody:x:65534:65534:nobody:/home:/bin/false\n")
+    (root / "etc" / "passwd").write_text(
+        "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n"
+    )
     (root / "etc" / "group").write_text("root:x:0:\nnogroup:x:65534:\n")
     (root / "etc" / "hosts").write_text("")  # mount point of the kubelet's file, as runc makes it
     return Image(env={"PATH": DEFAULT_PATH}, rootfs=root)
@@ -142,8 +145,10 @@ class Tree:
         self.kept.append(target)
         # -xdev: another file system inside the tree is left alone
         mnt = _user_dir(alice / "mnt")
-        subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=2770,uid=1000,gid=65534", "tmpfs",
-                        str(mnt)], check=True)
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "mode=2770,uid=1000,gid=65534", "tmpfs", str(mnt)],
+            check=True,
+        )
         self.mounts.append(mnt)
         self.kept += [mnt, _file(mnt / "other-fs-old.root", 9 * DAY)]
         for folder in (results, empty, nested, deeper, alice, s / "bob"):
@@ -164,9 +169,14 @@ def cleanup_pod(escape: Rendered, tree: Tree, root: Path) -> PodRun:
     spec = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     [volume] = [v for v in spec["volumes"] if "hostPath" in v]
     [secret] = [e["valueFrom"]["secretKeyRef"] for e in spec["containers"][0]["env"]]
-    return PodRun(cron, escape, root, image=busybox_image(root),
-                  host_dirs={volume["hostPath"]["path"]: tree.scratch},
-                  secrets={secret["name"]: {secret["key"]: ENDORSEMENT}})
+    return PodRun(
+        cron,
+        escape,
+        root,
+        image=busybox_image(root),
+        host_dirs={volume["hostPath"]["path"]: tree.scratch},
+        secrets={secret["name"]: {secret["key"]: ENDORSEMENT}},
+    )
 
 
 def test_cleanup_removes_exactly_the_old_files(escape: Rendered, tmp_path: Path) -> None:
@@ -177,9 +187,16 @@ def test_cleanup_removes_exactly_the_old_files(escape: Rendered, tmp_path: Path)
             assert pod.identity("cleanup") == (65534, 65534, [])
             assert pod.env("cleanup")["XrdSecsssENDORSEMENT"] == ENDORSEMENT
             # every program the command runs resolves to busybox on the image's PATH
-            shell = pod.run("cleanup", ["/bin/sh", "-c", 'for p in sh find xargs rm rmdir; do '
-                                        'readlink "$(command -v $p)"; done; '
-                                        'echo "$XrdSecsssENDORSEMENT"'])
+            shell = pod.run(
+                "cleanup",
+                [
+                    "/bin/sh",
+                    "-c",
+                    "for p in sh find xargs rm rmdir; do "
+                    'readlink "$(command -v $p)"; done; '
+                    'echo "$XrdSecsssENDORSEMENT"',
+                ],
+            )
             assert shell.stdout.split() == ["busybox"] * 5 + [ENDORSEMENT], shell.stdout
             done = pod.run("cleanup", timeout=60)
         assert done.returncode == 0, done.stdout
@@ -187,8 +204,12 @@ def test_cleanup_removes_exactly_the_old_files(escape: Rendered, tmp_path: Path)
         lost = [p for p in tree.kept if not os.path.lexists(p)]
         assert left == [] and lost == [], done.stdout
         # the log (xargs -t) names exactly what went, as the container sees it
-        logged = {word for line in done.stdout.splitlines() if line.startswith(("rm -f ", "rmdir "))
-                  for word in line.split()[2 if line.startswith("rm -f") else 1:]}
+        logged = {
+            word
+            for line in done.stdout.splitlines()
+            if line.startswith(("rm -f ", "rmdir "))
+            for word in line.split()[2 if line.startswith("rm -f") else 1 :]
+        }
         assert logged == {"/scratch/" + p.relative_to(tree.scratch).as_posix() for p in tree.gone}
     finally:
         tree.close()

@@ -82,36 +82,64 @@ def make_tls(folder: Path, hosts: list[str]) -> tuple[Path, Path, Path]:
     now = datetime.datetime.now(datetime.timezone.utc)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "dlaas live test CA")])
-    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
-          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-          .not_valid_before(now - datetime.timedelta(minutes=5))
-          .not_valid_after(now + datetime.timedelta(hours=2))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-          .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                       content_commitment=False, key_encipherment=False,
-                                       data_encipherment=False, key_agreement=False,
-                                       encipher_only=False, decipher_only=False), critical=True)
-          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-          .sign(ca_key, hashes.SHA256()))
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=2))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
     key = ec.generate_private_key(ec.SECP256R1())
     names = [x509.DNSName(h) for h in hosts] + [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-    cert = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0])]))
-            .issuer_name(ca_name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(hours=2))
-            .add_extension(x509.SubjectAlternativeName(names), critical=False)
-            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-            .sign(ca_key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0])]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=2))
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .add_extension(
+            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
+        )
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
     folder.mkdir(parents=True, exist_ok=True)
     ca_path, cert_path, key_path = folder / "ca.pem", folder / "server.pem", folder / "server.key"
     ca_path.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     key_path.chmod(0o600)
     return ca_path, cert_path, key_path
 
@@ -136,9 +164,13 @@ class Server:
         env["RUCIO_CONFIG"] = str(workdir / "rucio.cfg")
         self.log = workdir / "server.log"
         with self.log.open("w") as out:
-            self.process = netns.popen([str(server_python()), "-c", _SERVE_TLS, "443", str(cert),
-                                        str(key)], env=env, cwd=workdir, stdout=out,
-                                       stderr=subprocess.STDOUT)
+            self.process = netns.popen(
+                [str(server_python()), "-c", _SERVE_TLS, "443", str(cert), str(key)],
+                env=env,
+                cwd=workdir,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         try:
             netns.wait_port(443, timeout=60)
         except AssertionError as exc:
@@ -158,9 +190,14 @@ class Server:
         from rucio.client import Client
 
         def make():
-            return Client(rucio_host="https://127.0.0.1", auth_host="https://127.0.0.1",
-                          account=account, auth_type="userpass", ca_cert=str(self.ca),
-                          creds={"username": username, "password": password})
+            return Client(
+                rucio_host="https://127.0.0.1",
+                auth_host="https://127.0.0.1",
+                account=account,
+                auth_type="userpass",
+                ca_cert=str(self.ca),
+                creds={"username": username, "password": password},
+            )
 
         return self.netns.call(make)
 
@@ -178,8 +215,9 @@ def token_cache(tmp_path, monkeypatch):
     monkeypatch.setattr(BaseClient, "TOKEN_PATH_PREFIX", str(tmp_path / "token-cache") + "/.rucio_")
 
 
-def test_documented_steps_let_a_plain_user_upload(rendered_sites: dict[str, Rendered], tmp_path,
-                                                  token_cache) -> None:
+def test_documented_steps_let_a_plain_user_upload(
+    rendered_sites: dict[str, Rendered], tmp_path, token_cache
+) -> None:
     try:
         server_python()
     except ServerVenvMissing as exc:
@@ -190,11 +228,18 @@ def test_documented_steps_let_a_plain_user_upload(rendered_sites: dict[str, Rend
     account = env_of["JUPYTERHUB_USER"]
     image = docker_stacks_image()
     # the scratch folder stands in for EOS, where the user's token lets them write
-    scratch_volume = next(v for v in spec["spec"]["volumes"]
-                          if (v.get("hostPath") or {}).get("path", "").endswith("/scratch"))
+    scratch_volume = next(
+        v
+        for v in spec["spec"]["volumes"]
+        if (v.get("hostPath") or {}).get("path", "").endswith("/scratch")
+    )
     host_dirs = {scratch_volume["hostPath"]["path"]: HostDir(uid=1000, gid=100, mode=0o755)}
-    with NetNS() as netns, PodRun(spec, rendered, tmp_path / "pod", netns=netns, image=image,
-                                  host_dirs=host_dirs) as pod:
+    with (
+        NetNS() as netns,
+        PodRun(
+            spec, rendered, tmp_path / "pod", netns=netns, image=image, host_dirs=host_dirs
+        ) as pod,
+    ):
         # what the rendered pod reads, from the files at their mount paths
         env = pod.env("notebook")
         ctl_config = json.loads(pod.host_path("notebook", env["DATALAKECTL_CONFIG"]).read_text())
@@ -215,19 +260,40 @@ def test_documented_steps_let_a_plain_user_upload(rendered_sites: dict[str, Rend
             destination = ctl_config["default_rse"]
             # the data lake's destination RSE exists before the site is set up
             server.call(root.add_rse, destination)
-            server.call(root.add_protocol, destination, {
-                "scheme": "root", "hostname": "eoseulake.cern.ch", "port": 1094,
-                "prefix": "/eos/eulake/tests/rucio_test/eulake_1/",
-                "impl": "rucio.rse.protocols.xrootd.Default",
-                "domains": {"lan": {"read": 1, "write": 1, "delete": 1},
-                            "wan": {"read": 1, "write": 1, "delete": 1,
-                                    "third_party_copy_read": 1, "third_party_copy_write": 1}}})
+            server.call(
+                root.add_protocol,
+                destination,
+                {
+                    "scheme": "root",
+                    "hostname": "eoseulake.cern.ch",
+                    "port": 1094,
+                    "prefix": "/eos/eulake/tests/rucio_test/eulake_1/",
+                    "impl": "rucio.rse.protocols.xrootd.Default",
+                    "domains": {
+                        "lan": {"read": 1, "write": 1, "delete": 1},
+                        "wan": {
+                            "read": 1,
+                            "write": 1,
+                            "delete": 1,
+                            "third_party_copy_read": 1,
+                            "third_party_copy_write": 1,
+                        },
+                    },
+                },
+            )
 
             # the admin steps, exactly as the page gives them
             blocks = admin_blocks(DOCS.read_text("utf-8"))
-            assert len(blocks) >= 4, f"{DOCS}: expected the admin steps' Python blocks, got {blocks}"
-            namespace = {"c": root, "account": account, "email": f"{account}@example.org",
-                         "sub": "a1b2c3d4-0000-4000-8000-000000000001", "issuer": ISSUER}
+            assert len(blocks) >= 4, (
+                f"{DOCS}: expected the admin steps' Python blocks, got {blocks}"
+            )
+            namespace = {
+                "c": root,
+                "account": account,
+                "email": f"{account}@example.org",
+                "sub": "a1b2c3d4-0000-4000-8000-000000000001",
+                "issuer": ISSUER,
+            }
             for block in blocks:
                 server.call(exec, compile(block, f"{DOCS.name} (admin steps)", "exec"), namespace)
             # the page's values are the site's: the RSE it made is the rendered scratch RSE
@@ -238,13 +304,24 @@ def test_documented_steps_let_a_plain_user_upload(rendered_sites: dict[str, Rend
             page_prefix = f"root://{proto['hostname']}:{proto['port']}/{proto['prefix']}"
             assert collapse(page_prefix) == collapse(ctl_config["scratch_pfn_prefix"])
             # (the client yields the attribute list as one item)
-            attributes = server.call(lambda: {a["key"] for page in root.list_account_attributes(account)
-                                              for a in (page if isinstance(page, list) else [page])})
+            attributes = server.call(
+                lambda: {
+                    a["key"]
+                    for page in root.list_account_attributes(account)
+                    for a in (page if isinstance(page, list) else [page])
+                }
+            )
             assert "admin" not in attributes, attributes
 
             # test-only login: a userpass identity, to get a token of the account
-            server.call(root.add_identity, account, account, "USERPASS", f"{account}@example.org",
-                        password=USER_PASSWORD)
+            server.call(
+                root.add_identity,
+                account,
+                account,
+                "USERPASS",
+                f"{account}@example.org",
+                password=USER_PASSWORD,
+            )
             user = server.client(account, account, USER_PASSWORD)
             token_path = pod.host_path("notebook", client_cfg["auth_token_file_path"])
             token_path.write_text(user.auth_token)
@@ -252,9 +329,17 @@ def test_documented_steps_let_a_plain_user_upload(rendered_sites: dict[str, Rend
             token_path.chmod(0o600)
 
             # the user writes a file to $SCRATCH and uploads it, as in a notebook terminal
-            run = pod.run("notebook", ["bash", "-c", 'mkdir -p "$SCRATCH" && '
-                          'head -c 300000 /dev/urandom > "$SCRATCH/out.root" && '
-                          'datalakectl upload "$SCRATCH/out.root" --lifetime 30d'], timeout=120)
+            run = pod.run(
+                "notebook",
+                [
+                    "bash",
+                    "-c",
+                    'mkdir -p "$SCRATCH" && '
+                    'head -c 300000 /dev/urandom > "$SCRATCH/out.root" && '
+                    'datalakectl upload "$SCRATCH/out.root" --lifetime 30d',
+                ],
+                timeout=120,
+            )
             assert run.returncode == 0, run.stdout
             local = pod.host_path("notebook", f"{env['SCRATCH']}/out.root")
             data = local.read_bytes()
@@ -262,12 +347,16 @@ def test_documented_steps_let_a_plain_user_upload(rendered_sites: dict[str, Rend
             scratch_rse = ctl_config["scratch_rse"]
             pfn = f"{ctl_config['scratch_pfn_prefix'].rstrip('/')}/{account}/out.root"
             lines = run.stdout.strip().splitlines()
-            assert lines[0] == (f"replica user.{account}:out.root registered on {scratch_rse}: "
-                                f"{pfn} ({len(data)} bytes, adler32 {adler})"), run.stdout
-            assert re.fullmatch(rf"rule [0-9a-f]{{32}} on {scratch_rse} \(copies 1, lifetime 1d\)",
-                                lines[1]), run.stdout
-            assert re.fullmatch(rf"rule [0-9a-f]{{32}} on {destination} \(copies 1, lifetime 30d\)",
-                                lines[2]), run.stdout
+            assert lines[0] == (
+                f"replica user.{account}:out.root registered on {scratch_rse}: "
+                f"{pfn} ({len(data)} bytes, adler32 {adler})"
+            ), run.stdout
+            assert re.fullmatch(
+                rf"rule [0-9a-f]{{32}} on {scratch_rse} \(copies 1, lifetime 1d\)", lines[1]
+            ), run.stdout
+            assert re.fullmatch(
+                rf"rule [0-9a-f]{{32}} on {destination} \(copies 1, lifetime 30d\)", lines[2]
+            ), run.stdout
 
             # what the server now holds
             did = {"scope": f"user.{account}", "name": "out.root"}
@@ -275,8 +364,11 @@ def test_documented_steps_let_a_plain_user_upload(rendered_sites: dict[str, Rend
             assert replica["bytes"] == len(data) and replica["adler32"] == adler
             assert [collapse(p) for p in replica["rses"][scratch_rse]] == [collapse(pfn)]
             assert replica["states"] == {scratch_rse: "AVAILABLE"}
-            rules = server.call(lambda: {r["rse_expression"]: r
-                                         for r in root.list_did_rules(did["scope"], did["name"])})
+            rules = server.call(
+                lambda: {
+                    r["rse_expression"]: r for r in root.list_did_rules(did["scope"], did["name"])
+                }
+            )
             assert set(rules) == {scratch_rse, destination}
             assert {r["account"] for r in rules.values()} == {account}
             assert rules[scratch_rse]["state"] == "OK"
@@ -290,9 +382,13 @@ def test_documented_steps_let_a_plain_user_upload(rendered_sites: dict[str, Rend
             server.call(exec, compile(first, "step 1, report's name", "exec"), dict(namespace))
             from rucio.common.exception import AccessDenied
 
-            other = {"scope": did["scope"], "name": "other.root", "bytes": 1,
-                     "adler32": "00020002",
-                     "pfn": f"{ctl_config['scratch_pfn_prefix'].rstrip('/')}/{account}/other.root"}
+            other = {
+                "scope": did["scope"],
+                "name": "other.root",
+                "bytes": 1,
+                "adler32": "00020002",
+                "pfn": f"{ctl_config['scratch_pfn_prefix'].rstrip('/')}/{account}/other.root",
+            }
             with pytest.raises(AccessDenied, match="can not add file replicas"):
                 server.call(user.add_replicas, rse=REPORT_SCRATCH_RSE, files=[other])
         except BaseException:

@@ -68,15 +68,18 @@ def _site_edit(text: str) -> str:
     text = text.replace(STATIC, f"      - root://{ORIGIN[0]}:{ORIGIN[1]}\n")
     text = text.replace("url: https://escape-cric.cern.ch/",
                         f"url: https://127.0.0.1:{CRIC_PORT}/")
-    return text.replace("  mode: forwarding\n", "  mode: forwarding\n  authdb_refresh_seconds: 60\n")
+    return text.replace(
+        "  mode: forwarding\n", "  mode: forwarding\n  authdb_refresh_seconds: 60\n"
+    )
 
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory) -> Rendered:
     require_program("xrootd", "xrootd-server")
     require_program("xrdcp", "xrootd-client")
-    return render_fresh(tmp_path_factory.mktemp("xcache-render"), "escape",
-                        edit={"escape.yaml": _site_edit})
+    return render_fresh(
+        tmp_path_factory.mktemp("xcache-render"), "escape", edit={"escape.yaml": _site_edit}
+    )
 
 
 # -- stand-ins -------------------------------------------------------------------------------------
@@ -92,19 +95,33 @@ def origin_pod(port: int, folder: Path) -> tuple[dict[str, Any], dict[str, Path]
     conf.mkdir()
     (conf / "origin.cfg").write_text(
         f"xrd.port {port}\nall.export /data\noss.localroot /srv\n"
-        "all.adminpath /var/run/xrootd\nall.pidpath /var/run/xrootd\n")
+        "all.adminpath /var/run/xrootd\nall.pidpath /var/run/xrootd\n"
+    )
     for path in (conf, data, data / "data"):
         path.chmod(0o755)
-    pod = {"kind": "Pod", "metadata": {"name": f"origin-{port}", "namespace": "storage"}, "spec": {
-        "containers": [{
-            "name": "xrootd", "command": ["xrootd", "-c", "/etc/origin/origin.cfg"],
-            "securityContext": {"runAsUser": 65534, "runAsGroup": 65534},
-            "volumeMounts": [{"name": "conf", "mountPath": "/etc/origin", "readOnly": True},
-                             {"name": "srv", "mountPath": "/srv", "readOnly": True},
-                             {"name": "run", "mountPath": "/var/run/xrootd"}]}],
-        "volumes": [{"name": "conf", "hostPath": {"path": "/origin-conf"}},
-                    {"name": "srv", "hostPath": {"path": "/origin-srv"}},
-                    {"name": "run", "emptyDir": {}}]}}
+    pod = {
+        "kind": "Pod",
+        "metadata": {"name": f"origin-{port}", "namespace": "storage"},
+        "spec": {
+            "containers": [
+                {
+                    "name": "xrootd",
+                    "command": ["xrootd", "-c", "/etc/origin/origin.cfg"],
+                    "securityContext": {"runAsUser": 65534, "runAsGroup": 65534},
+                    "volumeMounts": [
+                        {"name": "conf", "mountPath": "/etc/origin", "readOnly": True},
+                        {"name": "srv", "mountPath": "/srv", "readOnly": True},
+                        {"name": "run", "mountPath": "/var/run/xrootd"},
+                    ],
+                }
+            ],
+            "volumes": [
+                {"name": "conf", "hostPath": {"path": "/origin-conf"}},
+                {"name": "srv", "hostPath": {"path": "/origin-srv"}},
+                {"name": "run", "emptyDir": {}},
+            ],
+        },
+    }
     return pod, {"/origin-conf": conf, "/origin-srv": data}, data / "data"
 
 
@@ -119,27 +136,45 @@ def make_tls(folder: Path) -> tuple[str, Path, Path]:
     now = datetime.datetime.now(datetime.timezone.utc)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "xcache live test CA")])
-    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
-          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-          .not_valid_before(now - datetime.timedelta(hours=1))
-          .not_valid_after(now + datetime.timedelta(days=1))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-          .sign(ca_key, hashes.SHA256()))
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
     key = ec.generate_private_key(ec.SECP256R1())
-    cert = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
-            .issuer_name(ca_name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(hours=1))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-            .sign(ca_key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
     (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (folder / "key.pem").write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()))
-    return ca.public_bytes(serialization.Encoding.PEM).decode(), folder / "cert.pem", folder / "key.pem"
+    (folder / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return (
+        ca.public_bytes(serialization.Encoding.PEM).decode(),
+        folder / "cert.pem",
+        folder / "key.pem",
+    )
 
 
 class FakeApi:
@@ -165,8 +200,10 @@ class FakeApi:
             self.patches.append(body)
             self.data.update(body.get("data") or {})
             self.version += 1
-        return 200, {"metadata": {"name": self.name, "resourceVersion": str(self.version)},
-                     "data": self.data}
+        return 200, {
+            "metadata": {"name": self.name, "resourceVersion": str(self.version)},
+            "data": self.data,
+        }
 
 
 def serve_tls(ns: NetNS, port: int, cert: Path, key: Path, respond) -> http.server.HTTPServer:
@@ -202,16 +239,25 @@ def serve_tls(ns: NetNS, port: int, cert: Path, key: Path, respond) -> http.serv
 def cric_catalogue() -> dict[str, Any]:
     """The CRIC fixture (the ``?json`` shape) plus an RSE whose root door is the unlisted origin."""
     data = json.loads((REPO / "tests/fixtures/cric/rse_query.json").read_text())
-    data["LOCAL-NEW-RSE"] = {"name": "LOCAL-NEW-RSE", "protocols": {"xrootd": {
-        "flavour": "root", "endpoint": f"{UNLISTED[0]}:{UNLISTED[1]}", "path": "/data"}}}
+    data["LOCAL-NEW-RSE"] = {
+        "name": "LOCAL-NEW-RSE",
+        "protocols": {
+            "xrootd": {
+                "flavour": "root",
+                "endpoint": f"{UNLISTED[0]}:{UNLISTED[1]}",
+                "path": "/data",
+            }
+        },
+    }
     return data
 
 
 # -- helpers ---------------------------------------------------------------------------------------
 
 
-def xrdcp(ns: NetNS, cache_port: int, origin: tuple[str, int], name: str,
-          out: Path) -> subprocess.CompletedProcess:
+def xrdcp(
+    ns: NetNS, cache_port: int, origin: tuple[str, int], name: str, out: Path
+) -> subprocess.CompletedProcess:
     """``xrdcp root://cache//root://origin//data/<name>`` (the seed's form), client in `ns`."""
     url = f"root://127.0.0.1:{cache_port}//root://{origin[0]}:{origin[1]}//data/{name}"
     return ns.run(["xrdcp", "--force", "--nopbar", url, str(out)], timeout=60)
@@ -227,15 +273,27 @@ def directive(config: str, name: str) -> list[str]:
     return [line.split()[1:] for line in config.splitlines() if line.split()[:1] == [name]]
 
 
-def folders_matter(deployment: dict[str, Any], rendered: Rendered, tmp_path: Path, ns: NetNS,
-                   disks: list[str], uid: int) -> None:
+def folders_matter(
+    deployment: dict[str, Any],
+    rendered: Rendered,
+    tmp_path: Path,
+    ns: NetNS,
+    disks: list[str],
+    uid: int,
+) -> None:
     """xrootd alone stops on empty volumes; the init container fails on root-owned disks."""
-    with PodRun(deployment, rendered, tmp_path / "bare", netns=ns,
-                host_dirs={d: HostDir(uid, uid, 0o750) for d in disks}) as bare:
+    with PodRun(
+        deployment,
+        rendered,
+        tmp_path / "bare",
+        netns=ns,
+        host_dirs={d: HostDir(uid, uid, 0o750) for d in disks},
+    ) as bare:
         stopped = bare.run("xrootd", timeout=30)
     assert stopped.returncode != 0
-    assert re.search(r"Unable to (use localroot|create \w+ space at)", stopped.stdout), \
+    assert re.search(r"Unable to (use localroot|create \w+ space at)", stopped.stdout), (
         stopped.stdout[-2000:]
+    )
     [init] = deployment["spec"]["template"]["spec"]["initContainers"]
     with PodRun(deployment, rendered, tmp_path / "root-owned", netns=ns) as unprepared:
         failed = unprepared.run(init["name"], init=True, timeout=30)
@@ -246,7 +304,8 @@ def folders_matter(deployment: dict[str, Any], rendered: Rendered, tmp_path: Pat
 
 
 def test_cache_starts_empty_serves_from_disk_refuses_unlisted_and_reloads_the_allow_list(
-        rendered: Rendered, tmp_path: Path) -> None:
+    rendered: Rendered, tmp_path: Path
+) -> None:
     deployment = rendered.get("Deployment", "xcache", "xcache")
     config = rendered.configmap_data("xcache-config", "xcache")["xcache.cfg"]
     [[port]] = directive(config, "xrd.port")
@@ -255,8 +314,11 @@ def test_cache_starts_empty_serves_from_disk_refuses_unlisted_and_reloads_the_al
     authdb = rendered.configmap_data("xcache-authdb", "xcache")["authdb"]
     assert f"/root:/{ORIGIN[0]}:{ORIGIN[1]}/ lr" in authdb  # generated from the site edit
     assert f":{UNLISTED[1]}/" not in authdb
-    disks = [v["hostPath"]["path"] for v in deployment["spec"]["template"]["spec"]["volumes"]
-             if "hostPath" in v]
+    disks = [
+        v["hostPath"]["path"]
+        for v in deployment["spec"]["template"]["spec"]["volumes"]
+        if "hostPath" in v
+    ]
     uid = deployment["spec"]["template"]["spec"]["containers"][0]["securityContext"]["runAsUser"]
 
     with NetNS() as ns:
@@ -268,12 +330,21 @@ def test_cache_starts_empty_serves_from_disk_refuses_unlisted_and_reloads_the_al
         (other_data / "other.bin").write_bytes(b"other origin\n" * 1000)
         (other_data / "other.bin").chmod(0o644)
 
-        with PodRun(origin_spec, None, tmp_path / "origin-pod", netns=ns,
-                    host_dirs=origin_dirs) as origin, \
-                PodRun(other_spec, None, tmp_path / "unlisted-pod", netns=ns,
-                       host_dirs=other_dirs) as other, \
-                PodRun(deployment, rendered, tmp_path / "cache", netns=ns,
-                       host_dirs={d: HostDir(uid, uid, 0o750) for d in disks}) as cache:
+        with (
+            PodRun(
+                origin_spec, None, tmp_path / "origin-pod", netns=ns, host_dirs=origin_dirs
+            ) as origin,
+            PodRun(
+                other_spec, None, tmp_path / "unlisted-pod", netns=ns, host_dirs=other_dirs
+            ) as other,
+            PodRun(
+                deployment,
+                rendered,
+                tmp_path / "cache",
+                netns=ns,
+                host_dirs={d: HostDir(uid, uid, 0o750) for d in disks},
+            ) as cache,
+        ):
             origin_proc = origin.start("xrootd")
             other_proc = other.start("xrootd")
             ns.wait_port(ORIGIN[1], proc=origin_proc)
@@ -294,10 +365,16 @@ def test_cache_starts_empty_serves_from_disk_refuses_unlisted_and_reloads_the_al
             # 3. ... and from the cache's disks once the origin is gone (xrootd restarted too, so
             #    nothing is left in its memory).
             meta = cache.host_path("xrootd", "/xcache-meta")
-            data_disks = [cache.host_path("xrootd", d) for d in ("/xcache-data_1",
-                                                                 "/xcache-data_2")]
-            wait_for(lambda: sum(p.stat().st_size for d in data_disks for p in files_below(d))
-                     >= FILE_SIZE, timeout=20, what="the file's blocks on the data disks")
+            data_disks = [
+                cache.host_path("xrootd", d) for d in ("/xcache-data_1", "/xcache-data_2")
+            ]
+            wait_for(
+                lambda: (
+                    sum(p.stat().st_size for d in data_disks for p in files_below(d)) >= FILE_SIZE
+                ),
+                timeout=20,
+                what="the file's blocks on the data disks",
+            )
             # the namespace (oss.localroot) links the file into a data disk, its state into meta
             entry = meta / "namespace" / "data"
             assert os.readlink(entry / "file.bin").startswith("/xcache-data_")
@@ -315,8 +392,9 @@ def test_cache_starts_empty_serves_from_disk_refuses_unlisted_and_reloads_the_al
             refused = xrdcp(ns, cache_port, UNLISTED, "other.bin", tmp_path / "refused.bin")
             assert refused.returncode != 0, refused.stdout
             # kXR_NotAuthorized (3010), from the cache's authorization, before any open upstream
-            assert "[3010]" in refused.stderr and "permission denied" in refused.stderr, \
+            assert "[3010]" in refused.stderr and "permission denied" in refused.stderr, (
                 refused.stderr
+            )
             assert not (tmp_path / "refused.bin").exists()
             assert " login" not in other_proc.output()
 
@@ -324,20 +402,31 @@ def test_cache_starts_empty_serves_from_disk_refuses_unlisted_and_reloads_the_al
             #    PATCHes is what the kubelet swaps into the mounted authdb (..data).
             ca_pem, cert, key = make_tls(tmp_path / "tls")
             catalogue = cric_catalogue()
-            serve_tls(ns, CRIC_PORT, cert, key, lambda h: (200, catalogue) if h.path.startswith(
-                CRIC_PATH) else (404, {}))
+            serve_tls(
+                ns,
+                CRIC_PORT,
+                cert,
+                key,
+                lambda h: (200, catalogue) if h.path.startswith(CRIC_PATH) else (404, {}),
+            )
             api = FakeApi("xcache", "xcache-authdb", {"authdb": authdb})
             serve_tls(ns, API_PORT, cert, key, api.handle)
             job = rendered.get("CronJob", "xcache-origins-refresh", "xcache")
-            with PodRun(job, rendered, tmp_path / "refresh", netns=ns,
-                        image=plain_image(files={"/etc/ssl/certs/ca-certificates.crt": ca_pem}),
-                        service_account={"token": TOKEN, "ca.crt": ca_pem,
-                                         "namespace": "xcache"},
-                        kube_api=("127.0.0.1", API_PORT)) as refresh:
+            with PodRun(
+                job,
+                rendered,
+                tmp_path / "refresh",
+                netns=ns,
+                image=plain_image(files={"/etc/ssl/certs/ca-certificates.crt": ca_pem}),
+                service_account={"token": TOKEN, "ca.crt": ca_pem, "namespace": "xcache"},
+                kube_api=("127.0.0.1", API_PORT),
+            ) as refresh:
                 result = refresh.run("refresh", timeout=60)
             assert result.returncode == 0, result.stdout
-            assert (f"added ['/root:/{UNLISTED[0]}:{UNLISTED[1]}/', "
-                    f"'/xroot:/{UNLISTED[0]}:{UNLISTED[1]}/']") in result.stdout, result.stdout
+            assert (
+                f"added ['/root:/{UNLISTED[0]}:{UNLISTED[1]}/', "
+                f"'/xroot:/{UNLISTED[0]}:{UNLISTED[1]}/']"
+            ) in result.stdout, result.stdout
             assert len(api.patches) == 1
             cache.update_configmap("xcache-authdb", api.data)
             mounted = cache.host_path("xrootd", "/etc/xcache/authdb/authdb").read_text()
@@ -357,10 +446,15 @@ def test_cache_starts_empty_serves_from_disk_refuses_unlisted_and_reloads_the_al
                 out = tmp_path / "now-allowed.bin"
                 return xrdcp(ns, cache_port, UNLISTED, "other.bin", out).returncode == 0
 
-            wait_for(unlisted_readable, timeout=refresh_s + 15 - (time.monotonic() - started),
-                     interval=0.5, what="the refreshed allow-list")
-            assert (tmp_path / "now-allowed.bin").read_bytes() == \
-                (other_data / "other.bin").read_bytes()
+            wait_for(
+                unlisted_readable,
+                timeout=refresh_s + 15 - (time.monotonic() - started),
+                interval=0.5,
+                what="the refreshed allow-list",
+            )
+            assert (tmp_path / "now-allowed.bin").read_bytes() == (
+                other_data / "other.bin"
+            ).read_bytes()
             assert proc.poll() is None and proc.program_pid() == pid
             # xrootd's refresh thread re-read the swapped file (once at start, once now)
             assert proc.output().count("auth entries processed in /etc/xcache/authdb/authdb") == 2

@@ -60,7 +60,9 @@ def offline_kube(workdir: Path) -> Iterator[SimpleNamespace]:
     env["KUBECONFIG"] = str(path)
     with contextlib.ExitStack() as stack:
         stack.enter_context(mock.patch.dict(os.environ, env, clear=True))
-        stack.enter_context(mock.patch.object(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", str(path)))
+        stack.enter_context(
+            mock.patch.object(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", str(path))
+        )
         stack.enter_context(mock.patch.object(ApiClient, "call_api", no_api))
         stack.enter_context(mock.patch.object(ApiClient, "request", no_api))
         stack.enter_context(mock.patch.object(KubeSpawner, "_start_reflector", no_reflector))
@@ -71,8 +73,9 @@ def offline_kube(workdir: Path) -> Iterator[SimpleNamespace]:
         yield SimpleNamespace(calls=calls, module_dir=workdir)
 
 
-def hub_config(values: Mapping[str, Any], *, release: str, namespace: str,
-               module_dir: Path) -> Config:
+def hub_config(
+    values: Mapping[str, Any], *, release: str, namespace: str, module_dir: Path
+) -> Config:
     """The chart's hub config for merged `values`, with user namespaces off."""
     c = chart_config(values, release=release, namespace=namespace, module_dir=module_dir)
     c.KubeSpawner.enable_user_namespaces = False
@@ -82,8 +85,12 @@ def hub_config(values: Mapping[str, Any], *, release: str, namespace: str,
 def make_spawner(c: Config) -> KubeSpawner:
     """A KubeSpawner for USER as the hub creates one (call inside a running loop)."""
     user = SimpleNamespace(name=USER, id=7, url=f"/user/{USER}/", escaped_name=USER)
-    hub = SimpleNamespace(public_host="", url="http://hub:8081/hub/", base_url="/hub/",
-                          api_url="http://hub:8081/hub/api")
+    hub = SimpleNamespace(
+        public_host="",
+        url="http://hub:8081/hub/",
+        base_url="/hub/",
+        api_url="http://hub:8081/hub/api",
+    )
     return KubeSpawner(config=c, user=user, hub=hub, _mock=True)
 
 
@@ -97,8 +104,14 @@ async def build_pod(c: Config, slug: str | None) -> tuple[KubeSpawner, dict[str,
     return spawner, spawner.api.api_client.sanitize_for_serialization(pod)
 
 
-def user_pod(values: Mapping[str, Any], *, release: str, namespace: str, workdir: Path,
-             slug: str | None = None) -> dict[str, Any]:
+def user_pod(
+    values: Mapping[str, Any],
+    *,
+    release: str,
+    namespace: str,
+    workdir: Path,
+    slug: str | None = None,
+) -> dict[str, Any]:
     """The pod KubeSpawner makes for USER from merged chart `values`, no API server involved."""
     with offline_kube(workdir) as kube:
         c = hub_config(values, release=release, namespace=namespace, module_dir=kube.module_dir)

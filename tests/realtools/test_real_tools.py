@@ -176,15 +176,19 @@ def secret_at(release: Manifest, target: str) -> str:
 
 @pytest.fixture
 def offline_kube(tmp_path):
-    """No API server reachable (see ``spawn_pod.offline_kube``); yields ``calls``, ``module_dir``."""
+    """No API server reachable (``spawn_pod.offline_kube``); yields ``calls``, ``module_dir``."""
     with spawn_pod.offline_kube(tmp_path) as kube:
         yield kube
 
 
 def site_config(site: Site, module_dir: Path) -> Config:
     """The chart's hub config for a site, with user namespaces off."""
-    return hub_config(site.values, release=site.config.chart.release_name,
-                      namespace=site.config.namespace, module_dir=module_dir)
+    return hub_config(
+        site.values,
+        release=site.config.chart.release_name,
+        namespace=site.config.namespace,
+        module_dir=module_dir,
+    )
 
 
 def profile_cases(site: Site) -> list[str | None]:
@@ -219,12 +223,17 @@ def _bytes(quantity: Any) -> int:
     return ByteSpecification().validate(None, str(quantity))
 
 
-def check_pod_facts(site: Site, slug: str | None, spawner: KubeSpawner, pod: dict[str, Any]) -> None:
+def check_pod_facts(
+    site: Site, slug: str | None, spawner: KubeSpawner, pod: dict[str, Any]
+) -> None:
     """Concrete facts every rendered pod must show."""
     cfg = site.config
     # No choice means KubeSpawner's default: the profile marked default, else the first one.
-    chosen = [p for p in cfg.profiles if p.slug == slug] if slug else (
-        [p for p in cfg.profiles if p.default] or cfg.profiles[:1])
+    chosen = (
+        [p for p in cfg.profiles if p.slug == slug]
+        if slug
+        else ([p for p in cfg.profiles if p.default] or cfg.profiles[:1])
+    )
     profile = chosen[0] if chosen else None
     assert spawner.user_options.get("profile") == slug
     container = _container(pod)
@@ -281,7 +290,10 @@ def check_pod_facts(site: Site, slug: str | None, spawner: KubeSpawner, pod: dic
         eos = mounts[cfg.eos.user_mount_path]
         assert eos["mountPropagation"] == "HostToContainer" and eos["readOnly"] is True
         if cfg.eos.mode == "csi":  # the eosxd-csi PVC, never a hostPath
-            assert volumes[eos["name"]] == {"name": eos["name"], "persistentVolumeClaim": {"claimName": "eos"}}
+            assert volumes[eos["name"]] == {
+                "name": eos["name"],
+                "persistentVolumeClaim": {"claimName": "eos"},
+            }
         else:
             assert volumes[eos["name"]]["hostPath"]["path"] == cfg.eos.host_mount_root
     if cfg.scratch is not None and cfg.eos is not None:
@@ -313,7 +325,8 @@ def check_pod_facts(site: Site, slug: str | None, spawner: KubeSpawner, pod: dic
             items = {i["key"]: i for i in volumes[tool["name"]]["configMap"]["items"]}
             assert items["datalakectl"]["mode"] == 0o555
         if cfg.scratch is not None and cfg.eos is not None:
-            # the renewer creates $SCRATCH once the EOS token file exists (validate.tree_rules.scratch)
+            # the renewer creates $SCRATCH once the EOS token file exists
+            # (validate.tree_rules.scratch)
             assert f'--detach --mkdir "${cfg.scratch.env_var}"' in hook[2]
             assert "mkdir -p" not in hook[2]
     assert "PATH" not in env, "never set PATH in extraEnv: it drops the image's own"
@@ -333,8 +346,10 @@ def test_kubespawner_builds_valid_pods_for_every_profile(sites, name, offline_ku
     for slug, spawner, pod in results:
         where = f"{name} profile={slug or '(none)'}"
         assert pod["kind"] == "Pod" and pod["apiVersion"] == "v1"
-        errors = [f"{'.'.join(map(str, e.absolute_path))}: {e.message}"
-                  for e in iter_core_errors(pod, version)]
+        errors = [
+            f"{'.'.join(map(str, e.absolute_path))}: {e.message}"
+            for e in iter_core_errors(pod, version)
+        ]
         assert errors == [], where
         check_pod_facts(site, slug, spawner, pod)
     # The independent, upstream entry point too (slower: once per site, richest profile last).
@@ -352,9 +367,15 @@ def test_demo_gpu_profile_pod_has_its_node_selector_tolerations_and_gpu(sites, o
     assert offline_kube.calls == []
     spec, container = pod["spec"], _container(pod)
     assert spec["nodeSelector"] == {"nvidia.com/gpu.present": "true"}
-    assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in spec["tolerations"]
-    assert {"key": "hub.jupyter.org/dedicated", "operator": "Equal", "value": "user",
-            "effect": "NoSchedule"} in spec["tolerations"]
+    assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in spec[
+        "tolerations"
+    ]
+    assert {
+        "key": "hub.jupyter.org/dedicated",
+        "operator": "Equal",
+        "value": "user",
+        "effect": "NoSchedule",
+    } in spec["tolerations"]
     assert container["resources"]["limits"]["nvidia.com/gpu"] == "1"
     assert container["image"] == "quay.io/jupyter/pytorch-notebook:cuda12-2024-12-23"
     assert container["imagePullPolicy"] == "IfNotPresent"
@@ -408,7 +429,8 @@ def _known_sections() -> dict[str, list[type]]:
 
 @pytest.mark.parametrize("name", SITE_FILES)
 def test_hub_config_is_accepted_by_the_real_authenticator_and_spawner(
-        sites, name, offline_kube, caplog):
+    sites, name, offline_kube, caplog
+):
     site = sites[name]
     values = site.values
     for key, snippet in get(values, "hub.extraConfig", {}).items():
@@ -416,7 +438,8 @@ def test_hub_config_is_accepted_by_the_real_authenticator_and_spawner(
             if module not in sys.stdlib_module_names:
                 assert module in hub_modules(values), (
                     f"hub.extraConfig.{key} imports {module}, which no hub.extraFiles entry "
-                    "mounts beside jupyterhub_config.py")
+                    "mounts beside jupyterhub_config.py"
+                )
     caplog.set_level(logging.DEBUG)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -434,13 +457,15 @@ def test_hub_config_is_accepted_by_the_real_authenticator_and_spawner(
         assert bad not in text.lower(), text
     assert offline_kube.calls == []
 
-    # No section is silently ignored: each is a class the hub configures, each key one of its traits.
+    # No section is silently ignored: each is a class the hub configures, each key one of its
+    # traits.
     known = _known_sections()
     for section, settings in c.items():
         assert section in known, f"config section {section} configures nothing"
         for key in settings:
             assert any(cls.class_traits(config=True).get(key) for cls in known[section]), (
-                f"{section}.{key} is not a configurable trait")
+                f"{section}.{key} is not a configurable trait"
+            )
 
     rendered = get(values, "hub.config", {})
     assert spawner.slug_scheme == get(values, "hub.config.KubeSpawner.slug_scheme", "safe")
@@ -455,19 +480,32 @@ def test_hub_config_is_accepted_by_the_real_authenticator_and_spawner(
 
     assert authenticator_class is GenericOAuthenticator
     section = rendered["GenericOAuthenticator"]
-    for trait in ("authorize_url", "token_url", "userdata_url", "username_claim",
-                  "oauth_callback_url", "login_service"):
+    for trait in (
+        "authorize_url",
+        "token_url",
+        "userdata_url",
+        "username_claim",
+        "oauth_callback_url",
+        "login_service",
+    ):
         assert getattr(authenticator, trait) == section[trait], trait
-    assert authenticator.oauth_callback_url == f"https://{site.config.ingress.host}/hub/oauth_callback"
+    assert (
+        authenticator.oauth_callback_url == f"https://{site.config.ingress.host}/hub/oauth_callback"
+    )
     assert authenticator.scope == list(auth.scopes)
     assert authenticator.username_claim == auth.username_claim
     assert authenticator.enable_auth_state is True
     assert authenticator.refresh_pre_spawn is True
-    assert callable(authenticator.refresh_user_hook) and callable(authenticator.modify_auth_state_hook)
+    assert callable(authenticator.refresh_user_hook) and callable(
+        authenticator.modify_auth_state_hook
+    )
     release = the_release(site.manifests)
-    assert authenticator.client_id == secret_at(release, "hub.config.GenericOAuthenticator.client_id")
+    assert authenticator.client_id == secret_at(
+        release, "hub.config.GenericOAuthenticator.client_id"
+    )
     assert authenticator.client_secret == secret_at(
-        release, "hub.config.GenericOAuthenticator.client_secret")
+        release, "hub.config.GenericOAuthenticator.client_secret"
+    )
     if auth.allow.mode == "all":
         assert authenticator.allow_all is True
     elif auth.allow.mode == "users":
@@ -501,8 +539,11 @@ def test_rucio_instances_pass_the_extension_schema(sites, tmp_path):
             continue
         instances = document["RucioConfig"]["instances"]
         validator = jsonschema.Draft7Validator(rucio_schema.instance)
-        errors = [f"{name}: instance {inst.get('name')!r}: {e.message}"
-                  for inst in instances for e in validator.iter_errors(inst)]
+        errors = [
+            f"{name}: instance {inst.get('name')!r}: {e.message}"
+            for inst in instances
+            for e in validator.iter_errors(inst)
+        ]
         assert errors == []
         # The extension's own loading path: traitlets JSON config → RucioConfig → Config.
         path = tmp_path / f"{name}-rucio.json"
@@ -525,8 +566,13 @@ def test_rucio_instances_pass_the_extension_schema(sites, tmp_path):
 def test_rucio_env_token_is_refused_with_position(tmp_path):
     """oidc_auth env would be a token fixed at spawn that expires; the model only allows file."""
     path = tmp_path / "envtoken.yaml"
-    text = (REPO / "sites" / "escape.yaml").read_text().replace(
-        "      wildcard_enabled: true\n", "      wildcard_enabled: true\n      oidc_auth: env\n")
+    text = (
+        (REPO / "sites" / "escape.yaml")
+        .read_text()
+        .replace(
+            "      wildcard_enabled: true\n", "      wildcard_enabled: true\n      oidc_auth: env\n"
+        )
+    )
     path.write_text(text)
     with pytest.raises(ConfigError) as info:
         build_site(path, tmp_path / "out")
@@ -539,15 +585,20 @@ def test_rucio_env_token_is_refused_with_position(tmp_path):
 def test_digest_pinned_singleuser_image_reaches_the_pod(tmp_path, offline_kube):
     digest = "sha256:" + "1" * 64
     bare = tmp_path / "bare.yaml"
-    bare.write_text("singleuser:\n  image:\n    name: quay.io/jupyter/minimal-notebook\n"
-                    f"    tag: '{digest}'\n")
+    bare.write_text(
+        f"singleuser:\n  image:\n    name: quay.io/jupyter/minimal-notebook\n    tag: '{digest}'\n"
+    )
     with pytest.raises(ConfigError, match="bare digest"):
         build_site(bare, tmp_path / "out")
     path = tmp_path / "digest.yaml"
-    path.write_text("singleuser:\n  image:\n    name: quay.io/jupyter/minimal-notebook\n"
-                    f"    tag: '2024-12-23@{digest}'\n")
+    path.write_text(
+        "singleuser:\n  image:\n    name: quay.io/jupyter/minimal-notebook\n"
+        f"    tag: '2024-12-23@{digest}'\n"
+    )
     built = build_site(path, tmp_path / "out")
     assert [p.format() for p in built.problems if p.is_error] == []
-    site = Site("digest", built.site.config, built.manifests, tmp_path, merged_values(built.manifests))
+    site = Site(
+        "digest", built.site.config, built.manifests, tmp_path, merged_values(built.manifests)
+    )
     _, pod = asyncio.run(build_pod(site_config(site, offline_kube.module_dir), None))
     assert _container(pod)["image"] == f"quay.io/jupyter/minimal-notebook:2024-12-23@{digest}"

@@ -141,7 +141,8 @@ def _home_storage(c: Config, values: Mapping[str, Any]) -> None:
             if value is not None:
                 c.KubeSpawner[trait] = value
         # KubeSpawner expands {pvc_name} to the claim it creates from pvc_name_template.
-        c.KubeSpawner.volumes = [{"name": volume, "persistentVolumeClaim": {"claimName": "{pvc_name}"}}]
+        c.KubeSpawner.volumes = [
+            {"name": volume, "persistentVolumeClaim": {"claimName": "{pvc_name}"}}]
         mount = {"name": volume, "mountPath": home}
         sub_path = get(values, "singleuser.storage.dynamic.subPath")
         if sub_path:
@@ -150,8 +151,13 @@ def _home_storage(c: Config, values: Mapping[str, Any]) -> None:
     elif storage_type == "static":
         claim = get(values, "singleuser.storage.static.pvcName")
         c.KubeSpawner.volumes = [{"name": "home", "persistentVolumeClaim": {"claimName": claim}}]
-        c.KubeSpawner.volume_mounts = [{"name": "home", "mountPath": home,
-                                        "subPath": get(values, "singleuser.storage.static.subPath")}]
+        c.KubeSpawner.volume_mounts = [
+            {
+                "name": "home",
+                "mountPath": home,
+                "subPath": get(values, "singleuser.storage.static.subPath"),
+            }
+        ]
     else:
         c.KubeSpawner.volumes = []
         c.KubeSpawner.volume_mounts = []
@@ -168,8 +174,9 @@ def _singleuser_extra_files(c: Config, values: Mapping[str, Any], fullname: str)
         if "mode" in details:
             item["mode"] = details["mode"]
         items.append(item)
-    c.KubeSpawner.volumes.append({"name": "files", "secret": {
-        "secretName": _name(fullname, "singleuser"), "items": items}})
+    c.KubeSpawner.volumes.append(
+        {"name": "files", "secret": {"secretName": _name(fullname, "singleuser"), "items": items}}
+    )
     c.KubeSpawner.volume_mounts.extend(
         {"name": "files", "mountPath": d["mountPath"], "subPath": key} for key, d in files.items()
     )
@@ -179,8 +186,9 @@ def _name(fullname: str, component: str) -> str:
     return f"{fullname}-{component}" if fullname else component
 
 
-def chart_config(values: Mapping[str, Any], *, release: str, namespace: str,
-                 module_dir: Path | None = None) -> Config:
+def chart_config(
+    values: Mapping[str, Any], *, release: str, namespace: str, module_dir: Path | None = None
+) -> Config:
     """The traitlets config the chart's hub builds from `values`.
 
     Args:
@@ -194,9 +202,12 @@ def chart_config(values: Mapping[str, Any], *, release: str, namespace: str,
     fullname = values.get("fullnameOverride") or ""
     c.JupyterHub.spawner_class = "kubespawner.KubeSpawner"
     c.KubeSpawner.namespace = namespace
-    c.KubeSpawner.common_labels = {"app": values.get("nameOverride") or "jupyterhub",
-                                   "heritage": "jupyterhub", "release": release,
-                                   "app.kubernetes.io/instance": release}
+    c.KubeSpawner.common_labels = {
+        "app": values.get("nameOverride") or "jupyterhub",
+        "heritage": "jupyterhub",
+        "release": release,
+        "app.kubernetes.io/instance": release,
+    }
     for key, trait in SINGLEUSER_TRAITS.items():
         value = get(values, f"singleuser.{key}")
         if value is not None:
@@ -209,7 +220,9 @@ def chart_config(values: Mapping[str, Any], *, release: str, namespace: str,
 
     pull_secrets = list(get(values, "imagePullSecrets", []))
     pull_secrets += get(values, "singleuser.image.pullSecrets", [])
-    if get(values, "imagePullSecret.automaticReferenceInjection") and get(values, "imagePullSecret.create"):
+    if get(values, "imagePullSecret.automaticReferenceInjection") and get(
+        values, "imagePullSecret.create"
+    ):
         pull_secrets.insert(0, _name(fullname, "image-pull-secret"))
     if pull_secrets:
         c.KubeSpawner.image_pull_secrets = pull_secrets
@@ -219,17 +232,24 @@ def chart_config(values: Mapping[str, Any], *, release: str, namespace: str,
     if get(values, "scheduling.podPriority.enabled"):
         c.KubeSpawner.priority_class_name = _name(fullname, "priority")
     purpose = get(values, "scheduling.userPods.nodeAffinity.matchNodePurpose")
-    term = {"matchExpressions": [{"key": "hub.jupyter.org/node-purpose", "operator": "In",
-                                  "values": ["user"]}]}
+    term = {
+        "matchExpressions": [
+            {"key": "hub.jupyter.org/node-purpose", "operator": "In", "values": ["user"]}
+        ]
+    }
     if purpose == "prefer":
         c.KubeSpawner.node_affinity_preferred = [
             *get(values, "singleuser.extraNodeAffinity.preferred", []),
-            {"weight": 100, "preference": term}]
+            {"weight": 100, "preference": term},
+        ]
     elif purpose == "require":
         c.KubeSpawner.node_affinity_required = [
-            *get(values, "singleuser.extraNodeAffinity.required", []), term]
+            *get(values, "singleuser.extraNodeAffinity.required", []),
+            term,
+        ]
     tolerations = get(values, "scheduling.userPods.tolerations", []) + get(
-        values, "singleuser.extraTolerations", [])
+        values, "singleuser.extraTolerations", []
+    )
     if tolerations:
         c.KubeSpawner.tolerations = tolerations
 
@@ -239,34 +259,60 @@ def chart_config(values: Mapping[str, Any], *, release: str, namespace: str,
     c.KubeSpawner.volume_mounts.extend(get(values, "singleuser.storage.extraVolumeMounts", []))
 
     c.JupyterHub.services = []
-    c.JupyterHub.load_roles = [{**role, "name": role.get("name", key)}
-                               for key, role in get(values, "hub.loadRoles", {}).items()]
+    c.JupyterHub.load_roles = [
+        {**role, "name": role.get("name", key)}
+        for key, role in get(values, "hub.loadRoles", {}).items()
+    ]
     if "cmd" in (values.get("singleuser") or {}):
         c.Spawner.cmd = values["singleuser"]["cmd"]
     if get(values, "singleuser.defaultUrl") is not None:
         c.Spawner.default_url = get(values, "singleuser.defaultUrl")
     if get(values, "singleuser.cloudMetadata.blockWithIptables"):
-        image = (f"{get(values, 'singleuser.networkTools.image.name')}:"
-                 f"{get(values, 'singleuser.networkTools.image.tag')}")
+        image = (
+            f"{get(values, 'singleuser.networkTools.image.name')}:"
+            f"{get(values, 'singleuser.networkTools.image.tag')}"
+        )
         ip = get(values, "singleuser.cloudMetadata.ip")
-        c.KubeSpawner.init_containers = [*get(values, "singleuser.initContainers", []), {
-            "name": "block-cloud-metadata", "image": image,
-            "command": ["iptables", "--append", "OUTPUT", "--protocol", "tcp", "--destination",
-                        ip, "--destination-port", "80", "--jump", "DROP"],
-            "securityContext": {"privileged": True, "runAsUser": 0,
-                                "capabilities": {"add": ["NET_ADMIN"]}},
-            "resources": get(values, "singleuser.networkTools.resources", {}),
-        }]
+        c.KubeSpawner.init_containers = [
+            *get(values, "singleuser.initContainers", []),
+            {
+                "name": "block-cloud-metadata",
+                "image": image,
+                "command": [
+                    "iptables",
+                    "--append",
+                    "OUTPUT",
+                    "--protocol",
+                    "tcp",
+                    "--destination",
+                    ip,
+                    "--destination-port",
+                    "80",
+                    "--jump",
+                    "DROP",
+                ],
+                "securityContext": {
+                    "privileged": True,
+                    "runAsUser": 0,
+                    "capabilities": {"add": ["NET_ADMIN"]},
+                },
+                "resources": get(values, "singleuser.networkTools.resources", {}),
+            },
+        ]
     if get(values, "debug.enabled"):
         c.JupyterHub.log_level = "DEBUG"
         c.Spawner.debug = True
 
     # Seeded secrets are read from the chart's own Secret, not from hub.config.
-    dropped = {"JupyterHub": {"proxy_auth_token", "cookie_secret", "services"},
-               "ConfigurableHTTPProxy": {"auth_token"}, "CryptKeeper": {"keys"}}
+    dropped = {
+        "JupyterHub": {"proxy_auth_token", "cookie_secret", "services"},
+        "ConfigurableHTTPProxy": {"auth_token"},
+        "CryptKeeper": {"keys"},
+    }
     for section, settings in get(values, "hub.config", {}).items():
-        c[section].update({k: v for k, v in settings.items()
-                           if k not in dropped.get(section, set())})
+        c[section].update(
+            {k: v for k, v in settings.items() if k not in dropped.get(section, set())}
+        )
     if module_dir is not None:
         run_extra_config(c, values, module_dir)
     return c

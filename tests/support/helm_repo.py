@@ -43,7 +43,9 @@ def build_chart(
         f"{name}/values.yaml": z2jh_values_text() if values_text is None else values_text,
     }
     if with_schema:
-        files[f"{name}/values.schema.json"] = json.dumps(z2jh_schema() if schema is None else schema)
+        files[f"{name}/values.schema.json"] = json.dumps(
+            z2jh_schema() if schema is None else schema
+        )
     for path, text in (templates or {}).items():
         files[f"{name}/templates/{path}"] = text
     buffer = io.BytesIO()
@@ -61,22 +63,36 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def index_yaml(charts: dict[str, bytes], *, name: str = "jupyterhub",
-               digests: dict[str, str] | None = None) -> str:
+def index_yaml(
+    charts: dict[str, bytes], *, name: str = "jupyterhub", digests: dict[str, str] | None = None
+) -> str:
     """An index listing each ``version → archive`` under ``<name>-<version>.tgz`` (relative)."""
-    entries = [{"apiVersion": "v2", "name": name, "version": version,
-                "digest": (digests or {}).get(version, digest(data)),
-                "urls": [f"{name}-{version}.tgz"]}
-               for version, data in charts.items()]
+    entries = [
+        {
+            "apiVersion": "v2",
+            "name": name,
+            "version": version,
+            "digest": (digests or {}).get(version, digest(data)),
+            "urls": [f"{name}-{version}.tgz"],
+        }
+        for version, data in charts.items()
+    ]
     return yamlio.dump_doc({"apiVersion": "v1", "entries": {name: entries}})
 
 
-def serve(httpserver, charts: dict[str, bytes], *, prefix: str = "/helm/",
-          digests: dict[str, str] | None = None) -> str:
+def serve(
+    httpserver,
+    charts: dict[str, bytes],
+    *,
+    prefix: str = "/helm/",
+    digests: dict[str, str] | None = None,
+) -> str:
     """Serve an index and the archives under `prefix`; return the repository URL."""
     httpserver.expect_request(f"{prefix}index.yaml").respond_with_data(
-        index_yaml(charts, digests=digests), content_type="application/x-yaml")
+        index_yaml(charts, digests=digests), content_type="application/x-yaml"
+    )
     for version, data in charts.items():
         httpserver.expect_request(f"{prefix}jupyterhub-{version}.tgz").respond_with_data(
-            data, content_type="application/gzip")
+            data, content_type="application/gzip"
+        )
     return httpserver.url_for(prefix)

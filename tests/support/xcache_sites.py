@@ -54,7 +54,9 @@ def position(text: str, needle: str, nth: int = 1) -> tuple[int, int]:
     return line, index - (text.rfind("\n", 0, index) + 1) + 1
 
 
-def site_with_lock(folder: Path, name: str = "s", text: str = BASE, lock: str | None = None) -> Path:
+def site_with_lock(
+    folder: Path, name: str = "s", text: str = BASE, lock: str | None = None
+) -> Path:
     """Write a site and (by default) the escape lock file next to it."""
     path = write_site(folder, name, text)
     lock_text = lock if lock is not None else (REPO / "sites" / "escape.origins.yaml").read_text()

@@ -80,7 +80,9 @@ def test_invalid_yaml_syntax(tmp_path: Path) -> None:
 
 
 def test_not_a_mapping(tmp_path: Path) -> None:
-    assert errors_of(write_site(tmp_path, "s", "- a\n")) == [(1, 1, "a site file must be a mapping")]
+    assert errors_of(write_site(tmp_path, "s", "- a\n")) == [
+        (1, 1, "a site file must be a mapping")
+    ]
 
 
 def test_multiple_documents_rejected(tmp_path: Path) -> None:
@@ -90,8 +92,14 @@ def test_multiple_documents_rejected(tmp_path: Path) -> None:
 
 def test_invalid_site_name_is_the_file_name(tmp_path: Path) -> None:
     errors = errors_of(write_site(tmp_path, "Bad_Name", IMAGE))
-    assert errors == [(1, 1, "site name 'Bad_Name' (the file name) is not a DNS-1123 label: "
-                       "use lower-case letters, digits and '-'")]
+    assert errors == [
+        (
+            1,
+            1,
+            "site name 'Bad_Name' (the file name) is not a DNS-1123 label: "
+            "use lower-case letters, digits and '-'",
+        )
+    ]
 
 
 def test_second_default_profile_points_at_it(tmp_path: Path) -> None:
@@ -101,13 +109,18 @@ def test_second_default_profile_points_at_it(tmp_path: Path) -> None:
         "  - slug: b\n    display_name: A\n    default: true\n"
     )
     errors = errors_of(write_site(tmp_path, "s", text))
-    assert (9, 5, "profile 'b' is a second default (first: 'a'); at most one profile may be "
-            "default") in errors
+    assert (
+        9,
+        5,
+        "profile 'b' is a second default (first: 'a'); at most one profile may be default",
+    ) in errors
     assert (8, 5, "profile display_name 'A' is already used by profile #1") in errors
 
 
 def test_static_share_without_slug_scheme_warns(tmp_path: Path) -> None:
-    site = load_site(write_site(tmp_path, "s", IMAGE + "storage:\n  type: static\n  pvc_name: share\n"))
+    site = load_site(
+        write_site(tmp_path, "s", IMAGE + "storage:\n  type: static\n  pvc_name: share\n")
+    )
     [warning] = site.warnings
     assert (warning.line, warning.col, warning.level) == (6, 3, "warning")
     assert "slug_scheme: escape" in warning.message

@@ -45,7 +45,9 @@ def test_kustomization_timeout_covers_the_helm_install(tmp_path: Path) -> None:
     assert ks["lab-apps"]["spec"]["timeout"] == "25m" and ks["lab-apps"]["spec"]["wait"] is True
     # A longer Kustomization timeout is kept.
     longer = MINIMAL + "chart:\n  timeout: 10m\ngitops:\n  timeout: 1h\n"
-    built = build_site(write_site(tmp_path / "b" / "sites", "lab", longer), tmp_path / "b" / "rendered")
+    built = build_site(
+        write_site(tmp_path / "b" / "sites", "lab", longer), tmp_path / "b" / "rendered"
+    )
     assert _objects(built, "Kustomization")["lab-apps"]["spec"]["timeout"] == "1h"
 
 
@@ -56,8 +58,11 @@ def test_escape_infrastructure_keeps_its_own_timeout() -> None:
 
 
 def test_diff_knows_prune_disabled() -> None:
-    ns = {"apiVersion": "v1", "kind": "Namespace",
-          "metadata": {"name": "hub", "annotations": {PRUNE: "disabled"}}}
+    ns = {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": "hub", "annotations": {PRUNE: "disabled"}},
+    }
     old = Side("x", [Manifest(doc=ns, text="", path="x/apps/namespace-hub.yaml")])
     (item,) = compare_sides(old, Side("x", [])).attention
     assert item.severity == "info" and item.rule == "prune"
@@ -73,12 +78,26 @@ def test_two_sites_sharing_an_ingress_host_warn(tmp_path: Path) -> None:
     write_site(sites, "beta", MINIMAL + HOST.format(host="hub.example.org"))
     write_site(sites, "gamma", MINIMAL + HOST.format(host="other.example.org"))
     _, problems = build_sites(sites, (), tmp_path / "rendered")
-    shared = sorted((p.path, p.line, p.col, p.level, p.message) for p in problems if p.rule == "shared-host")
+    shared = sorted(
+        (p.path, p.line, p.col, p.level, p.message) for p in problems if p.rule == "shared-host"
+    )
     assert shared == [
-        (str(sites / "alpha.yaml"), 7, 9, WARNING, "ingress host hub.example.org is also the host of "
-         "site beta: both hubs would answer at one address; give each site its own host"),
-        (str(sites / "beta.yaml"), 7, 9, WARNING, "ingress host hub.example.org is also the host of "
-         "site alpha: both hubs would answer at one address; give each site its own host"),
+        (
+            str(sites / "alpha.yaml"),
+            7,
+            9,
+            WARNING,
+            "ingress host hub.example.org is also the host of "
+            "site beta: both hubs would answer at one address; give each site its own host",
+        ),
+        (
+            str(sites / "beta.yaml"),
+            7,
+            9,
+            WARNING,
+            "ingress host hub.example.org is also the host of "
+            "site alpha: both hubs would answer at one address; give each site its own host",
+        ),
     ]
     # Rendering one site still compares it with the others; namespaces may repeat.
     _, problems = build_sites(sites, ["beta"], tmp_path / "rendered")

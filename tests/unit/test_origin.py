@@ -24,18 +24,21 @@ def _line_of(path: Path, prefix: str, after: int = 0) -> int:
 
 
 def test_extra_values_problem_points_at_its_line(tmp_path: Path) -> None:
-    path = _escape(tmp_path, lambda t: t + "extra_values:\n  hub:\n    networkPolicy:\n      enabled: false\n")
+    path = _escape(
+        tmp_path, lambda t: t + "extra_values:\n  hub:\n    networkPolicy:\n      enabled: false\n"
+    )
     built = build_site(path, tmp_path / "rendered")
     (net,) = [p for p in built.problems if p.rule == "NET001"]
     policy = _line_of(path, "    networkPolicy:")
     assert (net.path, net.line, net.col) == (str(path), policy, 5)
-    assert net.message.startswith("HelmRelease jhub/jhub: hub.networkPolicy is disabled (in "
-                                  "apps/helmrelease-jhub.yaml:")
+    assert net.message.startswith(
+        "HelmRelease jhub/jhub: hub.networkPolicy is disabled (in apps/helmrelease-jhub.yaml:"
+    )
 
 
 def test_section_problem_points_at_the_section(tmp_path: Path) -> None:
     def drop_exceptions(text: str) -> str:
-        return text[:text.index("  exceptions:\n")] + text[text.index("  egress:\n"):]
+        return text[: text.index("  exceptions:\n")] + text[text.index("  egress:\n") :]
 
     path = _escape(tmp_path, drop_exceptions)
     built = build_site(path, tmp_path / "rendered")

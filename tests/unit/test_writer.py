@@ -97,7 +97,9 @@ def test_recover_interrupted_swap(tmp_path: Path, state: str, expected: str) -> 
     assert sorted(p.name for p in out.iterdir()) == ["s"]
 
 
-def _hold_lock(path: str, ready: multiprocessing.synchronize.Event, done: multiprocessing.synchronize.Event) -> None:  # type: ignore[name-defined]
+def _hold_lock(
+    path: str, ready: multiprocessing.synchronize.Event, done: multiprocessing.synchronize.Event
+) -> None:  # type: ignore[name-defined]
     with render_lock(Path(path)):
         ready.set()
         done.wait(10)
@@ -138,7 +140,9 @@ def test_check_reports_stale_missing_extra_and_writes_nothing(tmp_path: Path) ->
     (out / "s" / "b").unlink()
     (out / "s" / "c").write_text("3\n")
     before = read_existing(out / "s")
-    messages = {Path(p.path).name: p.message for p in check_sites(out, {"s": plan(a="1\n", b="2\n")})}
+    messages = {
+        Path(p.path).name: p.message for p in check_sites(out, {"s": plan(a="1\n", b="2\n")})
+    }
     assert messages["a"].startswith("stale")
     assert messages["b"].startswith("missing")
     assert messages["c"].startswith("extra")

@@ -20,7 +20,10 @@ def _keys(tmp_path: Path, url: str) -> list[str]:
 
 
 def test_ssh_url_needs_identity_and_known_hosts(tmp_path: Path) -> None:
-    assert _keys(tmp_path, "ssh://git@git.example.org/lab/deploy.git") == ["identity", "known_hosts"]
+    assert _keys(tmp_path, "ssh://git@git.example.org/lab/deploy.git") == [
+        "identity",
+        "known_hosts",
+    ]
 
 
 @pytest.mark.parametrize("url", ["https://git.example.org/lab/deploy.git"])
@@ -37,5 +40,7 @@ def test_cli_text_names_the_https_keys(runner, tmp_path: Path, monkeypatch) -> N
     monkeypatch.chdir(tmp_path)
     out = runner.invoke(app, ["secrets", "lab"], catch_exceptions=False).stdout
     assert "flux-system/lab-git key=username" in out and "key=identity" not in out
-    assert "flux-system/lab-git key=bearerToken  # Git over HTTPS, bearer token: instead of " \
-           "username and password" in out
+    assert (
+        "flux-system/lab-git key=bearerToken  # Git over HTTPS, bearer token: instead of "
+        "username and password" in out
+    )

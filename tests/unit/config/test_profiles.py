@@ -44,8 +44,18 @@ GPU = """    node_selector:
     image_pull_policy: IfNotPresent
 """
 CHART_TOLERATIONS = [
-    {"key": "hub.jupyter.org/dedicated", "operator": "Equal", "value": "user", "effect": "NoSchedule"},
-    {"key": "hub.jupyter.org_dedicated", "operator": "Equal", "value": "user", "effect": "NoSchedule"},
+    {
+        "key": "hub.jupyter.org/dedicated",
+        "operator": "Equal",
+        "value": "user",
+        "effect": "NoSchedule",
+    },
+    {
+        "key": "hub.jupyter.org_dedicated",
+        "operator": "Equal",
+        "value": "user",
+        "effect": "NoSchedule",
+    },
 ]
 #: HEAD has 15 lines; the gpu profile's own keys start on line 16.
 FIRST = 16
@@ -58,8 +68,11 @@ def site_text(body: str = GPU, version: str = "4.4.0", extra: str = "") -> str:
 def overrides(tmp_path: Path, text: str) -> dict[str, dict]:
     built = build_site(write_site(tmp_path / "sites", "lab", text), tmp_path / "rendered")
     assert [p.format() for p in built.problems if p.is_error] == []
-    (cm,) = [m for m in built.manifests
-             if m.kind == "ConfigMap" and m.doc["metadata"]["name"].endswith("-profiles")]
+    (cm,) = [
+        m
+        for m in built.manifests
+        if m.kind == "ConfigMap" and m.doc["metadata"]["name"].endswith("-profiles")
+    ]
     profiles = yamlio.load_fast(cm.doc["data"]["values.yaml"])["singleuser"]["profileList"]
     return {p["slug"]: p.get("kubespawner_override", {}) for p in profiles}
 
@@ -80,8 +93,11 @@ def test_profile_fields_become_kubespawner_traits(tmp_path) -> None:
         "image_pull_policy": "IfNotPresent",
         "node_selector": {"nvidia.com/gpu.present": "true"},
         # KubeSpawner replaces a list: the chart's and the site's tolerations are kept.
-        "tolerations": [*CHART_TOLERATIONS, site_toleration,
-                        {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}],
+        "tolerations": [
+            *CHART_TOLERATIONS,
+            site_toleration,
+            {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"},
+        ],
         "extra_resource_limits": {"nvidia.com/gpu": "1"},
         "extra_resource_guarantees": {"nvidia.com/gpu": "1"},
         "environment": {"NVIDIA_DRIVER_CAPABILITIES": "compute,utility"},
@@ -93,27 +109,39 @@ def test_profile_tolerations_follow_the_sites_scheduling_values(tmp_path) -> Non
     found = overrides(tmp_path, site_text(extra=extra))
     assert found["gpu"]["tolerations"] == [
         {"key": "site.example.org/users", "operator": "Exists"},
-        {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+        {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"},
+    ]
 
 
 def test_kubespawner_override_passes_through(tmp_path) -> None:
-    body = "    kubespawner_override:\n      start_timeout: 900\n      extra_labels:\n        gpu: 'yes'\n"
+    body = ("    kubespawner_override:\n      start_timeout: 900\n"
+            "      extra_labels:\n        gpu: 'yes'\n")
     assert overrides(tmp_path, site_text(body))["gpu"] == {
-        "start_timeout": 900, "extra_labels": {"gpu": "yes"}}
+        "start_timeout": 900,
+        "extra_labels": {"gpu": "yes"},
+    }
 
 
 def test_override_typos_are_errors_at_their_line_with_a_suggestion(tmp_path) -> None:
-    body = ("    kubespawner_override:\n"
-            "      node_selecter: {a: b}\n"
-            "      extra_resource_limit: {x: '1'}\n"
-            "      lifecycle_hook: {}\n"
-            "      zzzz: 1\n")
+    body = (
+        "    kubespawner_override:\n"
+        "      node_selecter: {a: b}\n"
+        "      extra_resource_limit: {x: '1'}\n"
+        "      lifecycle_hook: {}\n"
+        "      zzzz: 1\n"
+    )
     found = problems(tmp_path, site_text(body))
     assert [(line, col, level) for line, col, level, _ in found] == [
-        (FIRST + 1, 7, "error"), (FIRST + 2, 7, "error"), (FIRST + 3, 7, "error"),
-        (FIRST + 4, 7, "error")]
+        (FIRST + 1, 7, "error"),
+        (FIRST + 2, 7, "error"),
+        (FIRST + 3, 7, "error"),
+        (FIRST + 4, 7, "error"),
+    ]
     messages = [m for *_, m in found]
-    assert "'node_selecter' is not a configurable trait of KubeSpawner 7.0.0 (chart 4.4.0)" in messages[0]
+    assert (
+        "'node_selecter' is not a configurable trait of KubeSpawner 7.0.0 (chart 4.4.0)"
+        in messages[0]
+    )
     assert messages[0].endswith("did you mean the profile field 'node_selector'?")
     assert messages[1].endswith("did you mean the profile field 'extra_resource_limits'?")
     assert messages[2].endswith("did you mean 'lifecycle_hooks'?")
@@ -140,7 +168,9 @@ def test_an_unknown_chart_version_warns_and_typos_only_warn(tmp_path) -> None:
     body = "    kubespawner_override:\n      node_selecter: {a: b}\n      start_timeout: 60\n"
     found = problems(tmp_path, site_text(body, version="4.9.0"))
     assert [(line, col, level) for line, col, level, _ in found] == [
-        (3, 3, "warning"), (FIRST + 1, 7, "warning")]
+        (3, 3, "warning"),
+        (FIRST + 1, 7, "warning"),
+    ]
     assert "chart 4.9.0 is not in dlaas-gen's table" in found[0][3]
     assert "checked against KubeSpawner 7.0.0" in found[0][3]
     # No override, no warning.
@@ -148,23 +178,36 @@ def test_an_unknown_chart_version_warns_and_typos_only_warn(tmp_path) -> None:
 
 
 def test_extended_resources_request_equals_limit(tmp_path) -> None:
-    body = ("    extra_resource_limits:\n      nvidia.com/gpu: '1'\n"
-            "    extra_resource_guarantees:\n      nvidia.com/gpu: '2'\n      example.com/fpga: '1'\n"
-            "      hugepages-2Mi: 10Mi\n")
+    body = (
+        "    extra_resource_limits:\n      nvidia.com/gpu: '1'\n"
+        "    extra_resource_guarantees:\n      nvidia.com/gpu: '2'\n      example.com/fpga: '1'\n"
+        "      hugepages-2Mi: 10Mi\n"
+    )
     found = problems(tmp_path, site_text(body))
     assert [(line, col) for line, col, *_ in found] == [(FIRST + 3, 7), (FIRST + 4, 7)]
     assert "guarantee 2 must equal the limit 1" in found[0][3]
     assert 'add extra_resource_limits.example.com/fpga: "1"' in found[1][3]
 
 
-@pytest.mark.parametrize(("body", "where", "text"), [
-    ("    env:\n      PATH: /opt/bin\n", (FIRST + 1, 7), "PATH would replace"),
-    ("    env:\n      1ST: x\n", (FIRST + 1, 7), "not an environment variable name"),
-    ("    extra_resource_limits:\n      cpu: '1'\n", (FIRST + 1, 7), "use the profile's cpu/memory"),
-    ("    extra_resource_limits:\n      nvidia.com/gpu: one\n", (FIRST + 1, 23), "not a Kubernetes quantity"),
-    ("    image_pull_policy: Sometimes\n", (FIRST, 24), "'Always', 'IfNotPresent' or 'Never'"),
-    ("    node_selecter: {a: b}\n", (FIRST, 5), "did you mean 'node_selector'?"),
-])
+@pytest.mark.parametrize(
+    ("body", "where", "text"),
+    [
+        ("    env:\n      PATH: /opt/bin\n", (FIRST + 1, 7), "PATH would replace"),
+        ("    env:\n      1ST: x\n", (FIRST + 1, 7), "not an environment variable name"),
+        (
+            "    extra_resource_limits:\n      cpu: '1'\n",
+            (FIRST + 1, 7),
+            "use the profile's cpu/memory",
+        ),
+        (
+            "    extra_resource_limits:\n      nvidia.com/gpu: one\n",
+            (FIRST + 1, 23),
+            "not a Kubernetes quantity",
+        ),
+        ("    image_pull_policy: Sometimes\n", (FIRST, 24), "'Always', 'IfNotPresent' or 'Never'"),
+        ("    node_selecter: {a: b}\n", (FIRST, 5), "did you mean 'node_selector'?"),
+    ],
+)
 def test_bad_profile_values_are_located(tmp_path, body, where, text) -> None:
     found = problems(tmp_path, site_text(body))
     assert len(found) == 1 and found[0][:2] == where and text in found[0][3], found
@@ -175,6 +218,14 @@ def test_every_chart_of_the_table_has_a_trait_list() -> None:
         assert trait_file(kubespawner).is_file(), (chart, kubespawner)
         names = trait_names(kubespawner)
         # The traits the profile fields set exist in every vendored KubeSpawner.
-        assert {"node_selector", "tolerations", "extra_resource_limits", "environment",
-                "extra_resource_guarantees", "image_pull_policy", "cpu_limit", "mem_limit",
-                "image"} <= names, kubespawner
+        assert {
+            "node_selector",
+            "tolerations",
+            "extra_resource_limits",
+            "environment",
+            "extra_resource_guarantees",
+            "image_pull_policy",
+            "cpu_limit",
+            "mem_limit",
+            "image",
+        } <= names, kubespawner

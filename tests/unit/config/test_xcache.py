@@ -154,13 +154,16 @@ def test_static_origin_syntax(tmp_path: Path) -> None:
 
 def test_site_name_consistent_with_rucio_instances(tmp_path: Path) -> None:
     text = (REPO / "sites" / "escape.yaml").read_text()
-    text = text.replace("      mode: replica\n", "      site_name: GENEVA\n      mode: replica\n", 1)
+    text = text.replace("      mode: replica\n",
+                        "      site_name: GENEVA\n      mode: replica\n", 1)
     (tmp_path / "s.origins.yaml").write_text((REPO / "sites/escape.origins.yaml").read_text())
     found = errors(tmp_path, text)
-    assert (*position(text, "site_name: GENEVA"),
-            "site_name 'GENEVA' differs from xcache.site_name 'DLAAS-dlaas.escape.example.org': "
-            "Rucio would not send this "
-            "instance's clients through the cache") in found
+    assert (
+        *position(text, "site_name: GENEVA"),
+        "site_name 'GENEVA' differs from xcache.site_name 'DLAAS-dlaas.escape.example.org': "
+        "Rucio would not send this "
+        "instance's clients through the cache",
+    ) in found
 
 
 def test_example_site_enables_the_xcache() -> None:
@@ -191,17 +194,23 @@ def test_shared_site_names_are_refused(tmp_path: Path, name: str) -> None:
     assert message == (
         f"site_name {name!r} is a shared name: every Rucio client presenting SITE_NAME={name} "
         "would be sent to this cluster's internal cache address; use a name unique to this "
-        "deployment, e.g. 'DLAAS-dlaas.escape.example.org'")
+        "deployment, e.g. 'DLAAS-dlaas.escape.example.org'"
+    )
 
 
 def test_rse_site_attribute_is_refused(tmp_path: Path) -> None:
-    text = escape_with(tmp_path, ESCAPE_NAME,
-                       "  site_name: DLAAS-dlaas.escape.example.org\n"
-                       "  rse_sites: [dlaas-dlaas.escape.example.org]")
+    text = escape_with(
+        tmp_path,
+        ESCAPE_NAME,
+        "  site_name: DLAAS-dlaas.escape.example.org\n"
+        "  rse_sites: [dlaas-dlaas.escape.example.org]",
+    )
     [(line, col, message)] = errors(tmp_path, text)
     assert (line, col) == position(text, "site_name: DLAAS")
-    assert message.startswith("site_name 'DLAAS-dlaas.escape.example.org' is the `site` attribute "
-                              "of an RSE (xcache.rse_sites)")
+    assert message.startswith(
+        "site_name 'DLAAS-dlaas.escape.example.org' is the `site` attribute "
+        "of an RSE (xcache.rse_sites)"
+    )
 
 
 def test_site_name_must_contain_the_ingress_host(tmp_path: Path) -> None:
@@ -211,7 +220,8 @@ def test_site_name_must_contain_the_ingress_host(tmp_path: Path) -> None:
     assert message == (
         "site_name 'GENEVA-DLAAS' is not unique to this deployment: it must contain the ingress "
         "host 'dlaas.escape.example.org' (e.g. 'DLAAS-dlaas.escape.example.org'), so that no "
-        "other Rucio client presents it")
+        "other Rucio client presents it"
+    )
 
 
 def test_site_name_longer_than_xrootd_keeps_is_refused(tmp_path: Path) -> None:
@@ -251,6 +261,8 @@ def test_authdb_refresh_is_rendered(tmp_path: Path) -> None:
     from dlaas_gen.context.xcache import xrootd_directives
 
     default = load_site(write_site(tmp_path, "s", BASE)).config.xcache
-    longer = load_site(write_site(tmp_path, "t", BASE + "  authdb_refresh_seconds: 300\n")).config.xcache
+    longer = load_site(
+        write_site(tmp_path, "t", BASE + "  authdb_refresh_seconds: 300\n")
+    ).config.xcache
     assert "acc.authrefresh 60" in xrootd_directives(default)
     assert "acc.authrefresh 300" in xrootd_directives(longer)

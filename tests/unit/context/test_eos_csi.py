@@ -81,9 +81,16 @@ def test_user_pods_mount_the_pvc_with_host_to_container(tmp_path: Path) -> None:
     assert eos_volumes == [{"name": "eos", "persistentVolumeClaim": {"claimName": "eos"}}]
     assert not any("hostPath" in v for v in storage["extraVolumes"])
     mounts = {m["mountPath"]: m for m in storage["extraVolumeMounts"] if m["name"] == "eos"}
-    assert mounts["/eos"]["mountPropagation"] == "HostToContainer" and mounts["/eos"]["readOnly"] is True
-    assert mounts["/scratch"] == {"name": "eos", "mountPath": "/scratch", "subPath": "lab/scratch",
-                                  "mountPropagation": "HostToContainer"}
+    assert (
+        mounts["/eos"]["mountPropagation"] == "HostToContainer"
+        and mounts["/eos"]["readOnly"] is True
+    )
+    assert mounts["/scratch"] == {
+        "name": "eos",
+        "mountPath": "/scratch",
+        "subPath": "lab/scratch",
+        "mountPropagation": "HostToContainer",
+    }
     (cronjob,) = kinds["CronJob"]
     pod = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     assert pod["volumes"] == [{"name": "scratch", "persistentVolumeClaim": {"claimName": "eos"}}]
@@ -94,10 +101,15 @@ def test_user_pods_mount_the_pvc_with_host_to_container(tmp_path: Path) -> None:
 
 def test_the_drivers_configmap_is_never_applied(tmp_path: Path) -> None:
     built = _build(tmp_path)
-    names = {(m.kind, m.doc["metadata"].get("name")) for m in built.manifests if "metadata" in m.doc}
+    names = {
+        (m.kind, m.doc["metadata"].get("name")) for m in built.manifests if "metadata" in m.doc
+    }
     assert ("ConfigMap", "eos-csi-dir-etc-eos") not in names
-    assert not any(m.doc["metadata"].get("namespace") == "kube-system"
-                   for m in built.manifests if "metadata" in m.doc)
+    assert not any(
+        m.doc["metadata"].get("namespace") == "kube-system"
+        for m in built.manifests
+        if "metadata" in m.doc
+    )
     assert not any(m.kind == "DaemonSet" for m in built.manifests)
 
 
@@ -107,8 +119,10 @@ def test_keytab_is_refused_at_its_line_in_csi_mode(tmp_path: Path) -> None:
         load_site(path)
     (problem,) = info.value.problems
     assert (problem.line, problem.col) == (12, 3)
-    assert problem.message.startswith("csi mode: the eosxd-csi chart reads the sss keytab from its "
-                                      "own Secret eos-csi-file-etc-eos-keytab (key eos.keytab)")
+    assert problem.message.startswith(
+        "csi mode: the eosxd-csi chart reads the sss keytab from its "
+        "own Secret eos-csi-file-etc-eos-keytab (key eos.keytab)"
+    )
 
 
 def test_secrets_names_the_drivers_keytab(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""eosxd with oauth2: hostPID always, hostNetwork for an MGM outside the cluster (or a noipck keytab).
+"""eosxd with oauth2: hostPID always, hostNetwork for an MGM outside the cluster or noipck keytab.
 
 The rule is checked where a site could bring the problem back (``eos.host_pid: false``,
 ``eos.host_network: false``) and the rendered DaemonSet is checked for the pod fields.
@@ -37,16 +37,22 @@ def test_escape_daemonset_shares_host_pid_and_network() -> None:
 
 
 def test_host_pid_false_is_refused_with_oauth2(tmp_path: Path) -> None:
-    path = site_with(tmp_path, "  host_mount_root: /var/eos\n",
-                     "  host_mount_root: /var/eos\n  host_pid: false\n")
+    path = site_with(
+        tmp_path,
+        "  host_mount_root: /var/eos\n",
+        "  host_mount_root: /var/eos\n  host_pid: false\n",
+    )
     [(line, col, message)] = [e for e in errors(path) if "uses oauth2" in e[2]]
     assert (line, col) == (line_of(path, "  host_pid: false"), 3)
     assert "instance 'eulake' uses oauth2" in message and "/proc/<pid>/environ" in message
 
 
 def test_host_network_false_is_refused_for_an_outside_mgm(tmp_path: Path) -> None:
-    path = site_with(tmp_path, "  host_mount_root: /var/eos\n",
-                     "  host_mount_root: /var/eos\n  host_network: false\n")
+    path = site_with(
+        tmp_path,
+        "  host_mount_root: /var/eos\n",
+        "  host_mount_root: /var/eos\n  host_network: false\n",
+    )
     [(line, col, message)] = errors(path)
     assert (line, col) == (line_of(path, "  host_network: false"), 3)
     assert "MGM eoseulake.cern.ch outside the cluster" in message
@@ -57,7 +63,9 @@ def test_noipck_keytab_replaces_host_network(tmp_path: Path) -> None:
     path = site_with(tmp_path, KEYTAB, KEYTAB + "    noipck: true\n")
     spec = pod_spec(path)
     assert spec["hostPID"] is True and "hostNetwork" not in spec and "dnsPolicy" not in spec
-    explicit = site_with(tmp_path, KEYTAB, KEYTAB + "    noipck: true\n  host_network: false\n", "e")
+    explicit = site_with(
+        tmp_path, KEYTAB, KEYTAB + "    noipck: true\n  host_network: false\n", "e"
+    )
     assert load_site(explicit).warnings == ()
 
 
@@ -70,8 +78,11 @@ def test_without_oauth2_neither_is_required(tmp_path: Path) -> None:
     path = site_with(tmp_path, MGM, MGM + "      oauth2: false\n")
     assert "hostNetwork" not in pod_spec(path)
     no_pid = site_with(tmp_path, MGM, MGM + "      oauth2: false\n", "p")
-    no_pid.write_text(no_pid.read_text().replace("  host_mount_root: /var/eos\n",
-                                                 "  host_mount_root: /var/eos\n  host_pid: false\n"))
+    no_pid.write_text(
+        no_pid.read_text().replace(
+            "  host_mount_root: /var/eos\n", "  host_mount_root: /var/eos\n  host_pid: false\n"
+        )
+    )
     try:
         found = [m for *_, m in errors(no_pid)]
     except pytest.fail.Exception:  # no error at all
@@ -81,16 +92,25 @@ def test_without_oauth2_neither_is_required(tmp_path: Path) -> None:
 
 def test_csi_mode_ignores_the_fields_with_a_warning(tmp_path: Path) -> None:
     path = site_with(tmp_path, "  mode: daemonset\n", "  mode: csi\n  host_network: false\n")
-    path.write_text(path.read_text().replace(KEYTAB, "", 1))  # csi: the driver's chart holds the keytab
+    path.write_text(
+        path.read_text().replace(KEYTAB, "", 1)
+    )  # csi: the driver's chart holds the keytab
     [warning] = [p for p in load_site(path).warnings if "host_network" in p.message]
     assert (warning.line, warning.col) == (line_of(path, "  host_network: false"), 3)
     assert "nodeplugin.hostNetwork" in warning.message
 
 
-@pytest.mark.parametrize(("mgm", "inside"), [
-    ("eoseulake.cern.ch", False), ("eoseulake.cern.ch:1094", False), ("eos-mgm", True),
-    ("eos-mgm:1094", True), ("eos-mgm.eos.svc", True), ("eos-mgm.eos.svc.cluster.local:1094", True),
-    ("svc.example.org", False),
-])
+@pytest.mark.parametrize(
+    ("mgm", "inside"),
+    [
+        ("eoseulake.cern.ch", False),
+        ("eoseulake.cern.ch:1094", False),
+        ("eos-mgm", True),
+        ("eos-mgm:1094", True),
+        ("eos-mgm.eos.svc", True),
+        ("eos-mgm.eos.svc.cluster.local:1094", True),
+        ("svc.example.org", False),
+    ],
+)
 def test_mgm_in_cluster(mgm: str, inside: bool) -> None:
     assert mgm_in_cluster(mgm) is inside

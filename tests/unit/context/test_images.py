@@ -32,7 +32,10 @@ def plan_of(path: Path) -> dict[str, str]:
 
 
 def tags_of(path: Path) -> dict[str, str]:
-    return {p.name: p.image.rsplit(":", 1)[1] for p in plan_images(path.parent, [path.stem], Path("out"))}
+    return {
+        p.name: p.image.rsplit(":", 1)[1]
+        for p in plan_images(path.parent, [path.stem], Path("out"))
+    }
 
 
 def test_same_context_same_tag_and_unrelated_edits_keep_tags(tmp_path: Path) -> None:
@@ -47,7 +50,9 @@ def test_same_context_same_tag_and_unrelated_edits_keep_tags(tmp_path: Path) -> 
     assert context_tag(files) != context_tag({**files, "README.md": "r!\n"})
 
 
-def test_a_package_edit_changes_its_image_the_images_on_it_and_their_profiles_only(tmp_path: Path) -> None:
+def test_a_package_edit_changes_its_image_the_images_on_it_and_their_profiles_only(
+    tmp_path: Path,
+) -> None:
     """The whole rendered tree before and after one pin of `lab` changes; `root` is built on it."""
     path = write(tmp_path)
     old_tags, old = tags_of(path), plan_of(path)
@@ -68,7 +73,9 @@ def test_a_package_edit_changes_its_image_the_images_on_it_and_their_profiles_on
         for name in ("lab", "root"):
             text = text.replace(old_tags[name], new_tags[name])
         assert text.replace("rucio-clients==41.5.1", "rucio-clients==41.5.0") == new[rel], rel
-    profiles = yamlio.load_fast_all(new["apps/configmap-jhub-profiles.yaml"])[0]["data"]["values.yaml"]
+    profiles = yamlio.load_fast_all(new["apps/configmap-jhub-profiles.yaml"])[0]["data"][
+        "values.yaml"
+    ]
     assert f"registry.example.org/lab/lab:{new_tags['lab']}" in profiles
     assert f"registry.example.org/lab/root:{new_tags['root']}" in profiles
 
@@ -80,8 +87,15 @@ def test_singleuser_and_profiles_name_the_built_tags(tmp_path: Path) -> None:
     ctx = build_context(SiteInput(site.name, site.config))
     release = next(o.vars for o in ctx.objects if isinstance(o.vars, HelmReleaseVars))
     assert release.values["singleuser"]["image"] == {
-        "name": "registry.example.org/alma/alma", "tag": tags["alma"]}
-    assert ctx.images["root"].files["Dockerfile"].count(f"FROM registry.example.org/lab/lab:{tags['lab']}\n") == 1
+        "name": "registry.example.org/alma/alma",
+        "tag": tags["alma"],
+    }
+    assert (
+        ctx.images["root"]
+        .files["Dockerfile"]
+        .count(f"FROM registry.example.org/lab/lab:{tags['lab']}\n")
+        == 1
+    )
 
 
 def test_contexts_are_written_owned_and_never_applied(tmp_path: Path) -> None:
@@ -97,8 +111,11 @@ def test_contexts_are_written_owned_and_never_applied(tmp_path: Path) -> None:
     assert not list((site / "images").rglob("*.yaml"))
     for kustomization in site.rglob("kustomization.yaml"):
         assert "images" not in kustomization.read_text()
-    flux_paths = [m.doc["spec"]["path"] for m in load_tree(site / "flux")
-                  if m.doc["apiVersion"].startswith("kustomize.toolkit.fluxcd.io/")]
+    flux_paths = [
+        m.doc["spec"]["path"]
+        for m in load_tree(site / "flux")
+        if m.doc["apiVersion"].startswith("kustomize.toolkit.fluxcd.io/")
+    ]
     assert flux_paths and not any("images" in p for p in flux_paths)
     assert check_context_folders(site) == []
     # A hand edit of a context is drift, and the next render puts it back (owned, not foreign).
@@ -130,7 +147,9 @@ def test_root_context_installs_root_from_conda_forge_and_imports_it() -> None:
     assert runs.index("python -c 'import ROOT'") > runs.index(installs[0])
     assert runs[-1] == "pip check"
     [base] = [c.value[0] for c in commands if c.cmd.upper() == "FROM"]
-    [minimal] = [p for p in plan_images(REPO / "sites", ["escape"], Path("rendered")) if p.name == "minimal"]
+    [minimal] = [
+        p for p in plan_images(REPO / "sites", ["escape"], Path("rendered")) if p.name == "minimal"
+    ]
     assert base == minimal.image
 
 
@@ -141,47 +160,74 @@ def test_every_escape_profile_image_is_built_here_or_declares_what_it_provides()
     release = next(m.doc for m in tree if m.doc["kind"] == "HelmRelease")
     image = release["spec"]["values"]["singleuser"]["image"]
     refs = [f"{image['name']}:{image['tag']}"]
-    config_map = next(m.doc for m in tree if m.doc["kind"] == "ConfigMap" and m.doc["metadata"]["name"].endswith("-profiles"))
-    for profile in yamlio.load_fast_all(config_map["data"]["values.yaml"])[0]["singleuser"]["profileList"]:
+    config_map = next(
+        m.doc
+        for m in tree
+        if m.doc["kind"] == "ConfigMap" and m.doc["metadata"]["name"].endswith("-profiles")
+    )
+    for profile in yamlio.load_fast_all(config_map["data"]["values.yaml"])[0]["singleuser"][
+        "profileList"
+    ]:
         refs.append(profile.get("kubespawner_override", {}).get("image", refs[0]))
     site = load_site(REPO / "sites/escape.yaml").config
     for ref in refs:
         if ref in planned:
             assert (REPO / planned[ref].context / "Dockerfile").is_file()
         else:
-            declared = [p.image for p in site.profiles if p.image is not None] + [site.singleuser.image]
+            declared = [p.image for p in site.profiles if p.image is not None] + [
+                site.singleuser.image
+            ]
             assert any(getattr(d, "provides", None) and d.ref() == ref for d in declared), ref
     assert len(refs) == 3 and {p.name for p in planned.values()} == {"minimal", "root"}
 
 
-@pytest.mark.parametrize(("text", "line", "col", "message"), [
-    ("FROM x\nRUN <<EOF\nabc\n", 2, 1, "does not parse: unterminated heredoc"),
-    ("FROM x\n  ENV a\nRUN pip check\n", 2, 3, "does not parse: ENV must have two arguments"),
-    ("FROM x\nFOO bar\nRUN pip check\n", 2, 1, "unknown instruction 'FOO bar'"),
-    ("RUN x\nFROM x\nRUN pip check\n", 1, 1, "RUN before FROM"),
-    ("FROM x y\nRUN pip check\n", 1, 1, "FROM takes one image"),
-    ("FROM x\nRUN pip check\nUSER 1000\n", 3, 1, "the last instruction must be `RUN pip check`"),
-    ("FROM x\nCOPY missing.txt /tmp/\nRUN pip check\n", 2, 1, "COPY source 'missing.txt' is not in the context"),
-    ("", 1, 1, "does not parse: file with no instructions"),
-])
+@pytest.mark.parametrize(
+    ("text", "line", "col", "message"),
+    [
+        ("FROM x\nRUN <<EOF\nabc\n", 2, 1, "does not parse: unterminated heredoc"),
+        ("FROM x\n  ENV a\nRUN pip check\n", 2, 3, "does not parse: ENV must have two arguments"),
+        ("FROM x\nFOO bar\nRUN pip check\n", 2, 1, "unknown instruction 'FOO bar'"),
+        ("RUN x\nFROM x\nRUN pip check\n", 1, 1, "RUN before FROM"),
+        ("FROM x y\nRUN pip check\n", 1, 1, "FROM takes one image"),
+        (
+            "FROM x\nRUN pip check\nUSER 1000\n",
+            3,
+            1,
+            "the last instruction must be `RUN pip check`",
+        ),
+        (
+            "FROM x\nCOPY missing.txt /tmp/\nRUN pip check\n",
+            2,
+            1,
+            "COPY source 'missing.txt' is not in the context",
+        ),
+        ("", 1, 1, "does not parse: file with no instructions"),
+    ],
+)
 def test_dockerfile_problems_are_located(text: str, line: int, col: int, message: str) -> None:
     found = check_dockerfile(text, ["Dockerfile"])
     assert [(f.line, f.col) for f in found][:1] == [(line, col)] and message in found[0].message
 
 
-def test_a_context_that_does_not_parse_is_an_error_at_the_image_in_the_site_file(tmp_path: Path) -> None:
+def test_a_context_that_does_not_parse_is_an_error_at_the_image_in_the_site_file(
+    tmp_path: Path,
+) -> None:
     path = write(tmp_path)
     site = load_site(path)
     images = build_context(SiteInput(site.name, site.config)).images
     good = images["lab"].files["Dockerfile"]
     broken = good.replace("RUN pip check\n", "ENV BROKEN\nRUN pip check\n")
-    images["lab"] = dataclasses.replace(images["lab"], files={**images["lab"].files, "Dockerfile": broken})
+    images["lab"] = dataclasses.replace(
+        images["lab"], files={**images["lab"].files, "Dockerfile": broken}
+    )
     [problem] = image_context_problems(site, images, Path("rendered/s"))
     assert (problem.path, problem.line, problem.col) == (str(path), line_of(path, "  lab:"), 3)
     assert problem.is_error and problem.rule == "image-dockerfile"
     bad_line = broken.splitlines().index("ENV BROKEN") + 1
-    assert problem.message == (f"images.lab: rendered/s/images/lab/Dockerfile:{bad_line}: Dockerfile "
-                               "does not parse: ENV must have two arguments")
+    assert problem.message == (
+        f"images.lab: rendered/s/images/lab/Dockerfile:{bad_line}: Dockerfile "
+        "does not parse: ENV must have two arguments"
+    )
 
 
 def test_validate_reads_the_contexts_of_a_tree_on_disk(tmp_path: Path) -> None:
@@ -194,10 +240,17 @@ def test_validate_reads_the_contexts_of_a_tree_on_disk(tmp_path: Path) -> None:
     dockerfile_path.write_text("".join(lines[:-1]))
     (out / "s/images/alma/requirements.txt").unlink()
     found = {(p.path, p.line, p.col, p.message) for p in check_context_folders(out / "s")}
-    copy_line = next(i for i, line in enumerate((out / "s/images/alma/Dockerfile").read_text().splitlines(), 1)
-                     if line.startswith("COPY"))
+    copy_line = next(
+        i
+        for i, line in enumerate((out / "s/images/alma/Dockerfile").read_text().splitlines(), 1)
+        if line.startswith("COPY")
+    )
     assert found == {
         ("images/root/Dockerfile", 6, 1, "Dockerfile does not parse: unterminated heredoc"),
-        ("images/alma/Dockerfile", copy_line, 1,
-         "Dockerfile COPY source 'requirements.txt' is not in the context"),
+        (
+            "images/alma/Dockerfile",
+            copy_line,
+            1,
+            "Dockerfile COPY source 'requirements.txt' is not in the context",
+        ),
     }

@@ -73,20 +73,27 @@ def test_mounting_a_parent_of_the_prefix_also_maps_right(tmp_path: Path) -> None
     instance = rendered_instance(path)
     assert instance["path_begins_at"] == 2
     site = load_site(path).config
-    expected = pod_path(site, "/eos/eulake/tests/rucio_test/eulake_1/ATLAS_LAPP_JEZEQUEL/bd/8f/data.root")
+    expected = pod_path(
+        site, "/eos/eulake/tests/rucio_test/eulake_1/ATLAS_LAPP_JEZEQUEL/bd/8f/data.root"
+    )
     assert extension_path(instance, SEED_PFN) == expected
 
 
 def test_old_layout_is_refused_where_the_mount_is(tmp_path: Path) -> None:
     """The escape example before the fix: EOS /eos/eulake/escape mounted, RSE shown at .../data."""
     path = site_with(tmp_path, MOUNT, "      rse_mount_path: /eos/eulake/data\n")
-    path.write_text(path.read_text().replace(REMOTE, "      remote_mount_dir: /eos/eulake/escape\n")
-                    .replace("//eos/eulake/scratch", "//eos/eulake/escape/scratch"))
+    path.write_text(
+        path.read_text()
+        .replace(REMOTE, "      remote_mount_dir: /eos/eulake/escape\n")
+        .replace("//eos/eulake/scratch", "//eos/eulake/escape/scratch")
+    )
     [(line, col, message)] = errors(path)
     assert (line, col) == (line_of(path, "rse_mount_path: /eos/eulake/data"), 7)
-    assert message.startswith("/eos/eulake/data shows the EOS directory /eos/eulake/escape/data, "
-                              "which does not hold the prefix of RSE EULAKE-1 "
-                              "(/eos/eulake/tests/rucio_test/eulake_1/; no EOS instance mounts it)")
+    assert message.startswith(
+        "/eos/eulake/data shows the EOS directory /eos/eulake/escape/data, "
+        "which does not hold the prefix of RSE EULAKE-1 "
+        "(/eos/eulake/tests/rucio_test/eulake_1/; no EOS instance mounts it)"
+    )
 
 
 def test_what_the_old_layout_made_the_extension_open(tmp_path: Path) -> None:

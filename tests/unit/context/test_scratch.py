@@ -23,8 +23,10 @@ from dlaas_gen.validate.tree_rules.scratch import hook_problems, simple_commands
 from tests.conftest import REPO
 
 ESCAPE = (REPO / "sites" / "escape.yaml").read_text()
-ENDORSEMENT = ("  cleanup:                     # EOS maps this sss endorsement to an account that may delete\n"
-               "    endorsement:\n      name: scratch-cleanup-eos\n      key: endorsement\n")
+ENDORSEMENT = (
+    "  cleanup:                     # EOS maps this sss endorsement to an account that may delete\n"
+    "    endorsement:\n      name: scratch-cleanup-eos\n      key: endorsement\n"
+)
 HOOK_RULE = "poststart-scratch-after-tokens"
 
 
@@ -57,7 +59,7 @@ def escape_values() -> dict:
     return yamlio.plain(hr.doc)["spec"]["values"]["singleuser"]
 
 
-# -- postStart --------------------------------------------------------------------------------------
+# -- postStart -------------------------------------------------------------------------------
 
 
 def test_hook_lets_the_renewer_create_scratch_after_the_tokens() -> None:
@@ -65,8 +67,15 @@ def test_hook_lets_the_renewer_create_scratch_after_the_tokens() -> None:
     command = values["lifecycleHooks"]["postStart"]["exec"]["command"]
     assert command[:2] == ["/bin/sh", "-c"]
     [step] = simple_commands(command)
-    assert step == ["python3", "/opt/dlaas/token_renewer.py", "--config",
-                    "/opt/dlaas/token-renewer.json", "--detach", "--mkdir", "$SCRATCH"]
+    assert step == [
+        "python3",
+        "/opt/dlaas/token_renewer.py",
+        "--config",
+        "/opt/dlaas/token-renewer.json",
+        "--detach",
+        "--mkdir",
+        "$SCRATCH",
+    ]
     assert "|| true" not in command[2]  # nothing hides a failure any more
     assert values["extraEnv"]["DLAAS_TOKEN_RENEWER_CONFIG"] == "/opt/dlaas/token-renewer.json"
     assert list(hook_problems(values)) == []
@@ -75,18 +84,34 @@ def test_hook_lets_the_renewer_create_scratch_after_the_tokens() -> None:
 def test_simple_commands_split_like_the_shell() -> None:
     script = 'mkdir -p "$SCRATCH" || true; a && b "x;y"\nc | d &'
     assert simple_commands(["/bin/sh", "-c", script]) == [
-        ["mkdir", "-p", "$SCRATCH"], ["true"], ["a"], ["b", "x;y"], ["c"], ["d"]]
+        ["mkdir", "-p", "$SCRATCH"],
+        ["true"],
+        ["a"],
+        ["b", "x;y"],
+        ["c"],
+        ["d"],
+    ]
     assert simple_commands(["python3", "x.py"]) == [["python3", "x.py"]]
 
 
-@pytest.mark.parametrize("script, expected", [
-    ('mkdir -p "$SCRATCH" || true; {renewer} --detach --mkdir "$SCRATCH"',
-     "the postStart hook uses $SCRATCH outside the token renewer (`mkdir -p $SCRATCH`)"),
-    ('{renewer} --detach --mkdir "$SCRATCH"; touch "${{SCRATCH}}/x"',
-     "the postStart hook uses $SCRATCH outside the token renewer (`touch ${SCRATCH}/x`)"),
-    ("{renewer} --detach", "the postStart hook never creates $SCRATCH"),
-    ('{renewer} --once --mkdir "$SCRATCH"', "the postStart hook uses $SCRATCH outside the token renewer"),
-])
+@pytest.mark.parametrize(
+    "script, expected",
+    [
+        (
+            'mkdir -p "$SCRATCH" || true; {renewer} --detach --mkdir "$SCRATCH"',
+            "the postStart hook uses $SCRATCH outside the token renewer (`mkdir -p $SCRATCH`)",
+        ),
+        (
+            '{renewer} --detach --mkdir "$SCRATCH"; touch "${{SCRATCH}}/x"',
+            "the postStart hook uses $SCRATCH outside the token renewer (`touch ${SCRATCH}/x`)",
+        ),
+        ("{renewer} --detach", "the postStart hook never creates $SCRATCH"),
+        (
+            '{renewer} --once --mkdir "$SCRATCH"',
+            "the postStart hook uses $SCRATCH outside the token renewer",
+        ),
+    ],
+)
 def test_rule_refuses_scratch_outside_the_renewer(script: str, expected: str) -> None:
     values = escape_values()
     renewer = "python3 /opt/dlaas/token_renewer.py --config /opt/dlaas/token-renewer.json"
@@ -105,10 +130,14 @@ def test_rule_needs_no_hook_without_oauth2() -> None:
 
 def test_a_site_bringing_back_the_old_hook_is_refused_at_the_rendered_line(tmp_path: Path) -> None:
     """``extra_values`` replaces the hook list (helm-controller merge): the rule still sees it."""
-    old_hook = ('python3 /opt/dlaas/token_renewer.py --config /opt/dlaas/token-renewer.json '
-                '--detach || true; mkdir -p "$SCRATCH" || true')
-    extra = ("extra_values:\n  singleuser:\n    lifecycleHooks:\n      postStart:\n        exec:\n"
-             f"          command: [/bin/sh, -c, {shlex.quote(old_hook)}]\n")
+    old_hook = (
+        "python3 /opt/dlaas/token_renewer.py --config /opt/dlaas/token-renewer.json "
+        '--detach || true; mkdir -p "$SCRATCH" || true'
+    )
+    extra = (
+        "extra_values:\n  singleuser:\n    lifecycleHooks:\n      postStart:\n        exec:\n"
+        f"          command: [/bin/sh, -c, {shlex.quote(old_hook)}]\n"
+    )
     path = tmp_path / "s.yaml"
     path.write_text(ESCAPE + "\n" + extra)
     (tmp_path / "s.origins.yaml").write_text((REPO / "sites" / "escape.origins.yaml").read_text())
@@ -118,11 +147,14 @@ def test_a_site_bringing_back_the_old_hook_is_refused_at_the_rendered_line(tmp_p
     [problem] = found
     # Reported at the site-file line that sets the hook (the command item in extra_values) ...
     assert (problem.path, problem.line, problem.col) == (
-        str(path), *position(path, shlex.quote(old_hook)))
+        str(path),
+        *position(path, shlex.quote(old_hook)),
+    )
     # ... naming the rendered HelmRelease and the hook's line and column there.
     hr = next(m for m in built.manifests if m.kind == "HelmRelease")
-    match = re.search(rf"\(rendered HelmRelease jhub/jhub, {re.escape(hr.path)}:(\d+):(\d+)\)$",
-                      problem.message)
+    match = re.search(
+        rf"\(rendered HelmRelease jhub/jhub, {re.escape(hr.path)}:(\d+):(\d+)\)$", problem.message
+    )
     assert match, problem.message
     lines = hr.text.splitlines()
     line = next(i for i, text in enumerate(lines, 1) if "mkdir -p" in text)
@@ -130,15 +162,16 @@ def test_a_site_bringing_back_the_old_hook_is_refused_at_the_rendered_line(tmp_p
     assert "outside the token renewer (`mkdir -p $SCRATCH`)" in problem.message
 
 
-# -- cleanup identity -------------------------------------------------------------------------------
+# -- cleanup identity ------------------------------------------------------------------------
 
 
 def test_cleanup_without_identity_is_refused_at_scratch(tmp_path: Path) -> None:
     path = site_with(tmp_path, ENDORSEMENT, "")
     [(line, col, message)] = errors(path)
     assert (line, col) == (position(path, "\nscratch:\n")[0] + 1, 1)
-    assert message.startswith("the scratch cleanup needs an EOS identity that may delete: set "
-                              "scratch.cleanup.endorsement")
+    assert message.startswith(
+        "the scratch cleanup needs an EOS identity that may delete: set scratch.cleanup.endorsement"
+    )
 
 
 def test_cleanup_block_without_endorsement_is_refused_at_cleanup(tmp_path: Path) -> None:
@@ -149,17 +182,28 @@ def test_cleanup_block_without_endorsement_is_refused_at_cleanup(tmp_path: Path)
 
 
 def test_endorsement_needs_sss_on_the_scratch_instance(tmp_path: Path) -> None:
-    path = site_with(tmp_path, "      remote_mount_dir: /eos/eulake/\n",
-                     "      remote_mount_dir: /eos/eulake/\n      sss: false\n")
+    path = site_with(
+        tmp_path,
+        "      remote_mount_dir: /eos/eulake/\n",
+        "      remote_mount_dir: /eos/eulake/\n      sss: false\n",
+    )
     found = errors(path)
     line, col = position(path, "endorsement:\n      name: scratch-cleanup-eos")
-    assert (line, col, "the endorsement rides on sss, but EOS instance 'eulake' has sss: false") in found
+    assert (
+        line,
+        col,
+        "the endorsement rides on sss, but EOS instance 'eulake' has sss: false",
+    ) in found
 
 
 def test_endorsement_needs_eosxd_in_the_host_pid_namespace(tmp_path: Path) -> None:
-    path = site_with(tmp_path, "  token_service: eos\n", "  token_service: eos\n  host_pid: false\n")
+    path = site_with(
+        tmp_path, "  token_service: eos\n", "  token_service: eos\n  host_pid: false\n"
+    )
     found = [f for f in errors(path) if "endorsement" in f[2]]
-    assert [(l, c) for l, c, _ in found] == [position(path, "endorsement:\n      name: scratch-cleanup-eos")]
+    assert [(l, c) for l, c, _ in found] == [
+        position(path, "endorsement:\n      name: scratch-cleanup-eos")
+    ]
     assert "eos.host_pid: true" in found[0][2]
 
 
@@ -170,8 +214,12 @@ def test_cleanup_cronjob_runs_with_the_endorsement_as_nobody() -> None:
     assert pod["securityContext"]["runAsUser"] == CLEANUP_UID == 65534
     assert pod["securityContext"]["runAsNonRoot"] is True
     [container] = pod["containers"]
-    assert container["env"] == [{"name": "XrdSecsssENDORSEMENT", "valueFrom": {"secretKeyRef": {
-        "name": "scratch-cleanup-eos", "key": "endorsement"}}}]
+    assert container["env"] == [
+        {
+            "name": "XrdSecsssENDORSEMENT",
+            "valueFrom": {"secretKeyRef": {"name": "scratch-cleanup-eos", "key": "endorsement"}},
+        }
+    ]
     assert container["command"] == cleanup_command("/scratch", 48)
     assert container["volumeMounts"][0]["mountPath"] == "/scratch"
     ctx = build_context(SiteInput(built.site.name, built.site.config))

@@ -113,7 +113,8 @@ def test_same_catalogue_as_the_lock_leaves_the_rendered_authdb_alone(job, httpse
     httpserver.expect_request(CRIC_PATH).respond_with_json(catalogue("rse_query.json"))
     result = job()
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "xcache-refresh: unchanged ConfigMap xcache/xcache-authdb: 7 origin(s)\n"
+    assert result.stdout == (
+        "xcache-refresh: unchanged ConfigMap xcache/xcache-authdb: 7 origin(s)\n")
     assert kube.patches == []
     assert "INFN-NA-DPM" in result.stderr  # the hostless entry is dropped with a warning
 
@@ -138,11 +139,14 @@ def test_dry_run_writes_nothing(job, httpserver) -> None:
     assert kube.patches == []
 
 
-@pytest.mark.parametrize(("status", "body", "message"), [
-    (404, "gone", "HTTP 404"),
-    (200, "<html>", "not valid JSON"),
-    (200, json.dumps({"X": {"protocols": {}}}), "lists no origin"),
-])
+@pytest.mark.parametrize(
+    ("status", "body", "message"),
+    [
+        (404, "gone", "HTTP 404"),
+        (200, "<html>", "not valid JSON"),
+        (200, json.dumps({"X": {"protocols": {}}}), "lists no origin"),
+    ],
+)
 def test_failures_leave_the_configmap_alone(job, httpserver, status, body, message) -> None:
     kube = FakeKube(httpserver, "# old\n")
     httpserver.expect_request(CRIC_PATH).respond_with_data(body, status=status)
@@ -158,7 +162,8 @@ def test_api_refusal_is_exit_1(job, httpserver) -> None:
     result = job()
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
-        f"xcache-refresh: error: Kubernetes API PATCH {CM_PATH}: HTTP 403")
+        f"xcache-refresh: error: Kubernetes API PATCH {CM_PATH}: HTTP 403"
+    )
 
 
 def test_5xx_is_retried(job, httpserver) -> None:

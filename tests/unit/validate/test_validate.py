@@ -56,8 +56,11 @@ def test_flux_typo_and_missing_prune(tmp_path: Path) -> None:
 
 
 def test_beta_flux_api_is_flagged(tmp_path: Path) -> None:
-    tree = tree_from(tmp_path, h_yaml="apiVersion: helm.toolkit.fluxcd.io/v2beta1\nkind: HelmRelease\n"
-                     "metadata:\n  name: a\n  namespace: b\nspec: {}\n")
+    tree = tree_from(
+        tmp_path,
+        h_yaml="apiVersion: helm.toolkit.fluxcd.io/v2beta1\nkind: HelmRelease\n"
+        "metadata:\n  name: a\n  namespace: b\nspec: {}\n",
+    )
     [(_, line, _, rule, message)] = problems(tree)
     assert (line, rule) == (1, "flux-api") and "dlaas-gen migrate" in message
 
@@ -101,7 +104,9 @@ data:
 def test_chart_values_checked_after_merge(tmp_path: Path) -> None:
     tree = tree_from(
         tmp_path,
-        hr_yaml=HR.format(version="4.4.0", values="singleuser:\n      defaultUrl: /lab\n    hubb: {}"),
+        hr_yaml=HR.format(
+            version="4.4.0", values="singleuser:\n      defaultUrl: /lab\n    hubb: {}"
+        ),
         cm_yaml=CM.format(content="singleuser:\n      profileLis: []"),
     )
     found = problems(tree)
@@ -113,18 +118,23 @@ def test_chart_values_checked_after_merge(tmp_path: Path) -> None:
 def test_profile_list_at_root_and_twice(tmp_path: Path) -> None:
     tree = tree_from(
         tmp_path,
-        hr_yaml=HR.format(version="4.4.0", values="profileList: []\n    singleuser:\n      profileList: []"),
+        hr_yaml=HR.format(
+            version="4.4.0", values="profileList: []\n    singleuser:\n      profileList: []"
+        ),
         cm_yaml=CM.format(content="singleuser:\n      profileList: []"),
     )
-    found = [(line, m) for _, line, _, rule, m in problems(tree) if rule == "profile-list-single-source"]
+    found = [
+        (line, m) for _, line, _, rule, m in problems(tree) if rule == "profile-list-single-source"
+    ]
     assert [line for line, _ in found] == [24, 26]
     assert "belongs under singleuser" in found[0][1]
     assert "Helm keeps only the inline list" in found[1][1]
 
 
 def test_unlocked_chart_version_is_one_error_and_no_false_policy_errors(tmp_path: Path) -> None:
-    tree = tree_from(tmp_path, hr_yaml=HR.format(version="3.3.7", values="{}"),
-                     cm_yaml=CM.format(content="{}"))
+    tree = tree_from(
+        tmp_path, hr_yaml=HR.format(version="3.3.7", values="{}"), cm_yaml=CM.format(content="{}")
+    )
     found = validate_tree(tree, policy=PolicySettings(charts_dir=tmp_path / "charts"))
     locks = [p for p in found if p.rule == "chart-lock"]
     assert len(locks) == 1 and locks[0].level == "error" and locks[0].line == 11
@@ -134,9 +144,11 @@ def test_unlocked_chart_version_is_one_error_and_no_false_policy_errors(tmp_path
 
 
 def test_project_rules(tmp_path: Path) -> None:
-    deploy = ("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n{ns}spec:\n"
-              "  selector: {{matchLabels: {{a: b}}}}\n  template:\n    metadata: {{labels: {{a: b}}}}\n"
-              "    spec:\n      containers:\n        - name: c\n          image: {image}\n")
+    deploy = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n{ns}spec:\n"
+        "  selector: {{matchLabels: {{a: b}}}}\n  template:\n    metadata: {{labels: {{a: b}}}}\n"
+        "    spec:\n      containers:\n        - name: c\n          image: {image}\n"
+    )
     tree = tree_from(
         tmp_path,
         a_yaml=deploy.format(name="x", ns="  namespace: n\n", image="busybox:latest"),
@@ -158,11 +170,16 @@ def test_kubernetes_version_resolution() -> None:
 
 
 def test_singleuser_mounts_must_name_volumes_and_be_unique(tmp_path: Path) -> None:
-    values = ("singleuser:\n      storage:\n        extraVolumes:\n          - {name: a, emptyDir: {}}\n"
-              "        extraVolumeMounts:\n          - {name: a, mountPath: /x}\n"
-              "          - {name: b, mountPath: /x}")
-    tree = tree_from(tmp_path, hr_yaml=HR.format(version="4.4.0", values=values),
-                     cm_yaml=CM.format(content="{}"))
+    values = (
+        "singleuser:\n      storage:\n        extraVolumes:\n          - {name: a, emptyDir: {}}\n"
+        "        extraVolumeMounts:\n          - {name: a, mountPath: /x}\n"
+        "          - {name: b, mountPath: /x}"
+    )
+    tree = tree_from(
+        tmp_path, hr_yaml=HR.format(version="4.4.0", values=values), cm_yaml=CM.format(content="{}")
+    )
     found = [(line, m) for _, line, _, rule, m in problems(tree) if rule == "singleuser-mounts"]
-    assert found == [(30, "volume mount 'b' names no singleuser.storage.extraVolumes entry"),
-                     (30, "mount path /x is used twice")]
+    assert found == [
+        (30, "volume mount 'b' names no singleuser.storage.extraVolumes entry"),
+        (30, "mount path /x is used twice"),
+    ]

@@ -39,7 +39,8 @@ def test_load_rendered_equals_full_loader_on_every_rendered_object() -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "a: 1\nb: '1'\nc: true\nd: 'true'\ne: ~\nf:\ng: 1.5\nh: 0x1F\ni: 2024-01-01\nj: '2024-01-01'\n",
+        "a: 1\nb: '1'\nc: true\nd: 'true'\ne: ~\nf:\ng: 1.5\nh: 0x1F\n"
+        "i: 2024-01-01\nj: '2024-01-01'\n",
         "- &x {a: 1}\n- *x\n",  # anchors and aliases go to the full loader
         "a: !!str 1\n",  # explicit tags too
         "a: 1\n---\nb: 2\n",  # and a second document

@@ -40,7 +40,10 @@ def test_too_many_aliases(tmp_path: Path) -> None:
 
 def test_small_anchor_reuse_is_still_fine(tmp_path: Path) -> None:
     text = IMAGE + "extra_values:\n  a: &v {x: 1}\n  b: *v\n"
-    assert load_site(write_site(tmp_path, "s", text)).config.extra_values == {"a": {"x": 1}, "b": {"x": 1}}
+    assert load_site(write_site(tmp_path, "s", text)).config.extra_values == {
+        "a": {"x": 1},
+        "b": {"x": 1},
+    }
 
 
 def test_deep_nesting(tmp_path: Path) -> None:
@@ -52,7 +55,10 @@ def test_deep_nesting(tmp_path: Path) -> None:
 def test_merge_key_rejected(tmp_path: Path) -> None:
     text = IMAGE + "base: &b {x: 1}\nextra_values:\n  <<: *b\n"
     assert only_error(write_site(tmp_path, "s", text)) == (
-        7, 3, "merge keys ('<<') are not supported; write the keys out")
+        7,
+        3,
+        "merge keys ('<<') are not supported; write the keys out",
+    )
 
 
 def test_duplicate_key_names_the_key_only(tmp_path: Path) -> None:
@@ -65,7 +71,10 @@ def test_duplicate_key_names_the_key_only(tmp_path: Path) -> None:
 def test_tab_indentation(tmp_path: Path) -> None:
     text = IMAGE + "ingress:\n\thost: a\n"
     assert only_error(write_site(tmp_path, "s", text)) == (
-        6, 1, "tab character in indentation; indent with spaces")
+        6,
+        1,
+        "tab character in indentation; indent with spaces",
+    )
 
 
 def test_second_document_points_at_it(tmp_path: Path) -> None:
@@ -100,7 +109,8 @@ def test_huge_integer(tmp_path: Path) -> None:
 
 def test_tree_duplicate_key_message_hides_values(tmp_path: Path) -> None:
     (tmp_path / "s.yaml").write_text(
-        "apiVersion: v1\nkind: Secret\nstringData:\n  token: s3cr3t-one\n  token: s3cr3t-two\n")
+        "apiVersion: v1\nkind: Secret\nstringData:\n  token: s3cr3t-one\n  token: s3cr3t-two\n"
+    )
     with pytest.raises(ProblemsError) as info:
         load_tree(tmp_path)
     [problem] = info.value.problems
@@ -124,5 +134,5 @@ def test_broken_numbers_are_input_errors(tmp_path: Path, value: str) -> None:
 
 def test_gitops_source_name_cannot_inject_yaml(tmp_path: Path) -> None:
     """Found by `make fuzz`: a quote in gitops.source broke the rendered Kustomization."""
-    line, col, message = only_error(write_site(tmp_path, "s", IMAGE + "gitops:\n  source: \"'\"\n"))
+    line, col, message = only_error(write_site(tmp_path, "s", IMAGE + 'gitops:\n  source: "\'"\n'))
     assert (line, col) == (6, 11) and "not the name of a GitRepository" in message

@@ -116,6 +116,7 @@ def test_a_lock_replaces_the_vendored_copy(tmp_path, httpserver) -> None:
     schema = z2jh_schema()
     schema["properties"]["singleuser"]["properties"].pop("startTimeout")
     lock(tmp_path, httpserver, build_chart("4.4.0", schema=schema), "4.4.0")
-    assert json.loads((tmp_path / "charts/jupyterhub-4.4.0/values.schema.json").read_text()) == schema
+    locked = tmp_path / "charts/jupyterhub-4.4.0/values.schema.json"
+    assert json.loads(locked.read_text()) == schema
     built = build_site(site_file(tmp_path, "4.4.0"), tmp_path / "rendered")
     assert any("'startTimeout' was unexpected" in p.message for p in built.problems)

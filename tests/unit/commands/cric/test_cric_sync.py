@@ -90,13 +90,18 @@ def test_exclusions_and_schemes_are_applied(tmp_path, httpserver, no_sleep) -> N
     site = load_site(write_site(tmp_path, "s", text))
     httpserver.expect_request(PATH).respond_with_json(catalogue())
     result = sync(site, httpserver, no_sleep)
-    assert read_origins_file(result.path).origins == {"https": ["dcache-escape-webdav.desy.de:2880"]}
+    assert read_origins_file(result.path).origins == {
+        "https": ["dcache-escape-webdav.desy.de:2880"]
+    }
 
 
 def test_retries_5xx_then_succeeds_with_backoff(tmp_path, httpserver, no_sleep) -> None:
     site = load_site(write_site(tmp_path, "s", BASE))
-    answers = [Response("busy", 503), Response("oops", 500),
-               Response(json.dumps(catalogue()), 200, content_type="application/json")]
+    answers = [
+        Response("busy", 503),
+        Response("oops", 500),
+        Response(json.dumps(catalogue()), 200, content_type="application/json"),
+    ]
     httpserver.expect_request(PATH).respond_with_handler(lambda _r: answers.pop(0))
     assert sync(site, httpserver, no_sleep).count == 7
     assert no_sleep == [1.0, 2.0]
@@ -143,7 +148,8 @@ def test_not_a_catalogue(tmp_path, httpserver, no_sleep) -> None:
 def test_empty_result(tmp_path, httpserver, no_sleep) -> None:
     site, lock, before = _intact(tmp_path)
     httpserver.expect_request(PATH).respond_with_json(
-        {"X": {"protocols": {"g": {"flavour": "gsiftp", "endpoint": "x.org:2811"}}}})
+        {"X": {"protocols": {"g": {"flavour": "gsiftp", "endpoint": "x.org:2811"}}}}
+    )
     with pytest.raises(CricError, match="no origin for schemes root, davs"):
         sync(site, httpserver, no_sleep)
     assert lock.read_bytes() == before

@@ -107,17 +107,34 @@ def lock(charts_dir: Path, version: str, data: bytes | None = None) -> None:
 
 
 def release(version: str, greeting: str, replicas: int = 2) -> str:
-    return yamlio.dump_docs([
-        {"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
-         "metadata": {"name": "lab", "namespace": "lab"},
-         "spec": {"releaseName": "lab", "interval": "10m",
-                  "chart": {"spec": {"chart": "jupyterhub", "version": version,
-                                     "sourceRef": {"kind": "HelmRepository", "name": "jupyterhub"}}},
-                  "valuesFrom": [{"kind": "ConfigMap", "name": "lab-values"}],
-                  "values": {"replicas": replicas}}},
-        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "lab-values", "namespace": "lab"},
-         "data": {"values.yaml": f"greeting: {greeting}\n"}},
-    ])
+    return yamlio.dump_docs(
+        [
+            {
+                "apiVersion": "helm.toolkit.fluxcd.io/v2",
+                "kind": "HelmRelease",
+                "metadata": {"name": "lab", "namespace": "lab"},
+                "spec": {
+                    "releaseName": "lab",
+                    "interval": "10m",
+                    "chart": {
+                        "spec": {
+                            "chart": "jupyterhub",
+                            "version": version,
+                            "sourceRef": {"kind": "HelmRepository", "name": "jupyterhub"},
+                        }
+                    },
+                    "valuesFrom": [{"kind": "ConfigMap", "name": "lab-values"}],
+                    "values": {"replicas": replicas},
+                },
+            },
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": "lab-values", "namespace": "lab"},
+                "data": {"values.yaml": f"greeting: {greeting}\n"},
+            },
+        ]
+    )
 
 
 def tree(root: Path, version: str, greeting: str = "hello", replicas: int = 2) -> Path:
@@ -152,9 +169,12 @@ def test_a_chart_bump_shows_the_chart_objects_by_resource(bump) -> None:
     assert diff.kube_version == kube_version() and diff.helm_version == "v4.2.3"
     changes = by_key(diff)
     assert {k: c.status for k, c in changes.items()} == {
-        ("Deployment", "hub"): "changed", ("ConfigMap", "hub"): "changed",
-        ("Job", "awaiter"): "changed", ("PersistentVolumeClaim", "hub-db"): "removed",
-        ("Role", "hub"): "added"}
+        ("Deployment", "hub"): "changed",
+        ("ConfigMap", "hub"): "changed",
+        ("Job", "awaiter"): "changed",
+        ("PersistentVolumeClaim", "hub-db"): "removed",
+        ("Role", "hub"): "added",
+    }
     # Random Secret values and checksum annotations are not differences.
     assert ("Secret", "hub") not in changes and diff.unchanged == 1
     deployment = changes[("Deployment", "hub")].diff
@@ -181,7 +201,12 @@ def test_the_report_states_the_kubernetes_version(bump) -> None:
     (chart_data,) = data["charts"]
     assert chart_data["kube_version"] == kube_version()
     assert {r["kind"] for r in chart_data["resources"]} == {
-        "Deployment", "ConfigMap", "Job", "PersistentVolumeClaim", "Role"}
+        "Deployment",
+        "ConfigMap",
+        "Job",
+        "PersistentVolumeClaim",
+        "Role",
+    }
 
 
 def test_rendered_for_the_release_name_and_namespace(tmp_path, bump) -> None:
@@ -192,12 +217,15 @@ def test_rendered_for_the_release_name_and_namespace(tmp_path, bump) -> None:
 def test_values_change_alone_renders_the_same_chart_twice(tmp_path) -> None:
     charts = tmp_path / "charts"
     lock(charts, "1.0.0")
-    result = diff_dirs(tree(tmp_path / "a", "1.0.0"), tree(tmp_path / "b", "1.0.0", "hi", 3),
-                       charts_dir=charts)
+    result = diff_dirs(
+        tree(tmp_path / "a", "1.0.0"), tree(tmp_path / "b", "1.0.0", "hi", 3), charts_dir=charts
+    )
     (diff,) = result.charts
     changes = by_key(diff)
     assert {k: c.status for k, c in changes.items()} == {
-        ("ConfigMap", "hub"): "changed", ("Deployment", "hub"): "changed"}
+        ("ConfigMap", "hub"): "changed",
+        ("Deployment", "hub"): "changed",
+    }
     # Inline values (replicas) and valuesFrom values (greeting) both reach the chart.
     assert "-  replicas: 2\n+  replicas: 3" in changes[("Deployment", "hub")].diff
     assert "+  greeting: hi" in changes[("ConfigMap", "hub")].diff
@@ -206,16 +234,23 @@ def test_values_change_alone_renders_the_same_chart_twice(tmp_path) -> None:
 def test_one_side_unlocked_is_a_note(tmp_path) -> None:
     charts = tmp_path / "charts"
     lock(charts, "2.0.0")
-    result = diff_dirs(tree(tmp_path / "old", "1.0.0"), tree(tmp_path / "new", "2.0.0"),
-                       charts_dir=charts)
+    result = diff_dirs(
+        tree(tmp_path / "old", "1.0.0"), tree(tmp_path / "new", "2.0.0"), charts_dir=charts
+    )
     assert result.charts == []
-    assert any("chart objects of HelmRelease lab/lab not shown: no locked archive on the old "
-               "side (jupyterhub 1.0.0" in n for n in result.notes)
+    assert any(
+        "chart objects of HelmRelease lab/lab not shown: no locked archive on the old "
+        "side (jupyterhub 1.0.0" in n
+        for n in result.notes
+    )
 
 
 def test_nothing_locked_says_nothing(tmp_path) -> None:
-    result = diff_dirs(tree(tmp_path / "old", "1.0.0"), tree(tmp_path / "new", "2.0.0"),
-                       charts_dir=tmp_path / "charts")
+    result = diff_dirs(
+        tree(tmp_path / "old", "1.0.0"),
+        tree(tmp_path / "new", "2.0.0"),
+        charts_dir=tmp_path / "charts",
+    )
     assert result.charts == [] and not any("chart objects" in n for n in result.notes)
     assert diff_dirs(tree(tmp_path / "o", "1.0.0"), tree(tmp_path / "n", "2.0.0")).charts == []
 
@@ -229,19 +264,29 @@ def test_values_the_chart_refuses_are_a_note(tmp_path) -> None:
     (new / "apps" / "helmrelease-lab.yaml").write_text(text)
     result = diff_dirs(tree(tmp_path / "old", "1.0.0"), new, charts_dir=charts)
     assert result.charts == []
-    assert any("Helm could not render the new side (jupyterhub 2.0.0): values don't meet the "
-               "specifications of the schema(s)" in n and "'replicaz' not allowed" in n
-               for n in result.notes)
+    assert any(
+        "Helm could not render the new side (jupyterhub 2.0.0): values don't meet the "
+        "specifications of the schema(s)"
+        in n
+        and "'replicaz' not allowed" in n
+        for n in result.notes
+    )
 
 
-GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org",
-           "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.org",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.org",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
 
 
 def git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, env={**os.environ, **GIT_ENV}, check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["git", *args], cwd=cwd, env={**os.environ, **GIT_ENV}, check=True, capture_output=True
+    )
 
 
 def test_git_mode_reads_the_old_archive_at_the_base_commit(tmp_path) -> None:
@@ -272,8 +317,11 @@ def test_without_the_sdk_the_rest_of_the_diff_is_shown_with_a_note(tmp_path, mon
     charts = tmp_path / "charts"
     lock(charts, "1.0.0")
     lock(charts, "2.0.0")
-    result = diff_dirs(tree(tmp_path / "old", "1.0.0"), tree(tmp_path / "new", "2.0.0"),
-                       charts_dir=charts)
+    result = diff_dirs(
+        tree(tmp_path / "old", "1.0.0"), tree(tmp_path / "new", "2.0.0"), charts_dir=charts
+    )
     assert result.charts == [] and [c.key.kind for c in result.changes] == ["HelmRelease"]
-    assert any("the Helm SDK is not installed (install the helm extra: pip install "
-               "'dlaas-gen[helm]')" in n for n in result.notes)
+    assert any(
+        "the Helm SDK is not installed (install the helm extra: pip install 'dlaas-gen[helm]')" in n
+        for n in result.notes
+    )

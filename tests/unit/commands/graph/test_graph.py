@@ -61,7 +61,8 @@ apiVersion: helm.toolkit.fluxcd.io/v2
 kind: HelmRelease
 metadata: {name: hub, namespace: hub}
 spec:
-  chart: {spec: {chart: jupyterhub, version: 4.4.0, sourceRef: {kind: HelmRepository, name: jupyterhub}}}
+  chart:
+    spec: {chart: jupyterhub, version: 4.4.0, sourceRef: {kind: HelmRepository, name: jupyterhub}}
   valuesFrom:
     - {kind: ConfigMap, name: hub-profiles, valuesKey: values.yaml}
     - {kind: Secret, name: "iam \\"client\\"", valuesKey: id, targetPath: hub.client_id}
@@ -77,7 +78,10 @@ spec:
 
 
 def manifests() -> list[Manifest]:
-    return [Manifest(doc=yamlio.load_roundtrip(text), text=text, path=path) for path, text in OBJECTS.items()]
+    return [
+        Manifest(doc=yamlio.load_roundtrip(text), text=text, path=path)
+        for path, text in OBJECTS.items()
+    ]
 
 
 def test_edges() -> None:
@@ -86,7 +90,11 @@ def test_edges() -> None:
     apps, infra = "Kustomization/flux-system/s-apps", "Kustomization/flux-system/s-infrastructure"
     assert (apps, infra, "dependsOn") in edges
     assert (apps, "GitRepository/flux-system/flux-system", "source") in edges
-    assert ("HelmRelease/hub/hub", "HelmRepository/hub/jupyterhub", "chart jupyterhub 4.4.0") in edges
+    assert (
+        "HelmRelease/hub/hub",
+        "HelmRepository/hub/jupyterhub",
+        "chart jupyterhub 4.4.0",
+    ) in edges
     assert ("HelmRelease/hub/hub", "ConfigMap/hub/hub-profiles", "values: values.yaml") in edges
     assert ("DaemonSet/eos/fuse", "HostPath///var/eos", "mounts at /eos") in edges
     assert ("DaemonSet/eos/fuse", "Secret/eos/keytab", "mounts") in edges
@@ -121,7 +129,9 @@ def test_escape_site_shows_the_eos_mount_shared_with_user_pods() -> None:
     assert {"Kustomization", "HelmRelease", "GitRepository", "HelmRepository"} <= kinds
     hosts = {e.dst for e in graph.edges if e.dst.startswith("HostPath/")}
     from_pods = {e.dst for e in graph.edges if e.src.startswith("UserPods/") and e.dst in hosts}
-    from_daemonsets = {e.dst for e in graph.edges if e.src.startswith("DaemonSet/") and e.dst in hosts}
+    from_daemonsets = {
+        e.dst for e in graph.edges if e.src.startswith("DaemonSet/") and e.dst in hosts
+    }
     if from_daemonsets:  # the EOS DaemonSet and the user pods share the FUSE mount's host folder
         assert from_pods & from_daemonsets
     assert to_mermaid(graph).startswith("flowchart LR\n")

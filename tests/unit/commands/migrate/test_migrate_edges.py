@@ -50,8 +50,9 @@ def test_merge_conflict_is_an_error_with_line_and_others_still_run(work: Path) -
 
 
 def test_invalid_yaml_names_file_and_line(work: Path) -> None:
-    (work / "bad.yaml").write_text("---\nkind: X\n---\napiVersion: source.toolkit.fluxcd.io/v1beta2\n"
-                                   "a: [1, 2\nb: 3\n")
+    (work / "bad.yaml").write_text(
+        "---\nkind: X\n---\napiVersion: source.toolkit.fluxcd.io/v1beta2\na: [1, 2\nb: 3\n"
+    )
     result = migrate(["bad.yaml"])
     (error,) = result.by_level("error")
     assert error.path == "bad.yaml" and error.line in (5, 6)
@@ -107,13 +108,19 @@ def test_annotations_removed_from_any_document(work: Path) -> None:
     (work / "d.yaml").write_text(
         "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  annotations:\n"
         "    fluxcd.io/automated: 'true'\n    fluxcd.io/tag.web: semver:~1.0\n"
-        "spec:\n  replicas: 1\n")
+        "spec:\n  replicas: 1\n"
+    )
     result = migrate(["d.yaml"])
     text = result.changed_files[0].migrated
-    assert text == "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n"
+    assert (
+        text
+        == "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n"
+    )
     lines = [(f.line, f.message) for f in result.by_level("change")]
-    assert lines == [(6, "removed Flux v1 annotation fluxcd.io/automated"),
-                     (7, "removed Flux v1 annotation fluxcd.io/tag.web")]
+    assert lines == [
+        (6, "removed Flux v1 annotation fluxcd.io/automated"),
+        (7, "removed Flux v1 annotation fluxcd.io/tag.web"),
+    ]
     hints = [f.suggestion for f in result.by_level("warning")]
     assert any("ImageUpdateAutomation" in h for h in hints)
     assert any("spec.policy.semver.range set to the annotation's range" in h for h in hints)
@@ -121,9 +128,11 @@ def test_annotations_removed_from_any_document(work: Path) -> None:
 
 
 def test_transformer_field_specs_are_not_migrated_as_objects(work: Path) -> None:
-    text = ("apiVersion: builtin\nkind: AnnotationsTransformer\nmetadata:\n  name: notes\n"
-            "annotations:\n  team: a\nfieldSpecs:\n  - apiVersion: helm.fluxcd.io/v1\n"
-            "    kind: HelmRelease\n    path: spec/values/podAnnotations\n")
+    text = (
+        "apiVersion: builtin\nkind: AnnotationsTransformer\nmetadata:\n  name: notes\n"
+        "annotations:\n  team: a\nfieldSpecs:\n  - apiVersion: helm.fluxcd.io/v1\n"
+        "    kind: HelmRelease\n    path: spec/values/podAnnotations\n"
+    )
     (work / "t.yaml").write_text(text)
     out = migrate(["t.yaml"]).changed_files[0].migrated
     assert out == text.replace("helm.fluxcd.io/v1", "helm.toolkit.fluxcd.io/v2")
@@ -131,15 +140,19 @@ def test_transformer_field_specs_are_not_migrated_as_objects(work: Path) -> None
 
 
 def test_partial_patch_maps_fields_and_invents_nothing(work: Path) -> None:
-    (work / "p.yaml").write_text("apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata:\n"
-                                 "  name: app\nspec:\n  chart:\n    version: 2.0.0\n  timeout: 30\n")
+    (work / "p.yaml").write_text(
+        "apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata:\n"
+        "  name: app\nspec:\n  chart:\n    version: 2.0.0\n  timeout: 30\n"
+    )
     doc = load_roundtrip(migrate(["p.yaml"]).changed_files[0].migrated)
     assert doc["spec"] == {"chart": {"spec": {"version": "2.0.0"}}, "timeout": "30s"}
 
 
 def test_schema_and_cel_checks() -> None:
-    doc = load_roundtrip("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\n"
-                         "metadata: {name: x}\nspec:\n  interval: 5m\n  releaseName: x\n")
+    doc = load_roundtrip(
+        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\n"
+        "metadata: {name: x}\nspec:\n  interval: 5m\n  releaseName: x\n"
+    )
     messages = [m for _, _, m in validate_object(doc)]
     assert any("either chart or chartRef" in m for m in messages)
     doc["spec"]["bogus"] = 1
@@ -159,17 +172,21 @@ def test_reports_render(work: Path) -> None:
     (work / "hr.yaml").write_text(V1)
     result = migrate(["hr.yaml"])
     text = format_text(result)
-    assert text.splitlines()[0] == ("hr.yaml:1: HelmRelease apps/app: apiVersion "
-                                    "helm.fluxcd.io/v1 → helm.toolkit.fluxcd.io/v2")
+    assert text.splitlines()[0] == (
+        "hr.yaml:1: HelmRelease apps/app: apiVersion helm.fluxcd.io/v1 → helm.toolkit.fluxcd.io/v2"
+    )
     assert "1 file(s) would change" in text
     assert '"exit_code": 1' in format_json(result)
     scan = format_text(result, scan=True)
-    assert scan.startswith("hr.yaml:1: HelmRelease apps/app: helm.fluxcd.io/v1 -> "
-                           "helm.toolkit.fluxcd.io/v2: chart app from HelmRepository")
+    assert scan.startswith(
+        "hr.yaml:1: HelmRelease apps/app: helm.fluxcd.io/v1 -> "
+        "helm.toolkit.fluxcd.io/v2: chart app from HelmRepository"
+    )
 
 
 def test_emitter_output_is_checked_against_the_migrated_document(
-        work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import dlaas_gen.commands.migrate.docs as docs
 
     monkeypatch.setattr(docs, "emit_changed", lambda body, new, old, indent: "broken: [\n")

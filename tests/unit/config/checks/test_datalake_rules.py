@@ -24,14 +24,18 @@ def test_scratch_rule_lifetime_must_fit_retention(tmp_path: Path) -> None:
     path = site_with(tmp_path, "rule_lifetime_hours: 24", "rule_lifetime_hours: 36")
     [(line, col, message)] = errors(path)
     assert (line, col) == (line_of(path, "rule_lifetime_hours: 36"), 3)
-    assert "(36 h) must be below the retention minus the longest transfer (48 - 12 = 36 h)" in message
+    assert (
+        "(36 h) must be below the retention minus the longest transfer (48 - 12 = 36 h)" in message
+    )
 
 
 def test_scratch_containing_rse_is_rejected(tmp_path: Path) -> None:
     path = site_with(tmp_path, "  sub_path: scratch\n", "  sub_path: tests\n")
     found = errors(path)
-    assert any("equals or contains the RSE mounted at /eos/eulake/tests/rucio_test/eulake_1" in m
-               for *_, m in found)
+    assert any(
+        "equals or contains the RSE mounted at /eos/eulake/tests/rucio_test/eulake_1" in m
+        for *_, m in found
+    )
     assert any(line == line_of(path, "sub_path: tests") for line, _, m in found if "RSE" in m)
 
 
@@ -39,13 +43,19 @@ def test_scratch_pfn_must_match_eos_path(tmp_path: Path) -> None:
     path = site_with(tmp_path, "//eos/eulake/scratch", "//eos/eulake/escape/scratch")
     [(line, _, message)] = errors(path)
     assert line == line_of(path, "pfn_prefix:")
-    assert "PFN path /eos/eulake/escape/scratch is not the scratch folder's EOS path /eos/eulake/scratch" in message
+    assert (
+        "PFN path /eos/eulake/escape/scratch is not the scratch folder's EOS path "
+        "/eos/eulake/scratch"
+        in message
+    )
 
 
 def test_path_begins_at_checked_when_given(tmp_path: Path) -> None:
-    path = site_with(tmp_path, "      rse_mount_path: /eos/eulake/tests/rucio_test/eulake_1\n",
-                     "      rse_mount_path: /eos/eulake/tests/rucio_test/eulake_1\n"
-                     "      path_begins_at: 4\n")
+    path = site_with(
+        tmp_path,
+        "      rse_mount_path: /eos/eulake/tests/rucio_test/eulake_1\n",
+        "      rse_mount_path: /eos/eulake/tests/rucio_test/eulake_1\n      path_begins_at: 4\n",
+    )
     [(line, col, message)] = errors(path)
     assert (line, col) == (line_of(path, "path_begins_at: 4"), 7)
     assert "has 5 path components" in message
@@ -57,8 +67,9 @@ def test_path_begins_at_derived_from_remote_dir() -> None:
 
 
 def test_rse_mount_outside_eos_mount(tmp_path: Path) -> None:
-    path = site_with(tmp_path, "rse_mount_path: /eos/eulake/tests/rucio_test/eulake_1",
-                     "rse_mount_path: /data")
+    path = site_with(
+        tmp_path, "rse_mount_path: /eos/eulake/tests/rucio_test/eulake_1", "rse_mount_path: /data"
+    )
     [(line, _, message)] = errors(path)
     assert line == line_of(path, "rse_mount_path: /data")
     assert "is not under an EOS instance mounted in user pods" in message
@@ -109,8 +120,13 @@ def test_provider_layouts() -> None:
         "token": "https://iam-escape.cloud.cnaf.infn.it/token",
         "userinfo": "https://iam-escape.cloud.cnaf.infn.it/userinfo",
     }
-    keycloak = site.auth.model_copy(update={"provider": "keycloak", "issuer": "https://auth.cern.ch/auth/realms/cern"})
-    assert endpoints(keycloak)["token"] == "https://auth.cern.ch/auth/realms/cern/protocol/openid-connect/token"
+    keycloak = site.auth.model_copy(
+        update={"provider": "keycloak", "issuer": "https://auth.cern.ch/auth/realms/cern"}
+    )
+    assert (
+        endpoints(keycloak)["token"]
+        == "https://auth.cern.ch/auth/realms/cern/protocol/openid-connect/token"
+    )
 
 
 def test_cleanup_uses_exact_minutes_and_keeps_user_folders() -> None:
@@ -133,8 +149,10 @@ def _escape_files() -> dict:
 def test_token_file_names_agree_everywhere() -> None:
     files = _escape_files()
     data = files["cm"]["data"]
-    renewer = {f["source"].split("/")[1] if "/" in f["source"] else "access": f for f in
-               json.loads(data["token-renewer.json"])["files"]}
+    renewer = {
+        f["source"].split("/")[1] if "/" in f["source"] else "access": f
+        for f in json.loads(data["token-renewer.json"])["files"]
+    }
     rucio_file = renewer["rucio"]["path"]
     eos_file = renewer["eos"]["path"]
     instance = json.loads(data["rucio.json"])["RucioConfig"]["instances"][0]
@@ -155,7 +173,9 @@ def test_eos_only_privileged_daemonset_is_bidirectional() -> None:
         text = m.text
         if "Bidirectional" in text:
             assert m.kind == "DaemonSet" and "privileged: true" in text
-    values = yamlio.plain(next(m for m in built.manifests if m.kind == "HelmRelease").doc)["spec"]["values"]
+    values = yamlio.plain(next(m for m in built.manifests if m.kind == "HelmRelease").doc)["spec"][
+        "values"
+    ]
     mounts = values["singleuser"]["storage"]["extraVolumeMounts"]
     eos = next(m for m in mounts if m["mountPath"] == "/eos")
     assert eos["mountPropagation"] == "HostToContainer" and eos["readOnly"] is True

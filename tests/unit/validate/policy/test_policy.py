@@ -98,7 +98,10 @@ def test_host_namespaces_excepted_only_for_the_fuse_daemonset(rule: str, tmp_pat
     fuse = PolicySettings(fuse_daemonset=("apps", "app"), exceptions=excepted)
     assert rule not in findings(rule, tmp_path, fuse)
     [message] = [p.message for p in check_policy(load_tree(tmp_path), SETTINGS) if p.rule == rule]
-    assert "add a security.exceptions entry" not in message and "only the EOS FUSE DaemonSet" in message
+    assert (
+        "add a security.exceptions entry" not in message
+        and "only the EOS FUSE DaemonSet" in message
+    )
 
 
 def test_escape_passes_with_its_fuse_exception_justified() -> None:
@@ -111,24 +114,39 @@ def test_escape_passes_with_its_fuse_exception_justified() -> None:
 def test_escape_without_exceptions_fails(tmp_path: Path) -> None:
     text = (REPO / "sites" / "escape.yaml").read_text()
     text = text[: text.index("\nsecurity:")] + "\n"
-    (tmp_path / "escape.origins.yaml").write_text((REPO / "sites" / "escape.origins.yaml").read_text())
+    (tmp_path / "escape.origins.yaml").write_text(
+        (REPO / "sites" / "escape.origins.yaml").read_text()
+    )
     built = build_site(write_site(tmp_path, "escape", text))
     failed = {p.rule for p in built.problems if p.is_error}
     assert failed == {"PRIV001", "PRIV002", "PRIV004", "PRIV005"}
     assert any(p.rule == "NET002" for p in built.problems)
 
 
-@pytest.mark.parametrize(("exception", "expected"), [
-    ("{rule: PRIV001, kind: DaemonSet, namespace: eos, name: eosxd, justification: because}",
-     "at least 40 characters"),
-    ("{rule: NOPE001, kind: DaemonSet, name: eosxd, justification: "
-     "'a long enough text that says nothing useful at all here'}", "unknown policy rule"),
-    ("{rule: PRIV001, kind: DaemonSet, name: eosxd, justification: "
-     "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'}", "at least 5 different words"),
-])
+@pytest.mark.parametrize(
+    ("exception", "expected"),
+    [
+        (
+            "{rule: PRIV001, kind: DaemonSet, namespace: eos, name: eosxd, justification: because}",
+            "at least 40 characters",
+        ),
+        (
+            "{rule: NOPE001, kind: DaemonSet, name: eosxd, justification: "
+            "'a long enough text that says nothing useful at all here'}",
+            "unknown policy rule",
+        ),
+        (
+            "{rule: PRIV001, kind: DaemonSet, name: eosxd, justification: "
+            "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'}",
+            "at least 5 different words",
+        ),
+    ],
+)
 def test_exception_requires_a_justification(tmp_path: Path, exception: str, expected: str) -> None:
-    text = ("singleuser:\n  image: {name: quay.io/jupyter/minimal-notebook, tag: '1'}\n"
-            f"security:\n  exceptions:\n    - {exception}\n")
+    text = (
+        "singleuser:\n  image: {name: quay.io/jupyter/minimal-notebook, tag: '1'}\n"
+        f"security:\n  exceptions:\n    - {exception}\n"
+    )
     with pytest.raises(ConfigError) as info:
         load_site(write_site(tmp_path, "s", text))
     [problem] = info.value.problems
@@ -136,7 +154,9 @@ def test_exception_requires_a_justification(tmp_path: Path, exception: str, expe
 
 
 def test_egress_rejects_any_address(tmp_path: Path) -> None:
-    text = ("singleuser:\n  image: {name: quay.io/jupyter/minimal-notebook, tag: '1'}\n"
-            "security:\n  egress:\n    iam: {cidrs: [0.0.0.0/0]}\n")
+    text = (
+        "singleuser:\n  image: {name: quay.io/jupyter/minimal-notebook, tag: '1'}\n"
+        "security:\n  egress:\n    iam: {cidrs: [0.0.0.0/0]}\n"
+    )
     with pytest.raises(ConfigError, match="allows every address"):
         load_site(write_site(tmp_path, "s", text))

@@ -108,18 +108,23 @@ def test_platform_dirs_move_the_system_config_path() -> None:
                        {"JUPYTER_CONFIG_PATH": "/srv/cfg"}) is None
 
 
-def test_a_site_bringing_the_d_folder_back_through_extra_values_fails_render(tmp_path: Path) -> None:
+def test_a_site_bringing_the_d_folder_back_through_extra_values_fails_render(
+        tmp_path: Path) -> None:
     site = tmp_path / "escape.yaml"
     text = (REPO / "sites" / "escape.yaml").read_text()
     assert "\nextra_values:" not in text
-    site.write_text(text + (
-        "extra_values:\n"
-        "  singleuser:\n"
-        "    storage:\n"
-        "      extraVolumeMounts:\n"
-        "        - name: dlaas-notebook-files\n"
-        "          mountPath: /etc/jupyter/jupyter_server_config.d/rucio.json\n"
-        "          subPath: rucio.json\n"))
+    site.write_text(
+        text
+        + (
+            "extra_values:\n"
+            "  singleuser:\n"
+            "    storage:\n"
+            "      extraVolumeMounts:\n"
+            "        - name: dlaas-notebook-files\n"
+            "          mountPath: /etc/jupyter/jupyter_server_config.d/rucio.json\n"
+            "          subPath: rucio.json\n"
+        )
+    )
     for companion in (REPO / "sites").glob("escape.*.yaml"):
         (tmp_path / companion.name).write_text(companion.read_text())
     built = build_site(site, tmp_path / "out")
@@ -129,10 +134,14 @@ def test_a_site_bringing_the_d_folder_back_through_extra_values_fails_render(tmp
     lines = site.read_text().splitlines()
     mount = "          mountPath: /etc/jupyter/jupyter_server_config.d/rucio.json"
     assert (found[0].path, found[0].line, found[0].col) == (
-        str(site), lines.index(mount) + 1, mount.index("mountPath") + 1)
+        str(site),
+        lines.index(mount) + 1,
+        mount.index("mountPath") + 1,
+    )
     # ... naming the rendered object and its line and column there.
-    match = re.search(rf"\(rendered HelmRelease jhub/jhub, {re.escape(RELEASE)}:(\d+):(\d+)\)$",
-                      found[0].message)
+    match = re.search(
+        rf"\(rendered HelmRelease jhub/jhub, {re.escape(RELEASE)}:(\d+):(\d+)\)$", found[0].message
+    )
     assert match, found[0].message
     rendered = built.plan[RELEASE].decode()
     line = rendered.splitlines()[int(match[1]) - 1]

@@ -14,7 +14,11 @@ from dlaas_gen.validate.tree_rules.secrets import SCAN_RULES
 from tests.conftest import REPO, write_site
 
 # Built from parts so that this file itself does not look like it holds a key or a token.
-PEM = "-----BEGIN " + "RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAfake\n-----END RSA " + "PRIVATE KEY-----\n"
+PEM = (
+    "-----BEGIN "
+    + "RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAfake\n-----END RSA "
+    + "PRIVATE KEY-----\n"
+)
 JWT = "eyJhbGciOiJSUzI1NiJ9" + ".eyJzdWIiOiJhbGljZSIsImV4cCI6MX0" + ".c2lnbmF0dXJlLWJ5dGVzLTEyMzQ"
 RANDOM = "Zk3q9XwP2mLr8TbV4nYc7Hs"
 IMAGE = "singleuser:\n  image:\n    name: quay.io/jupyter/minimal-notebook\n    tag: '1'\n"
@@ -26,16 +30,38 @@ def _no_value(messages: list[str]) -> None:
         assert not any(v in message for v in SECRET_VALUES), message
 
 
-@pytest.mark.parametrize(("extra", "line", "what"), [
-    ("extra_values:\n  hub:\n    config:\n      GenericOAuthenticator:\n        client_secret: "
-     f"{RANDOM}\n", 9, "high-entropy value under the secret-like key 'client_secret'"),
-    ("extra_values:\n  proxy:\n    secretToken: " + RANDOM + "\n", 7, "'secretToken'"),
-    ("extra_values:\n  hub:\n    extraFiles:\n      key:\n        stringData: |\n"
-     + "".join(f"          {line}\n" for line in PEM.splitlines()), 9, "a private key block"),
-    (f"extra_values:\n  singleuser:\n    extraEnv:\n      ACCESS: {JWT}\n", 8, "a JSON Web Token"),
-    (f"profiles:\n  - slug: a\n    display_name: A\n    description: {JWT}\n", 8, "a JSON Web Token"),
-])
-def test_site_file_credential_literal_is_an_error(tmp_path: Path, extra: str, line: int, what: str) -> None:
+@pytest.mark.parametrize(
+    ("extra", "line", "what"),
+    [
+        (
+            "extra_values:\n  hub:\n    config:\n      GenericOAuthenticator:\n"
+            "        client_secret: "
+            f"{RANDOM}\n",
+            9,
+            "high-entropy value under the secret-like key 'client_secret'",
+        ),
+        ("extra_values:\n  proxy:\n    secretToken: " + RANDOM + "\n", 7, "'secretToken'"),
+        (
+            "extra_values:\n  hub:\n    extraFiles:\n      key:\n        stringData: |\n"
+            + "".join(f"          {line}\n" for line in PEM.splitlines()),
+            9,
+            "a private key block",
+        ),
+        (
+            f"extra_values:\n  singleuser:\n    extraEnv:\n      ACCESS: {JWT}\n",
+            8,
+            "a JSON Web Token",
+        ),
+        (
+            f"profiles:\n  - slug: a\n    display_name: A\n    description: {JWT}\n",
+            8,
+            "a JSON Web Token",
+        ),
+    ],
+)
+def test_site_file_credential_literal_is_an_error(
+    tmp_path: Path, extra: str, line: int, what: str
+) -> None:
     with pytest.raises(ConfigError) as info:
         load_site(write_site(tmp_path, "s", IMAGE + extra))
     found = [p for p in info.value.problems if p.rule == "site-secret"]
@@ -44,22 +70,27 @@ def test_site_file_credential_literal_is_an_error(tmp_path: Path, extra: str, li
 
 
 def test_references_and_low_entropy_names_are_fine(tmp_path: Path) -> None:
-    text = IMAGE + ("    provides: [python3]\n"  # the token renewer (auth:) runs python3
-                    "ingress: {host: hub.example.org, tls_secret: tls}\n"
-                    "auth:\n  issuer: https://iam.example.org/\n  client_id: {name: c, key: id}\n"
-                    "  client_secret: {name: c, key: secret}\n  allow: {mode: all}\n"
-                    "extra_values:\n  hub:\n    config:\n      x:\n        token_file: /var/run/t\n"
-                    "        password_file: /etc/pw\n        secret_name: my-secret-2024\n")
+    text = IMAGE + (
+        "    provides: [python3]\n"  # the token renewer (auth:) runs python3
+        "ingress: {host: hub.example.org, tls_secret: tls}\n"
+        "auth:\n  issuer: https://iam.example.org/\n  client_id: {name: c, key: id}\n"
+        "  client_secret: {name: c, key: secret}\n  allow: {mode: all}\n"
+        "extra_values:\n  hub:\n    config:\n      x:\n        token_file: /var/run/t\n"
+        "        password_file: /etc/pw\n        secret_name: my-secret-2024\n"
+    )
     assert load_site(write_site(tmp_path, "s", text)).name == "s"
 
 
 MANIFESTS = {
-    "SEC001": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: n}\ndata:\n  tls.key: |\n"
-              + "".join(f"    {line}\n" for line in PEM.splitlines()),
-    "SEC002": f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: a, namespace: n}}\ndata:\n  t: {JWT}\n",
+    "SEC001": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: n}\n"
+    "data:\n  tls.key: |\n"
+    + "".join(f"    {line}\n" for line in PEM.splitlines()),
+    "SEC002": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: n}\n"
+    f"data:\n  t: {JWT}\n",
     "SEC003": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: n}\ndata:\n"
-              f"  rucio.cfg: |\n    [client]\n    password = {RANDOM}\n",
-    "SEC004": "apiVersion: v1\nkind: Secret\nmetadata: {name: a, namespace: n}\nstringData:\n  x: y\n",
+    f"  rucio.cfg: |\n    [client]\n    password = {RANDOM}\n",
+    "SEC004": "apiVersion: v1\nkind: Secret\nmetadata: {name: a, namespace: n}\n"
+    "stringData:\n  x: y\n",
 }
 
 

@@ -101,7 +101,11 @@ def test_init_container_as_another_uid_or_missing_a_folder_is_reported(tree: Pat
     [(_, line, col, _, message)] = problems(tree)
     assert (line, col) == position(text, "initContainers:")
     assert message.startswith("xrootd stops at start when /xcache-meta/xrdcinfos do not exist")
-    edit(path, "        - /xcache-data_2\n", "        - /xcache-data_2\n        - /xcache-meta/xrdcinfos\n")
+    edit(
+        path,
+        "        - /xcache-data_2\n",
+        "        - /xcache-data_2\n        - /xcache-meta/xrdcinfos\n",
+    )
     assert problems(tree) == []
     text = path.read_text()
     path.write_text(text.replace("          runAsUser: 10940\n", "          runAsUser: 10941\n", 1))
@@ -111,21 +115,30 @@ def test_init_container_as_another_uid_or_missing_a_folder_is_reported(tree: Pat
 
 def test_folder_config_read_through_configmap_items(tree: Path) -> None:
     """The rule follows the ConfigMap the `-c` file comes from (here the oss.space is renamed)."""
-    edit(tree / "cache/configmap-xcache-config.yaml", "oss.space meta /xcache-meta/xrdcinfos",
-         "oss.space meta /xcache-meta/cinfo")
+    edit(
+        tree / "cache/configmap-xcache-config.yaml",
+        "oss.space meta /xcache-meta/xrdcinfos",
+        "oss.space meta /xcache-meta/cinfo",
+    )
     [(_, _, _, _, message)] = problems(tree)
     assert message.startswith("xrootd stops at start when /xcache-meta/cinfo do not exist")
 
 
 def test_exposed_service_is_reported(tree: Path) -> None:
-    text = edit(tree / "cache/service-xcache.yaml", "  type: ClusterIP\n",
-                "  type: NodePort\n  externalIPs: [192.0.2.1]\n")
+    text = edit(
+        tree / "cache/service-xcache.yaml",
+        "  type: ClusterIP\n",
+        "  type: NodePort\n  externalIPs: [192.0.2.1]\n",
+    )
     found = problems(tree)
     assert [(f, line, col) for f, line, col, _, _ in found] == [
         ("cache/service-xcache.yaml", *position(text, "type: NodePort")),
-        ("cache/service-xcache.yaml", *position(text, "externalIPs:"))]
-    assert found[0][4] == ("Service xcache of type NodePort exposes the XCache (an unauthenticated "
-                           "proxy) outside the cluster: use ClusterIP")
+        ("cache/service-xcache.yaml", *position(text, "externalIPs:")),
+    ]
+    assert found[0][4] == (
+        "Service xcache of type NodePort exposes the XCache (an unauthenticated "
+        "proxy) outside the cluster: use ClusterIP"
+    )
 
 
 def test_missing_or_open_network_policy_is_reported(tree: Path) -> None:
@@ -133,8 +146,9 @@ def test_missing_or_open_network_policy_is_reported(tree: Path) -> None:
     text = edit(policy, "  - from:\n", "  - ports:\n    - port: 1\n  - from:\n")
     [(file, line, col, _, message)] = problems(tree)
     assert (file, line, col) == ("cache/networkpolicy-xcache.yaml", *position(text, "ports:\n"))
-    assert message == ("NetworkPolicy xcache admits connections from anywhere (an ingress rule "
-                       "without `from`)")
+    assert message == (
+        "NetworkPolicy xcache admits connections from anywhere (an ingress rule without `from`)"
+    )
     policy.unlink()
     [(file, _, _, _, message)] = problems(tree)
     assert file == "cache/deployment-xcache.yaml"

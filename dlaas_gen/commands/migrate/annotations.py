@@ -79,7 +79,8 @@ def suggestion_for(key: str, value: Any, namespace: str, name: str) -> tuple[str
             f"time): give images sortable tags, then an ImagePolicy {namespace}/{policy} with "
             f"spec.filterTags.pattern and spec.policy.numerical or alphabetical"
         )
-    if prefix in ("filter.fluxcd.io", "tag.fluxcd.io", "repository.fluxcd.io", "registry.fluxcd.io"):
+    if prefix in ("filter.fluxcd.io", "tag.fluxcd.io", "repository.fluxcd.io",
+                  "registry.fluxcd.io"):
         policy = _policy_name(name, rest)
         field = {"repository.fluxcd.io": ":name", "tag.fluxcd.io": ":tag"}.get(prefix, "")
         if prefix == "filter.fluxcd.io":
@@ -105,7 +106,9 @@ def suggestion_for(key: str, value: Any, namespace: str, name: str) -> tuple[str
 def remove_flux_v1_annotations(doc: Any, ctx: DocCtx, namespace: str, name: str) -> bool:
     """Remove every Flux v1 annotation of `doc`'s metadata; return True if any was removed."""
     meta = doc.get("metadata") if isinstance(doc, CommentedMap) else None
-    annotations = meta.get("annotations") if isinstance(meta, CommentedMap) else None
+    if not isinstance(meta, CommentedMap):
+        return False
+    annotations = meta.get("annotations")
     if not isinstance(annotations, CommentedMap):
         return False
     keys = [k for k in annotations if is_flux_v1_annotation(k)]

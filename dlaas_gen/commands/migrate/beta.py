@@ -51,15 +51,7 @@ def _patches(owner: CommentedMap, ctx: DocCtx, where: str) -> None:
     json6902 = owner.get("patchesJson6902")
     if smp is None and json6902 is None:
         return
-    patches = owner.get("patches")
-    if not isinstance(patches, CommentedSeq):
-        patches = CommentedSeq()
-    for item in smp or []:
-        patches.append(cmap(("patch", item if isinstance(item, str) else _yaml_text(item))))
-    for item in json6902 or []:
-        patch = item.get("patch") if isinstance(item, dict) else None
-        text = patch if isinstance(patch, str) else _yaml_text(patch)
-        patches.append(cmap(("patch", text), ("target", item.get("target"))))
+    patches = _folded_patches(owner.get("patches"), smp, json6902)
     anchor = "patchesStrategicMerge" if smp is not None else "patchesJson6902"
     for key in ("patchesStrategicMerge", "patchesJson6902"):
         if key in owner:
@@ -74,6 +66,19 @@ def _patches(owner: CommentedMap, ctx: DocCtx, where: str) -> None:
         other = "patchesJson6902" if anchor == "patchesStrategicMerge" else None
         if other and other in owner:
             delete_key(owner, other)
+
+
+def _folded_patches(patches: Any, smp: Any, json6902: Any) -> CommentedSeq:
+    """The ``patches`` list (the existing one, if any) with both old lists appended as items."""
+    if not isinstance(patches, CommentedSeq):
+        patches = CommentedSeq()
+    for item in smp or []:
+        patches.append(cmap(("patch", item if isinstance(item, str) else _yaml_text(item))))
+    for item in json6902 or []:
+        patch = item.get("patch") if isinstance(item, dict) else None
+        text = patch if isinstance(patch, str) else _yaml_text(patch)
+        patches.append(cmap(("patch", text), ("target", item.get("target"))))
+    return patches
 
 
 def _values_file(owner: CommentedMap, ctx: DocCtx, where: str) -> None:

@@ -19,7 +19,11 @@ from dlaas_gen.commands.migrate.beta import migrate_beta
 from dlaas_gen.commands.migrate.ctx import DocCtx, object_label
 from dlaas_gen.commands.migrate.docs import Chunk, YamlFile, YamlFileError, parse_file, render_file
 from dlaas_gen.commands.migrate.edit import get_path
-from dlaas_gen.commands.migrate.helmop import HELM_V2, is_helm_operator_release, migrate_helm_operator
+from dlaas_gen.commands.migrate.helmop import (
+    HELM_V2,
+    is_helm_operator_release,
+    migrate_helm_operator,
+)
 from dlaas_gen.commands.migrate.kustomize import (
     enclosing_namespace,
     is_kustomize_config,
@@ -36,8 +40,8 @@ from dlaas_gen.commands.migrate.model import (
     Options,
 )
 from dlaas_gen.commands.migrate.pairing import Fate, Fates
-from dlaas_gen.commands.migrate.validation import has_schema, validate_object
 from dlaas_gen.commands.migrate.sources import SourceRegistry
+from dlaas_gen.commands.migrate.validation import has_schema, validate_object
 from dlaas_gen.commands.migrate.versions import (
     ALPHA,
     CURRENT,
@@ -125,6 +129,7 @@ class Converter:
     """Runs both passes over the documents of one run and fills `result`."""
 
     def __init__(self, options: Options, result: MigrationResult):
+        """Convert with `options`, recording everything in `result`."""
         self.options = options
         self.result = result
         self.registry = SourceRegistry(interval=options.interval,
@@ -197,46 +202,20 @@ class Converter:
 
     def full(self, item: Item) -> Fate | None:
         """Convert one full object; return its fate (None for non-Flux documents)."""
-        doc, ctx = item.doc, item.ctx
-        assert ctx is not None
-        api, kind = str(doc.get("apiVersion", "")), str(doc.get("kind", ""))
+        doc = item.doc
+        api = str(doc.get("apiVersion", ""))
+        final = self._unconvertible(item, api)
+        if final is not None:
+            return final
         fate = None
         if item.role == "helmop":
-            ns, explicit, origin = self.namespace(doc, item.file)
-            if not explicit:
-                ctx.warn(f"no metadata.namespace: assumed {ns} ({origin}); the release name "
-                         f"depends on it", doc, "metadata")
-            res = migrate_helm_operator(doc, ctx, ns, explicit, self.registry, item.path,
-                                        is_patch=False)
-            manual = res.manual or any(f.level == MANUAL for f in ctx.findings)
-            self._plan(item, api, HELM_V2 if res.migrated else "", res.plan, manual)
-            if not res.migrated:
-                return self._fate(item, api, "", res.plan.removeprefix("manual: "))
-            item.chunk.extra.extend(src.doc for src in res.new_sources)
-            item.chunk.changed = True
-            fate = self._fate(item, api, HELM_V2)
-        elif item.role == "legacy":
-            ctx.manual(f"{api} {kind}: chartGitPath is relative to the operator's Git repository "
-                       f"(URL unknown); rewrite it as a helm.toolkit.fluxcd.io/v2 HelmRelease",
-                       doc, "apiVersion")
-            self._plan(item, api, "", "manual", True)
-            return self._fate(item, api, "", "FluxHelmRelease")
-        elif item.role == "unknown":
-            target = classify(api, kind).target
-            if target:
-                ctx.error(f"apiVersion {api} never existed; did you mean {target}?", doc,
-                          "apiVersion")
-                self._plan(item, api, "", "error: unknown apiVersion", True)
-            else:
-                guess = close_group(api)
-                ctx.warn(f"apiVersion {api}: not a Flux API group; left as is", doc,
-                         "apiVersion", f"did you mean {guess}?" if guess else "")
-            return self._fate(item, api, "", "unknown apiVersion")
-        elif item.role == "alpha" and not self._alpha_converts(item):
-            return self._fate(item, api, "", "alpha version")
+            fate, migrated = self._helm_operator(item, api)
+            if not migrated:
+                return fate
         elif item.role in ("beta", "alpha"):
-            new = migrate_beta(doc, ctx, self.namespace(doc, item.file)[0]) or ""
-            count = sum(1 for f in ctx.findings if f.level == "change")
+            assert item.ctx is not None
+            new = migrate_beta(doc, item.ctx, self.namespace(doc, item.file)[0]) or ""
+            count = sum(1 for f in item.ctx.findings if f.level == "change")
             self._plan(item, api, new, f"{count} change(s)")
             item.chunk.changed = True
             fate = self._fate(item, api, new)
@@ -247,6 +226,54 @@ class Converter:
                 self._plan(item, api, api, "Flux v1 annotations removed")
             item.chunk.changed = True
         return fate
+
+    def _unconvertible(self, item: Item, api: str) -> Fate | None:
+        """The fate of an object this run cannot convert (reported here), else None.
+
+        Legacy FluxHelmReleases and unknown API versions are never converted; an alpha object
+        only when its converted form validates.
+        """
+        doc, ctx = item.doc, item.ctx
+        assert ctx is not None
+        kind = str(doc.get("kind", ""))
+        if item.role == "legacy":
+            ctx.manual(f"{api} {kind}: chartGitPath is relative to the operator's Git repository "
+                       f"(URL unknown); rewrite it as a helm.toolkit.fluxcd.io/v2 HelmRelease",
+                       doc, "apiVersion")
+            self._plan(item, api, "", "manual", True)
+            return self._fate(item, api, "", "FluxHelmRelease")
+        if item.role == "unknown":
+            target = classify(api, kind).target
+            if target:
+                ctx.error(f"apiVersion {api} never existed; did you mean {target}?", doc,
+                          "apiVersion")
+                self._plan(item, api, "", "error: unknown apiVersion", True)
+            else:
+                guess = close_group(api)
+                ctx.warn(f"apiVersion {api}: not a Flux API group; left as is", doc,
+                         "apiVersion", f"did you mean {guess}?" if guess else "")
+            return self._fate(item, api, "", "unknown apiVersion")
+        if item.role == "alpha" and not self._alpha_converts(item):
+            return self._fate(item, api, "", "alpha version")
+        return None
+
+    def _helm_operator(self, item: Item, api: str) -> tuple[Fate, bool]:
+        """Convert a Helm Operator release; its fate, and whether it was migrated."""
+        doc, ctx = item.doc, item.ctx
+        assert ctx is not None
+        ns, explicit, origin = self.namespace(doc, item.file)
+        if not explicit:
+            ctx.warn(f"no metadata.namespace: assumed {ns} ({origin}); the release name "
+                     f"depends on it", doc, "metadata")
+        res = migrate_helm_operator(doc, ctx, ns, explicit, self.registry, item.path,
+                                    is_patch=False)
+        manual = res.manual or any(f.level == MANUAL for f in ctx.findings)
+        self._plan(item, api, HELM_V2 if res.migrated else "", res.plan, manual)
+        if not res.migrated:
+            return self._fate(item, api, "", res.plan.removeprefix("manual: ")), False
+        item.chunk.extra.extend(src.doc for src in res.new_sources)
+        item.chunk.changed = True
+        return self._fate(item, api, HELM_V2), True
 
     def _alpha_converts(self, item: Item) -> bool:
         """Convert an alpha object only when the result validates; else a manual step."""
@@ -381,23 +408,7 @@ class Converter:
             if item.doc.get("kind") in ("HelmRepository", "GitRepository", "OCIRepository"):
                 self.registry.register_existing(item.doc,
                                                 self.namespace(item.doc, item.file)[0])
-        pending: list[tuple[Item, Fate]] = []
-        for item in items:
-            if item.partial or item.role == "kustomize":
-                continue
-            fate = self.full(item)
-            if item.chunk.changed:
-                self.validate(item)
-            if fate is not None:
-                pending.append((item, fate))
-        bad_files = {i.path for i in items if self._errors(i)}
-        for item, fate in pending:
-            if fate.new_api and fate.new_api != fate.old_api and item.path in bad_files:
-                fate = Fate(fate.kind, fate.name, fate.namespace, fate.old_api, "", fate.path,
-                            fate.line, "its file is not written")
-            self.fates.add(fate)
-            assert item.ctx is not None
-            self.ctx_at[(fate.path, fate.line)] = item.ctx
+        self._record_fates(items, self._convert_full(items))
         for item in items:
             self.patches(item)
             if item.chunk.changed:
@@ -407,6 +418,30 @@ class Converter:
             self.result.findings.extend(item.ctx.findings)
             self.result.findings.extend(item.validated)
         self._render(items, files)
+
+    def _convert_full(self, items: list[Item]) -> list[tuple[Item, Fate]]:
+        """Pass 1 over the full objects: convert and validate each; their fates, in order."""
+        pending: list[tuple[Item, Fate]] = []
+        for item in items:
+            if item.partial or item.role == "kustomize":
+                continue
+            fate = self.full(item)
+            if item.chunk.changed:
+                self.validate(item)
+            if fate is not None:
+                pending.append((item, fate))
+        return pending
+
+    def _record_fates(self, items: list[Item], pending: list[tuple[Item, Fate]]) -> None:
+        """Record where each object goes; an object of a file that is not written stays."""
+        bad_files = {i.path for i in items if self._errors(i)}
+        for item, fate in pending:
+            if fate.new_api and fate.new_api != fate.old_api and item.path in bad_files:
+                fate = Fate(fate.kind, fate.name, fate.namespace, fate.old_api, "", fate.path,
+                            fate.line, "its file is not written")
+            self.fates.add(fate)
+            assert item.ctx is not None
+            self.ctx_at[(fate.path, fate.line)] = item.ctx
 
     def _render(self, items: list[Item], files: list[tuple[Path, YamlFile, FileOutcome]]
                 ) -> None:

@@ -29,6 +29,7 @@ class YamlFileError(Exception):
     """A file that cannot be split or parsed; carries a 1-based line."""
 
     def __init__(self, message: str, line: int, col: int = 0):
+        """`message` at 1-based `line` (and `col`, 0 when unknown)."""
         super().__init__(message)
         self.line = line
         self.col = col
@@ -117,9 +118,8 @@ def split_documents(text: str) -> list[tuple[str, str, str, int]]:
             _is_filler(group[last - 1]) or _DOC_END.match(group[last - 1].rstrip("\n"))
         ):
             last -= 1
-        out.append(
-            ("".join(group[:first]), "".join(group[first:last]), "".join(group[last:]), start + first)
-        )
+        out.append(("".join(group[:first]), "".join(group[first:last]), "".join(group[last:]),
+                    start + first))
     return out
 
 

@@ -62,8 +62,13 @@ def replace_key(cmap: CommentedMap, old: Any, new: Any, value: Any) -> None:
         cmap.ca.items[new] = comment
 
 
-def insert_key(cmap: CommentedMap, key: Any, value: Any, *, after: Any = None, before: Any = None) -> None:
-    """Insert `key` after/before an existing key (append when neither exists); replace if present."""
+def insert_key(
+    cmap: CommentedMap, key: Any, value: Any, *, after: Any = None, before: Any = None
+) -> None:
+    """Insert `key` after/before an existing key (append when neither exists).
+
+    An existing `key` is replaced in place.
+    """
     if key in cmap:
         cmap[key] = value
         return

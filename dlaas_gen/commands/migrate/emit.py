@@ -125,8 +125,11 @@ def same(new: Any, old: Any) -> bool:
 
 
 def _line_key(line: str) -> str:
-    """Comparison key of a line: comment indentation and the blanks before an end-of-line
-    comment do not count (they carry no meaning); neither does a tab escape."""
+    """Comparison key of a line.
+
+    Comment indentation and the blanks before an end-of-line comment do not count (they carry
+    no meaning); neither does a tab escape.
+    """
     stripped = line.strip()
     if stripped.startswith("#"):
         return stripped
@@ -147,9 +150,12 @@ def _item_key(node: Any) -> str:
 
 
 def restore(old: list[str], new: list[str]) -> list[str]:
-    """Return `new` with every line equal to an `old` line (see `_line_key`) taken from
-    `old`, and with comment and blank lines of `old` that `new` lost put back in place (an
-    end-of-line comment of a dropped line becomes a line of its own)."""
+    """Return `new` with the lines of `old` put back where they belong.
+
+    Every line equal to an `old` line (see `_line_key`) is taken from `old`, and the comment
+    and blank lines of `old` that `new` lost are put back in place (an end-of-line comment of a
+    dropped line becomes a line of its own).
+    """
     key = _line_key
 
     lost = Counter(c for c in map(_comment_of, old) if c) - Counter(
@@ -180,6 +186,7 @@ class Emitter:
     """Builds the new text of one document body from its original lines."""
 
     def __init__(self, body: str, indent: tuple[int, int, int]):
+        """`body`: the document's original text; `indent`: its (mapping, sequence, offset)."""
         self.lines = body.split("\n")
         self.indent = indent
 
@@ -381,8 +388,10 @@ class Emitter:
         return out
 
     def _with_prefix(self, lines: list[str], col: int, prefix: str | None) -> list[str]:
-        """Give the first content line of a list item its ``- `` (the item's first key may have
-        been removed or dumped)."""
+        """Give the first content line of a list item its ``- ``.
+
+        The item's first key, which carried the dash, may have been removed or dumped.
+        """
         if prefix is None:
             return lines
         for i, line in enumerate(lines):

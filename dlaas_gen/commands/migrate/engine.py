@@ -16,7 +16,6 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from dlaas_gen.errors import UsageError
 from dlaas_gen.commands.migrate.convert import Converter, Item
 from dlaas_gen.commands.migrate.docs import YamlFile, YamlFileError, looks_like_template, parse_file
 from dlaas_gen.commands.migrate.kustomize import KUSTOMIZATION_NAMES, patch_files
@@ -30,15 +29,17 @@ from dlaas_gen.commands.migrate.model import (
     MigrationResult,
     Options,
 )
+from dlaas_gen.errors import UsageError
 
 YAML_SUFFIXES = (".yaml", ".yml")
-TEMPLATE_SUFFIXES = (".j2", ".jinja", ".jinja2", ".tpl", ".gotmpl", ".tmpl", ".jsonnet", ".libsonnet")
+TEMPLATE_SUFFIXES = (".j2", ".jinja", ".jinja2", ".tpl", ".gotmpl", ".tmpl", ".jsonnet",
+                     ".libsonnet")
 #: Text that names a Flux API group (``*.fluxcd.io/``, ``flux.weave.works/``).
 _FLUX_TEXT = re.compile(r"(?:[a-z0-9-]+\.)*(?:fluxcd\.io|flux\.weave\.works)/")
 
 
 def _walk(root: Path, exclude: Path | None) -> list[Path]:
-    out = []
+    out: list[Path] = []
     for folder, dirs, files in os.walk(root):
         here = Path(folder)
         dirs[:] = sorted(
@@ -82,8 +83,11 @@ class _Run:
         self.parsed: list[tuple[Path, YamlFile, FileOutcome]] = []
 
     def _skip(self, display: str, line: int, message: str, text: str) -> None:
-        """A file that cannot be read as YAML: an error when it names a Flux API, else a
-        warning (it holds nothing to migrate, and kustomize would refuse it anyway)."""
+        """Report a file that cannot be read as YAML.
+
+        An error when it names a Flux API, else a warning (it holds nothing to migrate, and
+        kustomize would refuse it anyway).
+        """
         level = ERROR if names_flux(text) else WARNING
         self.result.findings.append(Finding(display, line, level, f"{message}: skipped"))
 
@@ -141,7 +145,7 @@ class _Run:
             if file.name in KUSTOMIZATION_NAMES:
                 for chunk in yfile.chunks:
                     patches.update(patch_files(chunk.doc, file.parent))
-        out = []
+        out: list[Item] = []
         for file, yfile, outcome in self.parsed:
             in_patch = file.resolve() in patches
             out.extend(Item(file, chunk, outcome, in_patch) for chunk in yfile.chunks
@@ -200,10 +204,10 @@ def migrate(paths: Sequence[str | os.PathLike[str]], options: Options | None = N
         by_path = {o.path: o for o in result.files}
         for file, base in files:
             target = out_dir / file.relative_to(base)
-            outcome = by_path.get(file.as_posix())
-            if outcome is not None and outcome.changed:
-                _write_text(target, outcome.migrated or "", file)
-                outcome.written = target.as_posix()
+            found = by_path.get(file.as_posix())
+            if found is not None and found.changed:
+                _write_text(target, found.migrated or "", file)
+                found.written = target.as_posix()
             else:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(file, target)

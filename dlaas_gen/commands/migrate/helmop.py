@@ -1,5 +1,6 @@
-"""Helm Operator HelmRelease (``helm.fluxcd.io/v1``, ``flux.weave.works/v1beta1``) →
-``helm.toolkit.fluxcd.io/v2``.
+"""Helm Operator HelmRelease to ``helm.toolkit.fluxcd.io/v2``.
+
+The Helm Operator's kinds are ``helm.fluxcd.io/v1`` and ``flux.weave.works/v1beta1``.
 
 Why: helm-controller adopts an existing Helm release only when release name, target namespace
 and storage namespace match what the Helm Operator used; anything else uninstalls and reinstalls
@@ -69,62 +70,77 @@ class HelmOpResult:
     new_sources: list[SourceRef] = field(default_factory=list)
 
 
+def _git_chart(spec: CommentedMap, chart: CommentedMap, ctx: DocCtx, ns: str,
+               registry: SourceRegistry) -> tuple[str, SourceRef]:
+    """A chart from a Git repository: a GitRepository and a chart template that follows it."""
+    line_chart = (chart, None)
+    url, converted = git_url(str(chart["git"]))
+    ref = str(chart.get("ref") or "master")
+    if not chart.get("ref"):
+        ctx.note("chart.ref unset: assumed branch master (the Helm Operator default)", chart)
+    secret = get_path(chart, "secretRef", "name")
+    src = registry.git_repository(str(chart["git"]), ref, ns, secret)
+    if converted:
+        ctx.change("scp-like Git URL written as ssh://host/path (Flux needs ssh://)", chart,
+                   "git")
+    if url.startswith("ssh://") and not secret:
+        ctx.manual("the Helm Operator used its mounted SSH key; Flux needs a Secret", chart,
+                   "git", f"flux create secret git {src.name}-auth --url=<spec.url of "
+                   f"GitRepository {src.name}> -n {src.namespace}, then set "
+                   f"spec.secretRef.name on GitRepository {src.name}")
+    elif secret:
+        ctx.warn(f"Secret {secret} must hold username/password for GitRepository {src.name}",
+                 chart, "secretRef")
+    path_ = str(chart.get("path") or ".").strip("/")
+    chart_path = path_ if path_.startswith(".") else f"./{path_}"
+    new = cmap(("spec", cmap(("chart", chart_path), ("reconcileStrategy", "Revision"),
+                             ("sourceRef", _source_ref(src, ns)))))
+    ctx.warn("reconcileStrategy: Revision so that commits to the chart still upgrade the "
+             "release (the default ChartVersion reacts only to Chart.yaml version bumps)",
+             *line_chart)
+    if chart.get("skipDepUpdate"):
+        ctx.note("chart.skipDepUpdate dropped: source-controller builds dependencies", chart,
+                 "skipDepUpdate")
+    replace_key(spec, "chart", "chart", new)
+    return f"chart {chart_path} from GitRepository {src.name}", src
+
+
+def _repository_chart(spec: CommentedMap, chart: CommentedMap, ctx: DocCtx, ns: str,
+                      registry: SourceRegistry) -> tuple[str, SourceRef]:
+    """A chart from a Helm repository (HelmRepository) or an OCI registry (OCIRepository)."""
+    line_chart = (chart, None)
+    url = str(chart.get("repository", ""))
+    raw_name, raw_version = chart.get("name", ""), chart.get("version")
+    name, version = str(raw_name), str(raw_version or "")
+    secret = get_path(chart, "chartPullSecret", "name")
+    if url.startswith("oci://"):
+        src = registry.oci_repository(url, name, version, ns, secret)
+        replace_key(spec, "chart", "chartRef", _source_ref(src, ns))
+        ctx.change(f"OCI chart {name} → OCIRepository {src.name} + spec.chartRef "
+                   f"(current Flux's way for OCI charts)", *line_chart)
+        plan = f"chartRef OCIRepository {src.name}"
+    else:
+        src = registry.helm_repository(url, ns, secret)
+        tmpl = cmap(("chart", raw_name), ("version", raw_version or None),
+                    ("sourceRef", _source_ref(src, ns)))
+        _copy_comments(chart, tmpl, {"name": "chart", "version": "version"})
+        replace_key(spec, "chart", "chart", cmap(("spec", tmpl)))
+        plan = f"chart {name} from HelmRepository {src.name}"
+    if secret:
+        ctx.warn(f"chartPullSecret {secret}: the Secret must hold username/password keys",
+                 chart, "chartPullSecret")
+    return plan, src
+
+
 def _chart_source(spec: CommentedMap, chart: CommentedMap, ctx: DocCtx, ns: str, explicit: bool,
                   registry: SourceRegistry, path: str) -> tuple[str, SourceRef]:
     """Replace ``spec.chart`` by the v2 chart template (or chartRef); return (plan, source)."""
     registry.explicit_ns = explicit
     line_chart = (chart, None)
     if "git" in chart:
-        url, converted = git_url(str(chart["git"]))
-        ref = str(chart.get("ref") or "master")
-        if not chart.get("ref"):
-            ctx.note("chart.ref unset: assumed branch master (the Helm Operator default)", chart)
-        secret = get_path(chart, "secretRef", "name")
-        src = registry.git_repository(str(chart["git"]), ref, ns, secret)
-        if converted:
-            ctx.change("scp-like Git URL written as ssh://host/path (Flux needs ssh://)", chart,
-                       "git")
-        if url.startswith("ssh://") and not secret:
-            ctx.manual("the Helm Operator used its mounted SSH key; Flux needs a Secret", chart,
-                       "git", f"flux create secret git {src.name}-auth --url=<spec.url of "
-                       f"GitRepository {src.name}> -n {src.namespace}, then set "
-                       f"spec.secretRef.name on GitRepository {src.name}")
-        elif secret:
-            ctx.warn(f"Secret {secret} must hold username/password for GitRepository {src.name}",
-                     chart, "secretRef")
-        path_ = str(chart.get("path") or ".").strip("/")
-        chart_path = path_ if path_.startswith(".") else f"./{path_}"
-        new = cmap(("spec", cmap(("chart", chart_path), ("reconcileStrategy", "Revision"),
-                                 ("sourceRef", _source_ref(src, ns)))))
-        ctx.warn("reconcileStrategy: Revision so that commits to the chart still upgrade the "
-                 "release (the default ChartVersion reacts only to Chart.yaml version bumps)",
-                 *line_chart)
-        if chart.get("skipDepUpdate"):
-            ctx.note("chart.skipDepUpdate dropped: source-controller builds dependencies", chart,
-                     "skipDepUpdate")
-        replace_key(spec, "chart", "chart", new)
-        plan = f"chart {chart_path} from GitRepository {src.name}"
+        plan, src = _git_chart(spec, chart, ctx, ns, registry)
     else:
-        url = str(chart.get("repository", ""))
-        raw_name, raw_version = chart.get("name", ""), chart.get("version")
-        name, version = str(raw_name), str(raw_version or "")
-        secret = get_path(chart, "chartPullSecret", "name")
-        if url.startswith("oci://"):
-            src = registry.oci_repository(url, name, version, ns, secret)
-            replace_key(spec, "chart", "chartRef", _source_ref(src, ns))
-            ctx.change(f"OCI chart {name} → OCIRepository {src.name} + spec.chartRef "
-                       f"(current Flux's way for OCI charts)", *line_chart)
-            plan = f"chartRef OCIRepository {src.name}"
-        else:
-            src = registry.helm_repository(url, ns, secret)
-            tmpl = cmap(("chart", raw_name), ("version", raw_version or None),
-                        ("sourceRef", _source_ref(src, ns)))
-            _copy_comments(chart, tmpl, {"name": "chart", "version": "version"})
-            replace_key(spec, "chart", "chart", cmap(("spec", tmpl)))
-            plan = f"chart {name} from HelmRepository {src.name}"
-        if secret:
-            ctx.warn(f"chartPullSecret {secret}: the Secret must hold username/password keys",
-                     chart, "chartPullSecret")
+        plan, src = _repository_chart(spec, chart, ctx, ns, registry)
     if src.created and not src.defined_in:
         src.defined_in = path
         ctx.change(f"new {src.kind} {src.namespace}/{src.name} appended to this file",
@@ -209,6 +225,20 @@ def _chart_files(chart_spec: CommentedMap | None, ctx: DocCtx, item: CommentedMa
                  "win")
 
 
+def _map_key_refs(item: CommentedMap, out: CommentedSeq, ctx: DocCtx, ns: str) -> None:
+    """Append the v2 entries of one item's ``configMapKeyRef`` and ``secretKeyRef`` to `out`."""
+    for key, kind in (("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")):
+        ref = item.get(key)
+        if isinstance(ref, dict):
+            out.append(cmap(("kind", kind), ("name", ref.get("name")),
+                            ("valuesKey", ref.get("key")), ("optional", ref.get("optional"))))
+            ctx.change(f"valuesFrom {key} {ref.get('name')} → kind: {kind}", item, key)
+            if ref.get("namespace") and ref.get("namespace") != ns:
+                ctx.manual(f"valuesFrom {kind} {ref['namespace']}/{ref.get('name')} is in "
+                           f"another namespace (no longer supported)", item, key,
+                           f"copy {kind} {ref.get('name')} into namespace {ns}")
+
+
 def _map_values_from(spec: CommentedMap, ctx: DocCtx, ns: str, chart_dir: str,
                      chart_spec: CommentedMap | None) -> None:
     """Map valueFileSecrets and valuesFrom to the v2 valuesFrom list (and valuesFiles)."""
@@ -220,18 +250,9 @@ def _map_values_from(spec: CommentedMap, ctx: DocCtx, ns: str, chart_dir: str,
         ctx.change(f"valueFileSecrets {item.get('name')} → valuesFrom Secret (placed first)",
                    spec, "valueFileSecrets")
     for item in spec.get("valuesFrom") or []:
-        if not isinstance(item, dict):
+        if not isinstance(item, CommentedMap):
             continue
-        for key, kind in (("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")):
-            ref = item.get(key)
-            if isinstance(ref, dict):
-                out.append(cmap(("kind", kind), ("name", ref.get("name")),
-                                ("valuesKey", ref.get("key")), ("optional", ref.get("optional"))))
-                ctx.change(f"valuesFrom {key} {ref.get('name')} → kind: {kind}", item, key)
-                if ref.get("namespace") and ref.get("namespace") != ns:
-                    ctx.manual(f"valuesFrom {kind} {ref['namespace']}/{ref.get('name')} is in "
-                               f"another namespace (no longer supported)", item, key,
-                               f"copy {kind} {ref.get('name')} into namespace {ns}")
+        _map_key_refs(item, out, ctx, ns)
         ref = item.get("chartFileRef")
         if isinstance(ref, dict):
             _chart_files(chart_spec, ctx, item, ref, chart_dir, not out and not files, files)
@@ -252,8 +273,9 @@ def blockers(doc: Any, options: Any, is_patch: bool) -> list[tuple[str, Any, Any
         ``(message, node, key, suggestion, short reason)`` per reason; empty when it can be
         converted.
     """
-    spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else {}
-    chart = spec.get("chart") if isinstance(spec.get("chart"), dict) else {}
+    raw_spec, raw_chart = doc.get("spec"), get_path(doc, "spec", "chart")
+    spec: dict[str, Any] = raw_spec if isinstance(raw_spec, dict) else {}
+    chart: dict[str, Any] = raw_chart if isinstance(raw_chart, dict) else {}
     out = []
     if not is_patch:
         version = spec.get("helmVersion")
@@ -283,6 +305,72 @@ def blockers(doc: Any, options: Any, is_patch: bool) -> list[tuple[str, Any, Any
     return out
 
 
+def _release_names(doc: CommentedMap, spec: CommentedMap, ctx: DocCtx, ns: str,
+                   name: str) -> None:
+    """Write the release name (and storage namespace) the Helm Operator used.
+
+    Why: helm-controller adopts the existing Helm release only when both match.
+    """
+    target = spec.get("targetNamespace")
+    release = operator_release_name(name, ns, target, spec.get("releaseName"))
+    if spec.get("releaseName"):
+        ctx.note(f"releaseName {release} kept", spec, "releaseName")
+    else:
+        if "releaseName" in spec:
+            delete_key(spec, "releaseName")
+        insert_key(spec, "releaseName", release, after="interval")
+        ctx.change(f"releaseName: {release} (the Helm Operator's name; helm-controller "
+                   f"would default to {controller_default_name(name, target)})", doc, "spec")
+    if len(release) > MAX_RELEASE_NAME:
+        ctx.error(f"release name {release} is longer than {MAX_RELEASE_NAME} characters")
+    if target and target != ns and "storageNamespace" not in spec:
+        insert_key(spec, "storageNamespace", target, after="targetNamespace")
+        ctx.change(f"storageNamespace: {target} (where the Helm Operator stored the release)",
+                   spec, "targetNamespace")
+
+
+def _migrate_patch(doc: CommentedMap, spec: CommentedMap, chart: Any, ctx: DocCtx,
+                   ns: str) -> str:
+    """Map the fields of a partial HelmRelease (a kustomize patch); return the plan."""
+    ctx.note("partial HelmRelease (kustomize patch): fields mapped, no chart or source added",
+             doc, "kind")
+    if isinstance(chart, CommentedMap):
+        _map_patch_chart(spec, chart, ctx)
+    if "valuesFrom" in spec or "valueFileSecrets" in spec:
+        _map_values_from(spec, ctx, ns, "", None)
+    return "patch: fields mapped"
+
+
+def _migrate_release(doc: CommentedMap, spec: CommentedMap, chart: CommentedMap, ctx: DocCtx,
+                     ns: str, explicit_ns: bool, registry: SourceRegistry, path: str,
+                     sources: list[SourceRef]) -> str:
+    """Convert a full release: its chart source, interval, names and values; return the plan.
+
+    A source object created for it (and defined in this file) is appended to `sources`.
+    """
+    name = str(get_path(doc, "metadata", "name") or "")
+    chart_dir = str(chart.get("path", "")) if "git" in chart else ""
+    plan, src = _chart_source(spec, chart, ctx, ns, explicit_ns, registry, path)
+    if src.created and src.doc is not None and src.defined_in == path and not src.placed:
+        src.placed = True
+        sources.append(src)
+    if "interval" not in spec:
+        insert_key(spec, "interval", ctx.options.interval, before=next(iter(spec)))
+        ctx.change(f"spec.interval: {ctx.options.interval} added (required)", doc, "spec")
+    _release_names(doc, spec, ctx, ns, name)
+    _map_values_from(spec, ctx, ns, chart_dir, get_path(spec, "chart", "spec"))
+    # Why: on a failed install the operator ran an uninstall so that the next sync
+    # installed afresh (fluxcd/helm-operator pkg/release/release.go, InstallAction ->
+    # UninstallAction); helm-controller v2 remediates a failed install only when
+    # install.remediation.retries is set (fluxcd/helm-controller api/v2
+    # helmrelease_types.go, InstallRemediation).
+    ctx.note("the Helm Operator uninstalled a failed install and retried it; helm-controller "
+             "leaves a failed install as it is", doc, "spec",
+             "set spec.install.remediation.retries (e.g. 3) to retry with an uninstall in "
+             "between")
+    return plan
+
+
 def migrate_helm_operator(doc: CommentedMap, ctx: DocCtx, ns: str, explicit_ns: bool,
                           registry: SourceRegistry, path: str, *, is_patch: bool
                           ) -> HelmOpResult:
@@ -300,7 +388,6 @@ def migrate_helm_operator(doc: CommentedMap, ctx: DocCtx, ns: str, explicit_ns: 
         ctx.manual(f"{message}; left on {old_api}", node, key, suggestion)
     if reasons:
         return HelmOpResult(False, f"manual: {', '.join(r[4] for r in reasons)}", manual=True)
-    name = str(get_path(doc, "metadata", "name") or "")
     doc["apiVersion"] = HELM_V2
     ctx.change(f"apiVersion {old_api} → {HELM_V2}", doc, "apiVersion")
     if "helmVersion" in spec:
@@ -310,48 +397,12 @@ def migrate_helm_operator(doc: CommentedMap, ctx: DocCtx, ns: str, explicit_ns: 
         ctx.warn("helmVersion unset: assumed Helm 3 (--assume-helm3)", doc, "spec")
     sources: list[SourceRef] = []
     if is_patch:
-        ctx.note("partial HelmRelease (kustomize patch): fields mapped, no chart or source added",
-                 doc, "kind")
-        if isinstance(chart, CommentedMap):
-            _map_patch_chart(spec, chart, ctx)
-        plan = "patch: fields mapped"
-        if "valuesFrom" in spec or "valueFileSecrets" in spec:
-            _map_values_from(spec, ctx, ns, "", None)
+        plan = _migrate_patch(doc, spec, chart, ctx, ns)
     else:
-        chart_dir = str(chart.get("path", "")) if "git" in chart else ""
-        plan, src = _chart_source(spec, chart, ctx, ns, explicit_ns, registry, path)
-        if src.created and src.doc is not None and src.defined_in == path and not src.placed:
-            src.placed = True
-            sources.append(src)
-        if "interval" not in spec:
-            insert_key(spec, "interval", ctx.options.interval, before=next(iter(spec)))
-            ctx.change(f"spec.interval: {ctx.options.interval} added (required)", doc, "spec")
-        target = spec.get("targetNamespace")
-        release = operator_release_name(name, ns, target, spec.get("releaseName"))
-        if spec.get("releaseName"):
-            ctx.note(f"releaseName {release} kept", spec, "releaseName")
-        else:
-            if "releaseName" in spec:
-                delete_key(spec, "releaseName")
-            insert_key(spec, "releaseName", release, after="interval")
-            ctx.change(f"releaseName: {release} (the Helm Operator's name; helm-controller "
-                       f"would default to {controller_default_name(name, target)})", doc, "spec")
-        if len(release) > MAX_RELEASE_NAME:
-            ctx.error(f"release name {release} is longer than {MAX_RELEASE_NAME} characters")
-        if target and target != ns and "storageNamespace" not in spec:
-            insert_key(spec, "storageNamespace", target, after="targetNamespace")
-            ctx.change(f"storageNamespace: {target} (where the Helm Operator stored the release)",
-                       spec, "targetNamespace")
-        _map_values_from(spec, ctx, ns, chart_dir, get_path(spec, "chart", "spec"))
-        # Why: on a failed install the operator ran an uninstall so that the next sync
-        # installed afresh (fluxcd/helm-operator pkg/release/release.go, InstallAction ->
-        # UninstallAction); helm-controller v2 remediates a failed install only when
-        # install.remediation.retries is set (fluxcd/helm-controller api/v2
-        # helmrelease_types.go, InstallRemediation).
-        ctx.note("the Helm Operator uninstalled a failed install and retried it; helm-controller "
-                 "leaves a failed install as it is", doc, "spec",
-                 "set spec.install.remediation.retries (e.g. 3) to retry with an uninstall in "
-                 "between")
+        # A full release has a spec.chart mapping with a repository or git (the converter
+        # treats any other HelmRelease as a patch).
+        assert isinstance(chart, CommentedMap), "a full Helm Operator release has spec.chart"
+        plan = _migrate_release(doc, spec, chart, ctx, ns, explicit_ns, registry, path, sources)
     map_behaviour(spec, ctx, full=not is_patch)
     if "status" in doc:
         ctx.change("removed status", doc, "status")

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import LiteralScalarString
@@ -48,8 +48,11 @@ def _namespace_of(path: Path) -> str | None:
 
 
 def enclosing_namespace(file: Path) -> tuple[str, Path] | None:
-    """Return ``(namespace, kustomization path)`` of the nearest enclosing kustomization that
-    sets ``namespace:``, walking up from the file's folder; None when there is none."""
+    """Return ``(namespace, kustomization path)`` of the nearest kustomization setting one.
+
+    Walks up from the file's folder to the first kustomization that sets ``namespace:``; None
+    when there is none.
+    """
     folder = file.resolve().parent
     for parent in (folder, *folder.parents):
         for name in KUSTOMIZATION_NAMES:
@@ -111,7 +114,7 @@ def _old_apis_of_selector(group: str | None, version: str | None, kind: str | No
         return [(group, new_version)] if (new_group, new_version) != (group, version) else []
     if not version or not kind:
         return []
-    out = []
+    out: list[tuple[str, str | None]] = []
     flux_group = group_of_kind(kind)
     if flux_group and classify(f"{flux_group}/{version}", kind).status in (OLD, ALPHA):
         out.append((flux_group, target_version(flux_group, kind)))
@@ -171,8 +174,11 @@ def update_selector(node: CommentedMap, ctx: DocCtx, where: str, fates: Fates,
 
 def _broadened(new: CommentedMap, ctx: DocCtx, where: str, kind: str | None, key: str,
                old_apis: list[str], fates: Fates) -> None:
-    """Warn when the updated selector now also selects objects it did not select before
-    (``helm.fluxcd.io`` → ``helm.toolkit.fluxcd.io`` also takes in former beta releases)."""
+    """Warn when the updated selector now also selects objects it did not select before.
+
+    For example ``helm.fluxcd.io`` → ``helm.toolkit.fluxcd.io`` also takes in former beta
+    releases.
+    """
     if isinstance(new.get("name"), str):
         return
     api = new.get("apiVersion")
@@ -202,24 +208,28 @@ def split_copy(node: CommentedMap) -> CommentedMap:
 _Change = tuple[str, list[str], Callable[[CommentedMap], None], str]
 
 
+def _api_version_change(api: str, kind: str | None) -> _Change | None:
+    """The change of a selector's ``apiVersion: group/version``, None when it is current."""
+    group, version = api.rsplit("/", 1)
+    new_group, new_version = new_group_version(group, version, kind)
+    new = f"{new_group}/{new_version}"
+    if new == api:
+        return None
+
+    def set_api(target: CommentedMap) -> None:
+        target["apiVersion"] = new
+
+    return "apiVersion", [api], set_api, f"apiVersion {api} → {new}"
+
+
 def _selector_change(node: CommentedMap, kind: str | None) -> _Change | None:
     """``(key, old api prefixes, apply, message)`` for a selector naming an old API, or None."""
     api = node.get("apiVersion")
     if isinstance(api, str) and "/" in api:
-        group, version = api.rsplit("/", 1)
-        new_group, new_version = new_group_version(group, version, kind)
-        new = f"{new_group}/{new_version}"
-        if new == api:
-            return None
-
-        def set_api(target: CommentedMap) -> None:
-            target["apiVersion"] = new
-
-        return "apiVersion", [api], set_api, f"apiVersion {api} → {new}"
-    group = node.get("group")
-    group = str(group) if isinstance(group, str) else None
-    version = node.get("version")
-    version = str(version) if version is not None else None
+        return _api_version_change(api, kind)
+    raw_group, raw_version = node.get("group"), node.get("version")
+    group = str(raw_group) if isinstance(raw_group, str) else None
+    version = str(raw_version) if raw_version is not None else None
     candidates = _old_apis_of_selector(group, version, kind)
     if not candidates:
         return None
@@ -261,14 +271,15 @@ def _convert_string(node: Any, key: Any, ctx: DocCtx, where: str,
     return True
 
 
-def _is_selector(node: Any) -> bool:
+def _is_selector(node: Any) -> TypeGuard[CommentedMap]:
     return isinstance(node, CommentedMap) and "kind" in node and (
         "group" in node or "apiVersion" in node or "version" in node)
 
 
 def _list_item(seq: CommentedSeq, index: int, ctx: DocCtx, where: str, fates: Fates) -> int:
-    """Update a selector list item (a fieldSpec) or a patch item's ``target``; when the
-    selected objects split (some stay, some move), add an updated copy right after it.
+    """Update a selector list item (a fieldSpec) or a patch item's ``target``.
+
+    When the selected objects split (some stay, some move), add an updated copy right after it.
 
     Returns:
         The number of items inserted (0 or 1), or -1 when nothing changed.
@@ -294,44 +305,57 @@ def _list_item(seq: CommentedSeq, index: int, ctx: DocCtx, where: str, fates: Fa
 
 def update_kustomize_refs(doc: Any, ctx: DocCtx, fates: Fates, convert_text: TextConverter
                           ) -> bool:
-    """Update patch targets, fieldSpecs, selectors and inline patch texts naming old Flux APIs
-    in a kustomize file; True if anything changed. The document's own apiVersion/kind is
-    never touched."""
-    changed = False
+    """Update what names old Flux APIs in a kustomize file; True if anything changed.
 
-    def walk(node: Any, where: str, top: bool) -> None:
-        nonlocal changed
+    Patch targets, fieldSpecs, selectors and inline patch texts are updated; the document's own
+    apiVersion/kind is never touched.
+    """
+    walker = _RefWalker(ctx, fates, convert_text)
+    walker.walk(doc, "", True)
+    return walker.changed
+
+
+class _RefWalker:
+    """Walks a kustomize document and updates every selector and text naming an old API."""
+
+    def __init__(self, ctx: DocCtx, fates: Fates, convert_text: TextConverter):
+        """Report to `ctx`; `fates` says where objects go; `convert_text` rewrites patches."""
+        self.ctx, self.fates, self.convert_text = ctx, fates, convert_text
+        self.changed = False
+
+    def walk(self, node: Any, where: str, top: bool) -> None:
+        """Update `node` (at `where`, a dotted path ending in ``.``) and everything below it."""
         if isinstance(node, CommentedMap):
             if not top and _is_selector(node):
-                changed |= update_selector(node, ctx, where, fates) == MOVED
-            for key, value in node.items():
-                if isinstance(value, str):
-                    changed |= _convert_string(node, key, ctx, where, convert_text)
-                else:
-                    walk(value, f"{where}{key}.", False)
+                self.changed |= update_selector(node, self.ctx, where, self.fates) == MOVED
+            self._fields(node, where, skip_target=False)
         elif isinstance(node, CommentedSeq):
             here = where.rstrip(".") + "[]"
             index = 0
             while index < len(node):
-                item = node[index]
-                if isinstance(item, str):
-                    changed |= _convert_string(node, index, ctx, here, convert_text)
-                    index += 1
-                    continue
-                inserted = _list_item(node, index, ctx, here + ".", fates)
-                changed |= inserted >= 0
-                if isinstance(item, CommentedMap) and not _is_selector(item):
-                    for key, value in item.items():
-                        if isinstance(value, str):
-                            changed |= _convert_string(item, key, ctx, here + ".", convert_text)
-                        elif key != "target":
-                            walk(value, f"{here}.{key}.", False)
-                elif not isinstance(item, CommentedMap):
-                    walk(item, here + ".", False)
-                index += 1 + max(inserted, 0)
+                index += self._item(node, index, here)
 
-    walk(doc, "", True)
-    return changed
+    def _fields(self, node: CommentedMap, where: str, *, skip_target: bool) -> None:
+        """Convert the text values of a mapping and walk into the others."""
+        for key, value in node.items():
+            if isinstance(value, str):
+                self.changed |= _convert_string(node, key, self.ctx, where, self.convert_text)
+            elif not (skip_target and key == "target"):
+                self.walk(value, f"{where}{key}.", False)
+
+    def _item(self, seq: CommentedSeq, index: int, here: str) -> int:
+        """Update one list item; return how many items to step over (it and its copy)."""
+        item = seq[index]
+        if isinstance(item, str):
+            self.changed |= _convert_string(seq, index, self.ctx, here, self.convert_text)
+            return 1
+        inserted = _list_item(seq, index, self.ctx, here + ".", self.fates)
+        self.changed |= inserted >= 0
+        if isinstance(item, CommentedMap) and not _is_selector(item):
+            self._fields(item, here + ".", skip_target=True)
+        elif not isinstance(item, CommentedMap):
+            self.walk(item, here + ".", False)
+        return 1 + max(inserted, 0)
 
 
 def update_flux_patches(doc: Any, ctx: DocCtx, fates: Fates, convert_text: TextConverter

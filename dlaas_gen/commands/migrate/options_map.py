@@ -31,7 +31,7 @@ def _timeout(node: CommentedMap, ctx: DocCtx, where: str) -> None:
         replace_key(node, "timeout", "timeout", new)
 
 
-def _rollback(spec: CommentedMap, ctx: DocCtx, before: str) -> None:
+def _rollback(spec: CommentedMap, ctx: DocCtx, before: str | None) -> None:
     rollback = spec.get("rollback")
     if not isinstance(rollback, CommentedMap):
         return
@@ -82,31 +82,26 @@ def _test(spec: CommentedMap, ctx: DocCtx) -> None:
         delete_key(test, "cleanup")
 
 
-def map_behaviour(spec: CommentedMap, ctx: DocCtx, *, full: bool) -> None:
-    """Map wait/timeout/rollback/test/resetValues/forceUpgrade/skipCRDs/maxHistory in place.
+def _wait(spec: CommentedMap, ctx: DocCtx, before: str | None, waits_anyway: bool) -> None:
+    """``wait`` → install/upgrade.disableWait when the operator did not wait.
 
-    Args:
-        spec: the release spec (already carrying the v2 chart).
-        ctx: report context.
-        full: a complete release (defaults are made explicit); False for a kustomize patch,
-            where only fields present are mapped.
+    `waits_anyway`: rollback or test was enabled, which made the operator wait without ``wait``.
     """
-    before = "values" if "values" in spec else ("valuesFrom" if "valuesFrom" in spec else None)
-    rollback_on = bool(isinstance(spec.get("rollback"), dict) and spec["rollback"].get("enable"))
-    test_on = bool(isinstance(spec.get("test"), dict) and spec["test"].get("enable"))
-    _timeout(spec, ctx, "")
-    if "wait" in spec or full:
-        wait = spec.get("wait")
-        effective = bool(wait) if wait is not None else (rollback_on or test_on)
-        line = ("wait" if "wait" in spec else None)
-        if not effective:
-            for key in ("install", "upgrade"):
-                ensure_map(spec, key, before=before)["disableWait"] = True
-            ctx.warn("install/upgrade.disableWait: true keeps the Helm Operator's behaviour (it "
-                     "did not wait; v2 waits by default)", spec, line)
-        if "wait" in spec:
-            ctx.change("removed spec.wait", spec, "wait")
-            delete_key(spec, "wait")
+    wait = spec.get("wait")
+    effective = bool(wait) if wait is not None else waits_anyway
+    line = ("wait" if "wait" in spec else None)
+    if not effective:
+        for key in ("install", "upgrade"):
+            ensure_map(spec, key, before=before)["disableWait"] = True
+        ctx.warn("install/upgrade.disableWait: true keeps the Helm Operator's behaviour (it "
+                 "did not wait; v2 waits by default)", spec, line)
+    if "wait" in spec:
+        ctx.change("removed spec.wait", spec, "wait")
+        delete_key(spec, "wait")
+
+
+def _flags(spec: CommentedMap, ctx: DocCtx, before: str | None) -> None:
+    """forceUpgrade, skipCRDs, resetValues and disableOpenAPIValidation → install/upgrade."""
     for key, target, value, message in (
         ("forceUpgrade", "upgrade", ("force", True), "forceUpgrade → upgrade.force"),
         ("skipCRDs", "install", ("crds", "Skip"), "skipCRDs → install.crds: Skip"),
@@ -131,6 +126,24 @@ def map_behaviour(spec: CommentedMap, ctx: DocCtx, *, full: bool) -> None:
         ctx.change("disableOpenAPIValidation → install/upgrade.disableOpenAPIValidation", spec,
                    "disableOpenAPIValidation")
         delete_key(spec, "disableOpenAPIValidation")
+
+
+def map_behaviour(spec: CommentedMap, ctx: DocCtx, *, full: bool) -> None:
+    """Map wait/timeout/rollback/test/resetValues/forceUpgrade/skipCRDs/maxHistory in place.
+
+    Args:
+        spec: the release spec (already carrying the v2 chart).
+        ctx: report context.
+        full: a complete release (defaults are made explicit); False for a kustomize patch,
+            where only fields present are mapped.
+    """
+    before = "values" if "values" in spec else ("valuesFrom" if "valuesFrom" in spec else None)
+    rollback_on = bool(isinstance(spec.get("rollback"), dict) and spec["rollback"].get("enable"))
+    test_on = bool(isinstance(spec.get("test"), dict) and spec["test"].get("enable"))
+    _timeout(spec, ctx, "")
+    if "wait" in spec or full:
+        _wait(spec, ctx, before, rollback_on or test_on)
+    _flags(spec, ctx, before)
     _rollback(spec, ctx, before)
     _test(spec, ctx)
     if full and "maxHistory" not in spec:

@@ -1,5 +1,7 @@
-"""Source objects a Helm Operator release needs under Flux v2: HelmRepository, GitRepository,
-OCIRepository; one per distinct URL, shared by every release of the run.
+"""Source objects a Helm Operator release needs under Flux v2.
+
+HelmRepository, GitRepository, OCIRepository: one per distinct URL, shared by every release of
+the run.
 
 Why: the Helm Operator fetched charts itself from a URL in each release; helm-controller needs a
 named source object. Reusing one object per URL (also one already in the repository) avoids a
@@ -13,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from dlaas_gen.commands.migrate.edit import cmap
+from dlaas_gen.commands.migrate.edit import cmap, get_path
 from dlaas_gen.commands.migrate.model import DEFAULT_INTERVAL
 
 SOURCE_API = "source.toolkit.fluxcd.io/v1"
@@ -103,17 +105,13 @@ class SourceRegistry:
     def register_existing(self, doc: Any, namespace: str | None) -> None:
         """Remember a source object already present in the scanned files."""
         kind = str(doc.get("kind", ""))
-        spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else {}
-        meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
-        url, name = spec.get("url"), meta.get("name")
+        url, name = get_path(doc, "spec", "url"), get_path(doc, "metadata", "name")
         if kind not in ("HelmRepository", "GitRepository", "OCIRepository") or not url or not name:
             return
         extra = ""
-        if kind == "GitRepository":
-            ref = spec.get("ref") if isinstance(spec.get("ref"), dict) else {}
-            extra = "/".join(f"{k}={v}" for k, v in sorted(ref.items()))
-        elif kind == "OCIRepository":
-            ref = spec.get("ref") if isinstance(spec.get("ref"), dict) else {}
+        if kind in ("GitRepository", "OCIRepository"):
+            raw_ref = get_path(doc, "spec", "ref")
+            ref: dict[str, Any] = raw_ref if isinstance(raw_ref, dict) else {}
             extra = "/".join(f"{k}={v}" for k, v in sorted(ref.items()))
         key = (kind, normalise_url(git_url(str(url))[0]), extra)
         self.by_key.setdefault(key, []).append(SourceRef(kind, str(name), namespace, False))
@@ -175,7 +173,8 @@ class SourceRegistry:
                        namespace: str | None, secret: str | None) -> SourceRef:
         """Return (creating if needed) the OCIRepository of one OCI chart and version."""
         full = f"{url.rstrip('/')}/{chart}"
-        ref = cmap(("semver", version or "*")) if is_version_range(version) else cmap(("tag", version))
+        ref = (cmap(("semver", version or "*")) if is_version_range(version)
+               else cmap(("tag", version)))
         extra = "/".join(f"{k}={v}" for k, v in sorted(ref.items()))
         key = ("OCIRepository", normalise_url(full), extra)
         existing = self._find(key, namespace)

@@ -56,3 +56,16 @@ def test_register_makes_the_filters_usable_in_templates() -> None:
         "a: {{ v | quote }}\nb: {{ m | to_json }}\nc:\n  {{ m | to_yaml | indent(2) }}\n")
     rendered = out.render(v="x: y", m={"k": ["v", 1]})
     assert yamlio.load_fast(rendered) == {"a": "x: y", "b": {"k": ["v", 1]}, "c": {"k": ["v", 1]}}
+
+
+@pytest.mark.parametrize(("value", "written"), [
+    ("plain", "plain"), ("2", "'2'"), ("true", "'true'"), ("", "''"), ("a: b", "'a: b'"),
+    (1094, "1094"), (True, "true"), (None, "null"),
+    ("hub.opensciencegrid.org/opensciencegrid/xcache:24-release",
+     "hub.opensciencegrid.org/opensciencegrid/xcache:24-release"),
+])
+def test_to_yaml_writes_a_scalar_as_a_map_value_is_written(value: object, written: str) -> None:
+    """``key: {{ v | to_yaml }}`` gives the bytes a dump of ``{key: v}`` gives (no ``...``)."""
+    assert filters.to_yaml(value) == written
+    assert yamlio.dump_doc({"key": value}) == f"key: {written}\n"
+    assert yamlio.load_fast(f"key: {filters.to_yaml(value)}\n") == {"key": value}

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from dlaas_gen.cli._common import EXIT_OK, EXIT_PROBLEMS, handle_errors, use_color
+from dlaas_gen.defaults import DEFAULT_OUT_DIR
 
 if TYPE_CHECKING:
     from dlaas_gen.commands.diff import DiffOptions, DiffResult
@@ -70,7 +71,7 @@ def diff_command(
     old_dir: OldDirArgument = None,
     new_dir: NewDirArgument = None,
     base: BaseOption = None,
-    rendered_dir: RenderedDirOption = Path("rendered"),
+    rendered_dir: RenderedDirOption = DEFAULT_OUT_DIR,
     output_format: FormatOption = DiffFormat.text,
     ignore_labels: IgnoreLabelsOption = None,
     ignore_annotations: IgnoreAnnotationsOption = None,

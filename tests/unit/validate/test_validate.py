@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dlaas_gen.kube_versions import resolve_version
 from dlaas_gen.tree import load_tree
 from dlaas_gen.validate import validate_tree
-from dlaas_gen.kube_versions import resolve_version
 from dlaas_gen.validate.policy import PolicySettings
 from tests.conftest import REPO
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from dlaas_gen import __version__
@@ -23,7 +24,8 @@ def test_version(runner: CliRunner) -> None:
     assert result.exit_code == 0 and result.stdout.strip() == f"dlaas-gen {__version__}"
 
 
-def test_render_check_passes_on_repository_copy(runner: CliRunner, repo_copy: Path) -> None:
+@pytest.mark.usefixtures("repo_copy")
+def test_render_check_passes_on_repository_copy(runner: CliRunner) -> None:
     result = run(runner, "render", "--check")
     assert result.exit_code == 0, result.output
     assert "up to date" in result.stdout
@@ -96,7 +98,8 @@ def test_removed_site_folder_is_pruned(runner: CliRunner, repo_copy: Path) -> No
     assert not (repo_copy / "rendered/demo").exists()
 
 
-def test_unknown_site_is_usage_error(runner: CliRunner, repo_copy: Path) -> None:
+@pytest.mark.usefixtures("repo_copy")
+def test_unknown_site_is_usage_error(runner: CliRunner) -> None:
     result = run(runner, "render", "nope")
     assert result.exit_code == 2 and "no site 'nope'" in result.stderr
 
@@ -107,7 +110,8 @@ def test_missing_sites_dir_is_usage_error(runner: CliRunner, tmp_path: Path, mon
     assert result.exit_code == 2 and "does not exist" in result.stderr
 
 
-def test_validate_default_and_explicit(runner: CliRunner, repo_copy: Path) -> None:
+@pytest.mark.usefixtures("repo_copy")
+def test_validate_default_and_explicit(runner: CliRunner) -> None:
     assert run(runner, "validate").exit_code == 0
     assert run(runner, "validate", "rendered/escape", "--kube-version", "1.30").exit_code == 0
 
@@ -168,7 +172,8 @@ def test_console_script_help_and_usage_error() -> None:
     assert bad.returncode == 2
 
 
-def test_internal_error_exit_3(runner: CliRunner, repo_copy: Path, monkeypatch) -> None:
+@pytest.mark.usefixtures("repo_copy")
+def test_internal_error_exit_3(runner: CliRunner, monkeypatch) -> None:
     import dlaas_gen.pipeline as pipeline
 
     def boom(*_a, **_k):

@@ -35,7 +35,8 @@ def pin(version: str) -> int:
     return at + 1
 
 
-def test_unlocked_version_then_pull_then_render(runner, repo_copy, httpserver) -> None:
+@pytest.mark.usefixtures("repo_copy")
+def test_unlocked_version_then_pull_then_render(runner, httpserver) -> None:
     line = pin(VERSION)
     result = run(runner, "render", "demo")
     assert result.exit_code == 1
@@ -68,7 +69,8 @@ def test_unlocked_version_then_pull_then_render(runner, repo_copy, httpserver) -
         f"jupyterhub-{VERSION}.tgz", "values.schema.json", "values.yaml"]
 
 
-def test_validate_without_the_lock_is_one_error(runner, repo_copy, httpserver) -> None:
+@pytest.mark.usefixtures("repo_copy")
+def test_validate_without_the_lock_is_one_error(runner, httpserver) -> None:
     pin(VERSION)
     url = serve(httpserver, {VERSION: build_chart()})
     assert run(runner, "chart", "pull", "demo", "--repo-url", url).exit_code == 0
@@ -81,7 +83,8 @@ def test_validate_without_the_lock_is_one_error(runner, repo_copy, httpserver) -
     assert "run `dlaas-gen chart pull`" in errors[0]
 
 
-def test_http_to_another_host_is_a_usage_error(runner, repo_copy) -> None:
+@pytest.mark.usefixtures("repo_copy")
+def test_http_to_another_host_is_a_usage_error(runner) -> None:
     result = run(runner, "chart", "pull", "demo", "--repo-url", "http://charts.example.org/")
     assert result.exit_code == 2
     assert result.stderr == ("dlaas-gen: http://charts.example.org/: plain http:// is only "
@@ -90,7 +93,8 @@ def test_http_to_another_host_is_a_usage_error(runner, repo_copy) -> None:
     assert not Path("charts").exists()
 
 
-def test_digest_mismatch_exits_1_and_writes_nothing(runner, repo_copy, httpserver) -> None:
+@pytest.mark.usefixtures("repo_copy")
+def test_digest_mismatch_exits_1_and_writes_nothing(runner, httpserver) -> None:
     pin(VERSION)
     url = serve(httpserver, {VERSION: build_chart()}, digests={VERSION: "f" * 64})
     result = run(runner, "chart", "pull", "demo", "--repo-url", url)
@@ -99,7 +103,8 @@ def test_digest_mismatch_exits_1_and_writes_nothing(runner, repo_copy, httpserve
     assert not Path("charts").exists()
 
 
-def test_diff_shows_chart_objects_when_both_sides_are_locked(runner, repo_copy, httpserver) -> None:
+@pytest.mark.usefixtures("repo_copy")
+def test_diff_shows_chart_objects_when_both_sides_are_locked(runner, httpserver) -> None:
     templates = {"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: probe\n"
                             "data:\n  chart: {{ .Chart.Version | quote }}\n"}
     url = serve(httpserver, {"4.3.8": build_chart("4.3.8", templates=templates),

@@ -26,13 +26,15 @@ def _works(result, fmt: str) -> None:
 
 
 @pytest.mark.parametrize("fmt", REPORT_FORMATS)
-def test_render_and_validate_formats(runner: CliRunner, repo_copy: Path, fmt: str) -> None:
+@pytest.mark.usefixtures("repo_copy")
+def test_render_and_validate_formats(runner: CliRunner, fmt: str) -> None:
     _works(run(runner, "render", "--check", "--format", fmt), fmt)
     _works(run(runner, "validate", "--format", fmt), fmt)
 
 
 @pytest.mark.parametrize("fmt", ["text", "json"])
-def test_secrets_formats(runner: CliRunner, repo_copy: Path, fmt: str) -> None:
+@pytest.mark.usefixtures("repo_copy")
+def test_secrets_formats(runner: CliRunner, fmt: str) -> None:
     result = run(runner, "secrets", "escape", "--format", fmt)
     _works(result, fmt)
     if fmt == "json":
@@ -42,7 +44,8 @@ def test_secrets_formats(runner: CliRunner, repo_copy: Path, fmt: str) -> None:
 
 
 @pytest.mark.parametrize("fmt", ["gitlab", "parsable", "yaml"])
-def test_secrets_refuses_report_formats(runner: CliRunner, repo_copy: Path, fmt: str) -> None:
+@pytest.mark.usefixtures("repo_copy")
+def test_secrets_refuses_report_formats(runner: CliRunner, fmt: str) -> None:
     result = run(runner, "secrets", "escape", "--format", fmt)
     assert result.exit_code == 2
     assert result.stdout == "" and "Invalid value for '--format'" in result.stderr
@@ -55,12 +58,14 @@ def test_diff_formats(runner: CliRunner, repo_copy: Path, fmt: str) -> None:
 
 
 @pytest.mark.parametrize("fmt", ["mermaid", "dot"])
-def test_graph_formats(runner: CliRunner, repo_copy: Path, fmt: str) -> None:
+@pytest.mark.usefixtures("repo_copy")
+def test_graph_formats(runner: CliRunner, fmt: str) -> None:
     _works(run(runner, "graph", "escape", "--format", fmt), fmt)
 
 
 @pytest.mark.parametrize("fmt", ["text", "json"])
-def test_migrate_formats(runner: CliRunner, repo_copy: Path, fmt: str) -> None:
+@pytest.mark.usefixtures("repo_copy")
+def test_migrate_formats(runner: CliRunner, fmt: str) -> None:
     _works(run(runner, "migrate", "rendered", "--format", fmt), fmt)
 
 
@@ -68,6 +73,7 @@ def test_migrate_formats(runner: CliRunner, repo_copy: Path, fmt: str) -> None:
     "command",
     [("graph", "escape"), ("diff", "rendered", "rendered"), ("migrate", "rendered"), ("schema",)],
 )
-def test_unknown_format_is_refused(runner: CliRunner, repo_copy: Path, command) -> None:
+@pytest.mark.usefixtures("repo_copy")
+def test_unknown_format_is_refused(runner: CliRunner, command) -> None:
     result = run(runner, *command, "--format", "gitlab-bogus")
     assert result.exit_code == 2 and "Invalid value for '--format'" in result.stderr

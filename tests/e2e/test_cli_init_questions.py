@@ -194,9 +194,8 @@ def test_keycloak_issuer_without_realm_is_refused(
 def test_a_site_that_does_not_validate_names_the_target(tmp_path: Path, monkeypatch) -> None:
     from dlaas_gen.errors import ProblemsError
 
-    monkeypatch.setattr(
-        scaffold, "site_text_from_answers", lambda name, answers: "singleuser: {image: {name: x}}\n"
-    )
+    text = "singleuser: {image: {name: x}}\n"
+    monkeypatch.setattr(scaffold, "site_text_from_answers", lambda *_args, **_kwargs: text)
     with pytest.raises(ProblemsError) as info:
         scaffold.init_site_from_answers("lab", tmp_path / "sites", scaffold.Answers())
     assert {p.path for p in info.value.problems} == {str(tmp_path / "sites/lab.yaml")}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from dlaas_gen.cli import app
@@ -53,7 +54,8 @@ def test_newer_site_version_warns_with_the_version_used(runner: CliRunner, repo_
             f"objects are checked against Kubernetes {NEWEST}") in result.stderr
 
 
-def test_validate_bad_kube_version_is_one_line_exit_1(runner: CliRunner, repo_copy: Path) -> None:
+@pytest.mark.usefixtures("repo_copy")
+def test_validate_bad_kube_version_is_one_line_exit_1(runner: CliRunner) -> None:
     for bad, expected in (("banana", "Kubernetes version 'banana' is not X.Y"),
                           ("1.10", "Kubernetes 1.10 is older than the bundled schemas")):
         result = run(runner, "validate", "rendered/demo", "--kube-version", bad)
@@ -62,7 +64,8 @@ def test_validate_bad_kube_version_is_one_line_exit_1(runner: CliRunner, repo_co
         assert len(lines) == 1 and lines[0].startswith(f"dlaas-gen: {expected}"), lines
 
 
-def test_validate_newer_kube_version_warns(runner: CliRunner, repo_copy: Path) -> None:
+@pytest.mark.usefixtures("repo_copy")
+def test_validate_newer_kube_version_warns(runner: CliRunner) -> None:
     result = run(runner, "validate", "rendered/demo", "--kube-version", "1.99")
     assert result.exit_code == 0, result.output
     assert f"objects are checked against Kubernetes {NEWEST}" in result.stderr

@@ -52,7 +52,8 @@ def test_out_writes_a_copy(tree: Path) -> None:
         assert (tree / "migrated" / path.relative_to(expected)).read_bytes() == path.read_bytes()
 
 
-def test_scan_lists_objects_with_plans(tree: Path) -> None:
+@pytest.mark.usefixtures("tree")
+def test_scan_lists_objects_with_plans() -> None:
     res = _run("--scan", "clusters", "--assume-helm3")
     assert res.exit_code == 1
     lines = res.output.splitlines()
@@ -71,7 +72,8 @@ def test_helm2_needs_manual_step_without_assume(tree: Path) -> None:
     assert "helm.fluxcd.io/v1" in (tree / "clusters/team-a/redis.yaml").read_text()
 
 
-def test_json_format(tree: Path) -> None:
+@pytest.mark.usefixtures("tree")
+def test_json_format() -> None:
     res = _run("clusters", "--assume-helm3", "--format", "json")
     data = json.loads(res.output)
     assert data["exit_code"] == 1 == res.exit_code
@@ -91,7 +93,8 @@ def test_default_namespace_option(tree: Path) -> None:
 
 @pytest.mark.parametrize("args", [["nope"], ["clusters", "--write", "--out", "x"], [],
                                   ["--scan", "clusters", "--write"]])
-def test_usage_errors_exit_2(tree: Path, args: list[str]) -> None:
+@pytest.mark.usefixtures("tree")
+def test_usage_errors_exit_2(args: list[str]) -> None:
     assert _run(*args).exit_code == 2
 
 

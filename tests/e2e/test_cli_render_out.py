@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from dlaas_gen.cli import app
@@ -49,8 +50,9 @@ def test_explicit_prefix_that_disagrees_is_refused_at_its_line(
     assert _paths(repo_copy / "deploy/demo") == ['path: "./deploy/demo/apps"']
 
 
+@pytest.mark.usefixtures("repo_copy")
 def test_out_outside_the_repository_needs_a_prefix(
-    runner: CliRunner, repo_copy: Path, tmp_path_factory
+    runner: CliRunner, tmp_path_factory
 ) -> None:
     outside = tmp_path_factory.mktemp("elsewhere") / "out"
     result = run(runner, "render", "demo", "--out", str(outside))

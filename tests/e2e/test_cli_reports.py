@@ -34,7 +34,8 @@ def _break_site(repo: Path) -> None:
 
 
 @pytest.mark.parametrize("command", [["validate", "rendered/demo"], ["render", "--check"]])
-def test_clean_runs(runner: CliRunner, repo_copy: Path, command: list[str]) -> None:
+@pytest.mark.usefixtures("repo_copy")
+def test_clean_runs(runner: CliRunner, command: list[str]) -> None:
     text = run(runner, *command)
     assert text.exit_code == 0 and text.stderr == ""
     for fmt, expected in (("json", []), ("gitlab", [])):
@@ -80,7 +81,8 @@ def test_every_format_on_problems(
     assert len(issue["fingerprint"]) == 64
 
 
-def test_usage_errors_exit_2_in_every_format(runner: CliRunner, repo_copy: Path) -> None:
+@pytest.mark.usefixtures("repo_copy")
+def test_usage_errors_exit_2_in_every_format(runner: CliRunner) -> None:
     for fmt in ("text", "parsable", "json", "gitlab"):
         assert run(runner, "render", "nope", "--format", fmt).exit_code == 2
         assert run(runner, "validate", "nowhere", "--format", fmt).exit_code == 2

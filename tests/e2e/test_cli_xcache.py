@@ -35,7 +35,8 @@ def catalogue(extra: bool = False) -> dict:
     return data
 
 
-def test_sync_unchanged_catalogue(runner, repo_copy, httpserver) -> None:
+@pytest.mark.usefixtures("repo_copy")
+def test_sync_unchanged_catalogue(runner, httpserver) -> None:
     httpserver.expect_request(PATH).respond_with_json(catalogue())
     before = LOCK.read_bytes()
     result = run(runner, "cric", "sync", "escape", "--cric-url", httpserver.url_for(PATH))
@@ -45,14 +46,16 @@ def test_sync_unchanged_catalogue(runner, repo_copy, httpserver) -> None:
     assert LOCK.read_bytes() == before
 
 
-def test_sync_all_sites_takes_only_cric_sites(runner, repo_copy, httpserver) -> None:
+@pytest.mark.usefixtures("repo_copy")
+def test_sync_all_sites_takes_only_cric_sites(runner, httpserver) -> None:
     httpserver.expect_request(PATH).respond_with_json(catalogue())
     result = run(runner, "cric", "sync", "--cric-url", httpserver.url_for(PATH), "--check")
     assert result.exit_code == 0, result.output
     assert result.stdout == "up to date: sites/escape.origins.yaml (7 origins)\n"
 
 
-def test_check_sync_render_cycle(runner, repo_copy, httpserver) -> None:
+@pytest.mark.usefixtures("repo_copy")
+def test_check_sync_render_cycle(runner, httpserver) -> None:
     httpserver.expect_request(PATH).respond_with_json(catalogue(extra=True))
     url = httpserver.url_for(PATH)
     before = LOCK.read_bytes()
@@ -87,8 +90,9 @@ def test_check_sync_render_cycle(runner, repo_copy, httpserver) -> None:
         (200, "{}", "no origin for schemes root, davs (site escape); lock file left as it is"),
     ],
 )
+@pytest.mark.usefixtures("repo_copy")
 def test_failures_one_line_exit_1_lock_intact(
-    runner, repo_copy, httpserver, status, body, message
+    runner, httpserver, status, body, message
 ) -> None:
     httpserver.expect_request(PATH).respond_with_data(body, status=status)
     before = LOCK.read_bytes()
@@ -100,7 +104,8 @@ def test_failures_one_line_exit_1_lock_intact(
     assert LOCK.read_bytes() == before
 
 
-def test_unreachable(runner, repo_copy) -> None:
+@pytest.mark.usefixtures("repo_copy")
+def test_unreachable(runner) -> None:
     before = LOCK.read_bytes()
     result = run(runner, "cric", "sync", "escape", "--cric-url", "http://127.0.0.1:9/")
     assert result.exit_code == 1
@@ -111,13 +116,15 @@ def test_unreachable(runner, repo_copy) -> None:
     assert LOCK.read_bytes() == before
 
 
-def test_site_without_cric_is_usage_error(runner, repo_copy) -> None:
+@pytest.mark.usefixtures("repo_copy")
+def test_site_without_cric_is_usage_error(runner) -> None:
     result = run(runner, "cric", "sync", "demo")
     assert result.exit_code == 2
     assert result.stderr == "dlaas-gen: site 'demo' has no xcache.origins.cric section\n"
 
 
-def test_rucio_config(runner, repo_copy) -> None:
+@pytest.mark.usefixtures("repo_copy")
+def test_rucio_config(runner) -> None:
     result = run(runner, "xcache", "rucio-config", "escape")
     assert result.exit_code == 0
     assert (
@@ -128,7 +135,8 @@ def test_rucio_config(runner, repo_copy) -> None:
     assert run(runner, "xcache", "rucio-config", "demo").exit_code == 2
 
 
-def test_rucio_config_refuses_a_shared_site_name(runner, repo_copy) -> None:
+@pytest.mark.usefixtures("repo_copy")
+def test_rucio_config_refuses_a_shared_site_name(runner) -> None:
     site = Path("sites/escape.yaml")
     text = site.read_text()
     site.write_text(
@@ -144,7 +152,8 @@ def test_rucio_config_refuses_a_shared_site_name(runner, repo_copy) -> None:
     )
 
 
-def test_render_without_lock_fails_at_the_lock(runner, repo_copy) -> None:
+@pytest.mark.usefixtures("repo_copy")
+def test_render_without_lock_fails_at_the_lock(runner) -> None:
     LOCK.unlink()
     result = run(runner, "render", "--check")
     assert result.exit_code == 1
@@ -154,6 +163,7 @@ def test_render_without_lock_fails_at_the_lock(runner, repo_copy) -> None:
     ) in result.stderr
 
 
-def test_lock_file_is_not_a_site(runner, repo_copy) -> None:
+@pytest.mark.usefixtures("repo_copy")
+def test_lock_file_is_not_a_site(runner) -> None:
     result = run(runner, "render", "--check")
     assert result.exit_code == 0 and "escape.origins" not in result.output

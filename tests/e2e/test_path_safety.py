@@ -30,7 +30,7 @@ def state(root: Path, skip: Path | None = None) -> dict[str, object]:
             if (skip and (path == skip or skip in path.parents)) or name == RENDER_LOCK_FILE:
                 continue
             rel = str(path.relative_to(root))
-            found[rel] = (f"-> {os.readlink(path)}" if path.is_symlink()
+            found[rel] = (f"-> {path.readlink()}" if path.is_symlink()
                           else path.read_bytes() if path.is_file() else "dir")
     return found
 

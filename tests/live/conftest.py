@@ -16,7 +16,7 @@ from tests.live.harness import Rendered, render_fresh, require_harness
 LIVE_DIR = Path(__file__).resolve().parent
 
 
-def pytest_collection_modifyitems(config, items):
+def pytest_collection_modifyitems(items):
     for item in items:
         if LIVE_DIR in Path(str(item.fspath)).resolve().parents:
             item.add_marker(pytest.mark.live)

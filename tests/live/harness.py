@@ -340,7 +340,7 @@ class NetNS:
 
         def target() -> None:
             try:
-                with open(self.path, "rb") as ns:
+                with Path(self.path).open("rb") as ns:
                     if _libc.setns(ns.fileno(), _CLONE_NEWNET) != 0:
                         raise OSError(ctypes.get_errno(), "setns(CLONE_NEWNET) failed")
                 box["result"] = fn(*args, **kwargs)
@@ -943,7 +943,7 @@ class PodRun:
         """kubelet AtomicWriter.Write: timestamp folder, ``..data`` swap, user-visible links."""
         target = volume.path
         data_link = target / "..data"
-        old = os.readlink(data_link) if data_link.is_symlink() else None
+        old = str(data_link.readlink()) if data_link.is_symlink() else None
         ts = _timestamp_dir(target)
         for rel, (content, mode) in payload.items():
             file = ts / rel
@@ -955,13 +955,13 @@ class PodRun:
         tmp_link = target / "..data_tmp"
         if tmp_link.is_symlink():
             tmp_link.unlink()
-        os.symlink(ts.name, tmp_link)
-        os.rename(tmp_link, data_link)
+        tmp_link.symlink_to(ts.name)
+        tmp_link.rename(data_link)
         visible = {PurePosixPath(rel).parts[0] for rel in payload}
         for top in sorted(visible):
             link = target / top
             if not link.is_symlink():
-                os.symlink(f"..data/{top}", link)
+                link.symlink_to(f"..data/{top}")
         if old is not None:
             shutil.rmtree(target / old)
         for entry in target.iterdir():
@@ -1121,7 +1121,7 @@ class PodRun:
                 return
             if host.is_symlink():
                 mkdirs(p.parent)
-                args.extend(["--symlink", os.readlink(host), str(p)])
+                args.extend(["--symlink", str(Path(host).readlink()), str(p)])
                 made.add(p)
                 return
             if not host.exists():
@@ -1245,7 +1245,7 @@ class PodRun:
         ]
         log = self.root / "logs" / f"sandbox-{container}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
-        with open(log, "ab") as out:
+        with Path(log).open("ab") as out:
             outer = subprocess.Popen(
                 argv, pass_fds=(write_fd,), stdout=out, stderr=out, stdin=subprocess.DEVNULL
             )
@@ -1352,7 +1352,7 @@ class PodRun:
         n = next(_counter)
         log = self.root / "logs" / f"{container}-{n}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
-        with open(log, "wb") as out:
+        with Path(log).open("wb") as out:
             popen = subprocess.Popen(
                 cmd, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=stdin
             )

@@ -28,7 +28,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
@@ -231,7 +231,7 @@ def test_hook_writes_tokens_then_scratch_and_renews(escape: Rendered, tmp_path: 
         assert scratch_dir == f"/scratch/{user}"
         # OAUTH2_TOKEN points eosxd at the file the renewer writes in the EOS format
         assert env["OAUTH2_TOKEN"] == f"FILE:{eos_spec['path']}" and eos_spec["format"] == "eos"
-        tokens = run.host_path("notebook", os.path.dirname(eos_spec["path"]))
+        tokens = run.host_path("notebook", str(PurePosixPath(eos_spec["path"]).parent))
         scratch = run.host_path("notebook", "/scratch")
         watch = Inotify(tokens, scratch)
         try:
@@ -242,7 +242,7 @@ def test_hook_writes_tokens_then_scratch_and_renews(escape: Rendered, tmp_path: 
             assert done.returncode == 0, done.stdout
             assert took < 15, f"postStart took {took:.1f}s with the hub answering at once"
             assert_token_before_scratch(
-                watch.read(), tokens, scratch, os.path.basename(eos_spec["path"]), user
+                watch.read(), tokens, scratch, PurePosixPath(eos_spec["path"]).name, user
             )
         finally:
             watch.close()
@@ -281,7 +281,7 @@ def test_scratch_waits_for_a_late_eos_token(escape: Rendered, tmp_path: Path) ->
     rucio_spec = files["exchanged_tokens/rucio/access_token"]
     with user_server(escape, tmp_path, auth_state("A", eos=False)) as (run, hub, container):
         user = run.env("notebook")["JUPYTERHUB_USER"]
-        tokens = run.host_path("notebook", os.path.dirname(eos_spec["path"]))
+        tokens = run.host_path("notebook", str(PurePosixPath(eos_spec["path"]).parent))
         scratch = run.host_path("notebook", "/scratch")
         eos_file = run.host_path("notebook", eos_spec["path"])
         watch = Inotify(tokens, scratch)

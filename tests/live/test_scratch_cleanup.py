@@ -90,7 +90,7 @@ def _age(path: Path, age: float) -> None:
     os.utime(path, (when, when), follow_symlinks=False)
 
 
-def _user_dir(path: Path, age: float = 10 * DAY, mode: int = 0o2770, gid: int = 65534) -> Path:
+def _user_dir(path: Path, mode: int = 0o2770, gid: int = 65534) -> Path:
     path.mkdir()
     os.chown(path, NOTEBOOK_UID, gid)
     path.chmod(mode)

@@ -79,7 +79,7 @@ def make_tls(folder: Path, hosts: list[str]) -> tuple[Path, Path, Path]:
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
 
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "dlaas live test CA")])
     ca = (
@@ -215,8 +215,9 @@ def token_cache(tmp_path, monkeypatch):
     monkeypatch.setattr(BaseClient, "TOKEN_PATH_PREFIX", str(tmp_path / "token-cache") + "/.rucio_")
 
 
+@pytest.mark.usefixtures("token_cache")
 def test_documented_steps_let_a_plain_user_upload(
-    rendered_sites: dict[str, Rendered], tmp_path, token_cache
+    rendered_sites: dict[str, Rendered], tmp_path
 ) -> None:
     try:
         server_python()

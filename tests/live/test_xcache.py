@@ -133,7 +133,7 @@ def make_tls(folder: Path) -> tuple[str, Path, Path]:
     from cryptography.x509.oid import NameOID
 
     folder.mkdir(parents=True)
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "xcache live test CA")])
     ca = (
@@ -377,8 +377,8 @@ def test_cache_starts_empty_serves_from_disk_refuses_unlisted_and_reloads_the_al
             )
             # the namespace (oss.localroot) links the file into a data disk, its state into meta
             entry = meta / "namespace" / "data"
-            assert os.readlink(entry / "file.bin").startswith("/xcache-data_")
-            assert os.readlink(entry / "file.bin.cinfo").startswith("/xcache-meta/xrdcinfos/")
+            assert str((entry / "file.bin").readlink()).startswith("/xcache-data_")
+            assert str((entry / "file.bin.cinfo").readlink()).startswith("/xcache-meta/xrdcinfos/")
             origin.stop("xrootd")
             cache.stop("xrootd")
             proc = cache.start("xrootd")

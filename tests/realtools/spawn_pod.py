@@ -48,11 +48,11 @@ def offline_kube(workdir: Path) -> Iterator[SimpleNamespace]:
     path.write_text(KUBECONFIG)
     calls: list[str] = []
 
-    async def no_api(self, *args, **kwargs):
+    async def no_api(self, *args, **_kwargs):
         calls.append(f"{type(self).__name__}: {args[:2]}")
         raise AssertionError(f"Kubernetes API call attempted: {args[:2]}")
 
-    async def no_reflector(self, kind, *args, **kwargs):
+    async def no_reflector(_self, kind, *_args, **_kwargs):
         calls.append(f"reflector {kind}")
         raise AssertionError(f"reflector for {kind} started")
 

@@ -9,6 +9,7 @@ import time
 import uuid
 import zlib
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -70,7 +71,7 @@ def test_register_mode_replica_and_rules(ctl, rucio_server, datalake):
     did = {"scope": datalake.scope, "name": name}
     meta = admin.get_metadata(datalake.scope, name)
     assert meta["bytes"] == len(data)
-    assert meta["adler32"] == "%08x" % zlib.adler32(data)
+    assert meta["adler32"] == f"{zlib.adler32(data):08x}"
     [replica] = admin.list_replicas([did], schemes=["root"], all_states=True)
     [pfn] = replica["rses"][datalake.scratch_rse]
     expected = f"root://eoseulake.cern.ch:1094//eos/scratch/{datalake.user}/{name}"
@@ -123,7 +124,8 @@ def test_file_outside_scratch(ctl, tmp_path):
 
 
 @pytest.mark.slow
-def test_duplicate_rule(ctl, rucio_server, datalake):
+@pytest.mark.usefixtures("rucio_server")
+def test_duplicate_rule(ctl, datalake):
     path = ctl.user_file(name := unique(), b"twice")
     first = ctl.run("upload", str(path), "--lifetime", "30d")
     assert first.returncode == 0, first.stderr
@@ -208,7 +210,8 @@ def test_token_rejected_by_server_no_interactive_login(ctl):
 
 
 @pytest.mark.slow
-def test_rucio_error_is_one_line(ctl, rucio_server, datalake):
+@pytest.mark.usefixtures("rucio_server", "datalake")
+def test_rucio_error_is_one_line(ctl):
     """Any server-side refusal (here: no such destination RSE) is one line, no traceback."""
     path = ctl.user_file(unique(), b"x")
 
@@ -276,9 +279,8 @@ def test_copy_mode_uploads_then_rules(ctl, rucio_server, datalake):
     assert pfn.startswith("file://")
     copied = pfn.split("://", 1)[1]
     copied = copied[copied.index("/"):] if not copied.startswith("/") else copied
-    with open(re.sub(r"/+", "/", copied), "rb") as handle:
-        assert handle.read() == data
-    assert replica["adler32"] == "%08x" % zlib.adler32(data)
+    assert Path(re.sub(r"/+", "/", copied)).read_bytes() == data
+    assert replica["adler32"] == f"{zlib.adler32(data):08x}"
     rules = {r["rse_expression"]: r for r in admin.list_did_rules(datalake.scope, name)}
     assert set(rules) == {datalake.posix_rse, datalake.dest_rse}
     assert rule_ids(done.stdout) == {rse: r["id"] for rse, r in rules.items()}

@@ -37,8 +37,8 @@ from traitlets.config import Config
 from werkzeug import Response
 
 from dlaas_gen.payload import hub_tokens as ht
-from dlaas_gen.payloads import payload_text
 from dlaas_gen.payload import token_renewer as tr
+from dlaas_gen.payloads import payload_text
 
 CLIENT_ID, CLIENT_SECRET = "dlaas-hub", "s3cret"
 SETTINGS = {
@@ -290,7 +290,7 @@ def test_scope_defaults_track_jupyterhub():
 def test_configure_merges_existing_roles_scopes_and_hooks(clock):
     c = Config()
     seen = []
-    c.GenericOAuthenticator.modify_auth_state_hook = lambda a, s: seen.append(1) or s
+    c.GenericOAuthenticator.modify_auth_state_hook = lambda _authenticator, s: seen.append(1) or s
     c.KubeSpawner.server_token_scopes = ["users:activity!user", "read:users:name!user"]
     c.JupyterHub.load_roles = [{"name": "user", "scopes": ["self", "shares!user"]},
                                {"name": "ops", "scopes": ["read:users"], "users": ["bob"]}]
@@ -322,7 +322,8 @@ def test_settings_errors(change, message):
         ht.TokenSettings.from_dict({**SETTINGS, **change})
 
 
-def test_extra_config_exec_path(idp, clock):
+@pytest.mark.usefixtures("idp", "clock")
+def test_extra_config_exec_path():
     """The file also works pasted into hub.extraConfig (executed in the config namespace)."""
     c = Config()
     namespace = {"c": c, "__file__": "/usr/local/etc/jupyterhub/jupyterhub_config.py"}

@@ -26,7 +26,7 @@ def test_parallel_equals_serial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     seen: list[str] = []
     assert pipeline._workers(12) >= 1
     parallel = pipeline.build_sites(tmp_path / "sites", (), tmp_path / "out",
-                                    progress=lambda i, n, name: seen.append(name))
+                                    progress=lambda _index, _total, name: seen.append(name))
     monkeypatch.setattr(pipeline, "PARALLEL_MIN_SITES", 10_000)
     serial = pipeline.build_sites(tmp_path / "sites", (), tmp_path / "out")
     assert [b.site.name for b in parallel[0]] == [b.site.name for b in serial[0]]

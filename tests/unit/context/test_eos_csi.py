@@ -143,6 +143,7 @@ def test_csi_values_command_prints_chart_values(tmp_path: Path, monkeypatch) -> 
     assert conf["hostport"] == "eos.example.org" and conf["auth"]["ssskeytab"] == "/etc/eos.keytab"
 
 
-def test_csi_values_refuses_a_daemonset_site(runner: CliRunner, repo_copy: Path) -> None:
+@pytest.mark.usefixtures("repo_copy")
+def test_csi_values_refuses_a_daemonset_site(runner: CliRunner) -> None:
     result = runner.invoke(app, ["eos", "csi-values", "escape"], catch_exceptions=False)
     assert result.exit_code == 2 and "does not use eos.mode: csi" in result.stderr

@@ -96,7 +96,7 @@ def test_old_layout_is_refused_where_the_mount_is(tmp_path: Path) -> None:
     )
 
 
-def test_what_the_old_layout_made_the_extension_open(tmp_path: Path) -> None:
+def test_what_the_old_layout_made_the_extension_open() -> None:
     """Without the rule, the extension would open a path that is not the replica's file."""
     old = {"rse_mount_path": "/eos/eulake/data", "path_begins_at": 4}
     opened = extension_path(old, SEED_PFN)

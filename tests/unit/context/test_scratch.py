@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from dlaas_gen import yamlio
-from dlaas_gen.context.scratch import CLEANUP_UID, cleanup_command
 from dlaas_gen.context import SiteInput, build_context
+from dlaas_gen.context.scratch import CLEANUP_UID, cleanup_command
 from dlaas_gen.errors import ConfigError
 from dlaas_gen.loader import load_site
 from dlaas_gen.pipeline import build_site
@@ -201,7 +201,7 @@ def test_endorsement_needs_eosxd_in_the_host_pid_namespace(tmp_path: Path) -> No
         tmp_path, "  token_service: eos\n", "  token_service: eos\n  host_pid: false\n"
     )
     found = [f for f in errors(path) if "endorsement" in f[2]]
-    assert [(l, c) for l, c, _ in found] == [
+    assert [(line, col) for line, col, _ in found] == [
         position(path, "endorsement:\n      name: scratch-cleanup-eos")
     ]
     assert "eos.host_pid: true" in found[0][2]

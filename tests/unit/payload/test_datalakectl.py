@@ -71,7 +71,7 @@ def test_symlink_out_of_scratch_is_outside(tmp_path):
 def test_adler32_matches_zlib(tmp_path):
     data = bytes(range(256)) * 40000  # > one read chunk
     (tmp_path / "f").write_bytes(data)
-    assert dl.adler32_and_size(str(tmp_path / "f")) == (len(data), "%08x" % zlib.adler32(data))
+    assert dl.adler32_and_size(str(tmp_path / "f")) == (len(data), f"{zlib.adler32(data):08x}")
 
 
 def test_jwt_expiry():

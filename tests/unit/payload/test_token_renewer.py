@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from werkzeug import Response
 
-from dlaas_gen.payloads import payload_text
 from dlaas_gen.payload import token_renewer as tr
+from dlaas_gen.payloads import payload_text
 
 SCRIPT = Path(tr.__file__)
 USERINFO = "https://iam-escape.cloud.cnaf.infn.it/userinfo"
@@ -126,7 +126,7 @@ def test_atomic_write_creates_directory_and_cleans_up_on_error(tmp_path, monkeyp
     tr.atomic_write(str(target), b"x")
     assert target.read_bytes() == b"x" and mode(target) == 0o600
 
-    def boom(src, dst):
+    def boom(*_args):
         raise OSError("disk full")
 
     monkeypatch.setattr(tr.os, "replace", boom)
@@ -244,7 +244,8 @@ def test_cli_once_and_sigterm(tmp_path, hub, httpserver):
     assert "stopped" in proc.stderr.read()
 
 
-def test_cli_detach_returns_at_once_and_keeps_polling(tmp_path, hub, httpserver):
+@pytest.mark.usefixtures("hub")
+def test_cli_detach_returns_at_once_and_keeps_polling(tmp_path, httpserver):
     """``--detach`` is for postStart: exit 0 at once, poll in the background."""
     raw = config_dict(tmp_path / "files")
     raw["log_file"] = str(tmp_path / "renewer.log")
@@ -453,7 +454,8 @@ def test_cli_detach_mkdir_then_sigusr1_syncs_at_once(tmp_path, hub, httpserver):
     assert log.read_text().count(f"{scratch}: created") == 1  # no duplicate log lines
 
 
-def test_cli_mkdir_needs_detach_and_absolute_paths(tmp_path, hub, httpserver):
+@pytest.mark.usefixtures("hub")
+def test_cli_mkdir_needs_detach_and_absolute_paths(tmp_path, httpserver):
     raw = config_dict(tmp_path / "files")
     raw["log_file"] = str(tmp_path / "renewer.log")
     config_path = tmp_path / "renewer.json"

@@ -17,8 +17,8 @@ from werkzeug import Request, Response
 
 from dlaas_gen import yamlio
 from dlaas_gen.context.xcache import FOLDER as XCACHE_FOLDER
-from dlaas_gen.payloads import payload_text
 from dlaas_gen.payload.xcache_refresh import authdb_origins
+from dlaas_gen.payloads import payload_text
 from tests.conftest import REPO
 from tests.support.xcache_sites import CRIC_DIR
 

@@ -236,7 +236,8 @@ def test_accepted_repository_urls(url) -> None:
     assert check_repo_url(url) == url
 
 
-def test_pull_refuses_http_before_any_request(tmp_path, httpserver, sleeps) -> None:
+@pytest.mark.usefixtures("httpserver")
+def test_pull_refuses_http_before_any_request(tmp_path, sleeps) -> None:
     with pytest.raises(UsageError, match="only accepted for a loopback host"):
         pull_chart(
             "http://charts.example.org/",

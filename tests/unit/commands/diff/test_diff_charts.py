@@ -209,7 +209,7 @@ def test_the_report_states_the_kubernetes_version(bump) -> None:
     }
 
 
-def test_rendered_for_the_release_name_and_namespace(tmp_path, bump) -> None:
+def test_rendered_for_the_release_name_and_namespace(bump) -> None:
     config = by_key(bump.charts[0])[("ConfigMap", "hub")].diff
     assert f"  kube: {kube_version()}" in config and "  release: lab/lab" in config
 

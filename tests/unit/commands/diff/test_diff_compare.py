@@ -130,7 +130,7 @@ def test_unparseable_embedded_secret_hidden_whole():
     assert result.changes[0].status == "changed"
 
 
-def test_key_order_is_stable(tmp_path):
+def test_key_order_is_stable():
     doc = fx.cm("c", "ns", {"b": "1", "a": "2"})
     reordered = {"data": {"a": "2", "b": "1"}, "metadata": {"namespace": "ns", "name": "c"},
                  "kind": "ConfigMap", "apiVersion": "v1"}
@@ -169,7 +169,7 @@ def test_context_option(tmp_path):
     assert "ports" not in svc.diff
 
 
-def test_sites_are_separate(tmp_path):
+def test_sites_are_separate():
     docs = {"site-a/apps/cm.yaml": [fx.cm("c", "ns", {"a": "1"})],
             "site-b/apps/cm.yaml": [fx.cm("c", "ns", {"a": "1"})]}
     new = {"site-a/apps/cm.yaml": [fx.cm("c", "ns", {"a": "1"})],

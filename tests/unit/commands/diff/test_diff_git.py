@@ -82,7 +82,7 @@ def test_working_tree_changes_are_included(repo):
 
 def test_from_subdirectory(repo):
     sub = repo / "rendered" / "site-a"
-    result = diff_git("main", Path("."), cwd=sub, env={})
+    result = diff_git("main", Path(), cwd=sub, env={})
     assert result.changes and {c.site for c in result.changes} == {""}
 
 
@@ -146,7 +146,7 @@ def test_invalid_yaml_in_working_tree(repo):
 
 def test_symlinks_and_hidden_files_ignored_at_base(repo):
     git(repo, "checkout", "-q", "main")
-    os.symlink("apps", repo / "rendered" / "site-a" / "link.yaml")
+    (repo / "rendered" / "site-a" / "link.yaml").symlink_to("apps")
     (repo / "rendered" / ".hidden.yaml").write_text("not: [valid\n")
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "links")

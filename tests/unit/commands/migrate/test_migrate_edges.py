@@ -97,7 +97,8 @@ def test_write_then_exit_zero_and_dry_run_exit_one(work: Path) -> None:
     assert migrate(["hr.yaml"]).exit_code() == 0
 
 
-def test_usage_errors(work: Path) -> None:
+@pytest.mark.usefixtures("work")
+def test_usage_errors() -> None:
     with pytest.raises(UsageError):
         migrate(["missing"])
     with pytest.raises(UsageError):
@@ -189,7 +190,7 @@ def test_emitter_output_is_checked_against_the_migrated_document(
 ) -> None:
     import dlaas_gen.commands.migrate.docs as docs
 
-    monkeypatch.setattr(docs, "emit_changed", lambda body, new, old, indent: "broken: [\n")
+    monkeypatch.setattr(docs, "emit_changed", lambda *_args, **_kwargs: "broken: [\n")
     (work / "hr.yaml").write_text(V1)
     text = migrate(["hr.yaml"], Options(assume_helm3=True)).changed_files[0].migrated or ""
     assert "broken" not in text

@@ -45,7 +45,8 @@ def test_out_matches_golden(case_dir: Path, request: pytest.FixtureRequest) -> N
 
 
 @pytest.mark.parametrize("case_dir", CASES, indirect=True)
-def test_second_run_changes_nothing(case_dir: Path, request: pytest.FixtureRequest) -> None:
+@pytest.mark.usefixtures("case_dir")
+def test_second_run_changes_nothing(request: pytest.FixtureRequest) -> None:
     case = request.node.callspec.params["case_dir"]
     migrate(["in"], _options(case), out="out")
     again = migrate(["out"], _options(case))
@@ -65,7 +66,8 @@ def test_write_in_place_equals_out(case_dir: Path, request: pytest.FixtureReques
 
 
 @pytest.mark.parametrize("case_dir", ["helm_repo"], indirect=True)
-def test_non_flux_document_kept_byte_for_byte(case_dir: Path) -> None:
+@pytest.mark.usefixtures("case_dir")
+def test_non_flux_document_kept_byte_for_byte() -> None:
     result = migrate(["in"], _options("helm_repo"))
     text = result.changed_files[0].migrated or ""
     assert 'data:\n  key:    "value"   \n  other: \'x\'\n' in text
@@ -76,7 +78,8 @@ def test_non_flux_document_kept_byte_for_byte(case_dir: Path) -> None:
 
 
 @pytest.mark.parametrize("case_dir", ["crlf"], indirect=True)
-def test_crlf_final_newline_tabs_and_quotes_survive(case_dir: Path) -> None:
+@pytest.mark.usefixtures("case_dir")
+def test_crlf_final_newline_tabs_and_quotes_survive() -> None:
     result = migrate(["in"], _options("crlf"))
     text = result.changed_files[0].migrated or ""
     assert "\n" not in text.replace("\r\n", "")

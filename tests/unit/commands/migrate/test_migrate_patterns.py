@@ -681,7 +681,7 @@ def test_write_with_manual_steps_left_writes_what_it_can_and_exits_1(work: Path)
 
 def test_unreadable_file_exits_2_and_the_rest_is_processed(work: Path) -> None:
     put(work, {"ok.yaml": HELMCHART})
-    os.symlink("missing.yaml", work / "dangling.yaml")
+    (work / "dangling.yaml").symlink_to("missing.yaml")
     result = migrate(["."], write=True)
     assert where(result, "error") == [("dangling.yaml", 0)]
     assert "source.toolkit.fluxcd.io/v1\n" in (work / "ok.yaml").read_text()

@@ -150,7 +150,7 @@ def test_every_overlay_builds_before_and_after_with_equal_objects(
     assert result.exit_code() == (1 if stays else 0)
 
 
-def flux_patches_applied(tree: Path, objects: list[dict[str, Any]], work: Path) -> list[dict]:
+def flux_patches_applied(objects: list[dict[str, Any]], work: Path) -> list[dict]:
     """Apply the parent Kustomization's spec.patches to the child objects as kustomize-controller
     does (kustomize patches over the built resources)."""
     parent = next(o for o in objects if o["metadata"]["name"] == "apps")
@@ -164,9 +164,9 @@ def flux_patches_applied(tree: Path, objects: list[dict[str, Any]], work: Path) 
 
 
 def test_flux_spec_patches_still_reach_the_child_kustomizations(tree: Path) -> None:
-    before = flux_patches_applied(tree, build(tree / "infra"), tree.parent / "before")
+    before = flux_patches_applied(build(tree / "infra"), tree.parent / "before")
     migrate([tree], Options(assume_helm3=True), write=True)
-    after = flux_patches_applied(tree, build(tree / "infra"), tree.parent / "after")
+    after = flux_patches_applied(build(tree / "infra"), tree.parent / "after")
     assert len(before) == len(after) == 2
     for old, new in zip(before, after, strict=True):
         assert new["apiVersion"] == "kustomize.toolkit.fluxcd.io/v1"

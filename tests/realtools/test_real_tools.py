@@ -223,20 +223,18 @@ def _bytes(quantity: Any) -> int:
     return ByteSpecification().validate(None, str(quantity))
 
 
-def check_pod_facts(
-    site: Site, slug: str | None, spawner: KubeSpawner, pod: dict[str, Any]
-) -> None:
-    """Concrete facts every rendered pod must show."""
-    cfg = site.config
-    # No choice means KubeSpawner's default: the profile marked default, else the first one.
+def _chosen_profile(cfg: SiteConfig, slug: str | None) -> Any:
+    """The profile KubeSpawner uses for `slug`; no choice: the default one, else the first."""
     chosen = (
         [p for p in cfg.profiles if p.slug == slug]
         if slug
         else ([p for p in cfg.profiles if p.default] or cfg.profiles[:1])
     )
-    profile = chosen[0] if chosen else None
-    assert spawner.user_options.get("profile") == slug
-    container = _container(pod)
+    return chosen[0] if chosen else None
+
+
+def _check_image_identity_scheduling(site: Site, profile: Any, pod: dict[str, Any]) -> None:
+    cfg, container = site.config, _container(pod)
     image = profile.image if profile and profile.image else cfg.singleuser.image
     # An image built by the site runs under the tag derived from its rendered context.
     assert container["image"] == image_ref(image, build_images(site.name, cfg))
@@ -251,6 +249,9 @@ def check_pod_facts(
         assert toleration.model_dump(exclude_none=True) in pod["spec"]["tolerations"]
     for toleration in get(site.values, "scheduling.userPods.tolerations", []):
         assert toleration in pod["spec"]["tolerations"]
+
+
+def _check_resources(cfg: SiteConfig, profile: Any, container: dict[str, Any]) -> None:
     cpu = (profile.cpu if profile and profile.cpu else None) or cfg.singleuser.cpu
     memory = (profile.memory if profile and profile.memory else None) or cfg.singleuser.memory
     resources = container.get("resources", {})
@@ -269,23 +270,20 @@ def check_pod_facts(
             assert resources["requests"][name] == str(amount)
         if profile.image_pull_policy:
             assert container["imagePullPolicy"] == profile.image_pull_policy
-    env = _env(pod)
-    for name, value in (profile.env if profile else {}).items():
-        assert env[name] == value
-    assert env["JUPYTERHUB_DEFAULT_URL"] == cfg.singleuser.default_url
-    override = profile.kubespawner_override if profile else {}
-    assert spawner.start_timeout == override.get("start_timeout", cfg.singleuser.start_timeout)
-    assert spawner.namespace == cfg.namespace
 
-    mounts, volumes = _mounts(pod), _volumes(pod)
-    home = mounts["/home/jovyan"]
-    claim = volumes[home["name"]]["persistentVolumeClaim"]["claimName"]
+
+def _check_home(cfg: SiteConfig, spawner: KubeSpawner, pod: dict[str, Any]) -> None:
+    home = _mounts(pod)["/home/jovyan"]
+    claim = _volumes(pod)[home["name"]]["persistentVolumeClaim"]["claimName"]
     if cfg.storage.type == "static":
         assert claim == cfg.storage.pvc_name
         assert home["subPath"] == cfg.storage.sub_path.replace("{username}", USER)
     else:
         assert claim == spawner.pvc_name == f"claim-{USER}"
 
+
+def _check_eos_and_scratch(cfg: SiteConfig, pod: dict[str, Any]) -> None:
+    mounts, volumes, env = _mounts(pod), _volumes(pod), _env(pod)
     if cfg.eos is not None and cfg.eos.user_mount_path:
         eos = mounts[cfg.eos.user_mount_path]
         assert eos["mountPropagation"] == "HostToContainer" and eos["readOnly"] is True
@@ -305,30 +303,59 @@ def check_pod_facts(
         else:
             assert "hostPath" in volumes[scratch["name"]]
         assert env[cfg.scratch.env_var] == f"{cfg.scratch.mount_path}/{USER}"
-    if cfg.auth is not None:
-        tokens = mounts[cfg.auth.token_dir]
-        assert volumes[tokens["name"]]["emptyDir"]["medium"] == "Memory"
-        hook = container["lifecycle"]["postStart"]["exec"]["command"]
-        assert hook[:2] == ["/bin/sh", "-c"] and "token_renewer.py" in hook[2]
-        assert "--detach" in hook[2]
-        renewer = env["DLAAS_TOKEN_RENEWER_CONFIG"]
-        assert mounts[renewer]["subPath"] == "token-renewer.json"
-        if cfg.eos is not None and any(i.oauth2 for i in cfg.eos.instances):
-            assert env["OAUTH2_TOKEN"].startswith(f"FILE:{cfg.auth.token_dir}/")
-        if cfg.rucio is not None:
-            rucio_json = mounts["/usr/local/etc/jupyter/jupyter_server_config.json"]
-            assert rucio_json["subPath"] == "rucio.json" and rucio_json["readOnly"]
-            assert mounts[env["RUCIO_CONFIG"]]["subPath"] == "rucio.cfg"
-        if cfg.upload is not None and cfg.scratch is not None:
-            tool = mounts[f"{cfg.upload.bin_dir}/{cfg.upload.command}"]
-            assert tool["subPath"] == "datalakectl" and tool["readOnly"]
-            items = {i["key"]: i for i in volumes[tool["name"]]["configMap"]["items"]}
-            assert items["datalakectl"]["mode"] == 0o555
-        if cfg.scratch is not None and cfg.eos is not None:
-            # the renewer creates $SCRATCH once the EOS token file exists
-            # (validate.tree_rules.scratch)
-            assert f'--detach --mkdir "${cfg.scratch.env_var}"' in hook[2]
-            assert "mkdir -p" not in hook[2]
+
+
+def _check_token_files(cfg: SiteConfig, pod: dict[str, Any]) -> None:
+    """The token emptyDir, the postStart renewer and the files that read the tokens."""
+    auth = cfg.auth
+    if auth is None:
+        return
+    container, mounts, volumes, env = _container(pod), _mounts(pod), _volumes(pod), _env(pod)
+    tokens = mounts[auth.token_dir]
+    assert volumes[tokens["name"]]["emptyDir"]["medium"] == "Memory"
+    hook = container["lifecycle"]["postStart"]["exec"]["command"]
+    assert hook[:2] == ["/bin/sh", "-c"] and "token_renewer.py" in hook[2]
+    assert "--detach" in hook[2]
+    renewer = env["DLAAS_TOKEN_RENEWER_CONFIG"]
+    assert mounts[renewer]["subPath"] == "token-renewer.json"
+    if cfg.eos is not None and any(i.oauth2 for i in cfg.eos.instances):
+        assert env["OAUTH2_TOKEN"].startswith(f"FILE:{auth.token_dir}/")
+    if cfg.rucio is not None:
+        rucio_json = mounts["/usr/local/etc/jupyter/jupyter_server_config.json"]
+        assert rucio_json["subPath"] == "rucio.json" and rucio_json["readOnly"]
+        assert mounts[env["RUCIO_CONFIG"]]["subPath"] == "rucio.cfg"
+    if cfg.upload is not None and cfg.scratch is not None:
+        tool = mounts[f"{cfg.upload.bin_dir}/{cfg.upload.command}"]
+        assert tool["subPath"] == "datalakectl" and tool["readOnly"]
+        items = {i["key"]: i for i in volumes[tool["name"]]["configMap"]["items"]}
+        assert items["datalakectl"]["mode"] == 0o555
+    if cfg.scratch is not None and cfg.eos is not None:
+        # the renewer creates $SCRATCH once the EOS token file exists
+        # (validate.tree_rules.scratch)
+        assert f'--detach --mkdir "${cfg.scratch.env_var}"' in hook[2]
+        assert "mkdir -p" not in hook[2]
+
+
+def check_pod_facts(
+    site: Site, slug: str | None, spawner: KubeSpawner, pod: dict[str, Any]
+) -> None:
+    """Concrete facts every rendered pod must show."""
+    cfg = site.config
+    profile = _chosen_profile(cfg, slug)
+    assert spawner.user_options.get("profile") == slug
+    container = _container(pod)
+    _check_image_identity_scheduling(site, profile, pod)
+    _check_resources(cfg, profile, container)
+    env = _env(pod)
+    for name, value in (profile.env if profile else {}).items():
+        assert env[name] == value
+    assert env["JUPYTERHUB_DEFAULT_URL"] == cfg.singleuser.default_url
+    override = profile.kubespawner_override if profile else {}
+    assert spawner.start_timeout == override.get("start_timeout", cfg.singleuser.start_timeout)
+    assert spawner.namespace == cfg.namespace
+    _check_home(cfg, spawner, pod)
+    _check_eos_and_scratch(cfg, pod)
+    _check_token_files(cfg, pod)
     assert "PATH" not in env, "never set PATH in extraEnv: it drops the image's own"
 
 
@@ -427,12 +454,8 @@ def _known_sections() -> dict[str, list[type]]:
     return out
 
 
-@pytest.mark.parametrize("name", SITE_FILES)
-def test_hub_config_is_accepted_by_the_real_authenticator_and_spawner(
-    sites, name, offline_kube, caplog
-):
-    site = sites[name]
-    values = site.values
+def _check_extra_config_imports(values: dict[str, Any]) -> None:
+    """Every module ``hub.extraConfig`` imports is stdlib or mounted by ``hub.extraFiles``."""
     for key, snippet in get(values, "hub.extraConfig", {}).items():
         for module in imported_modules(snippet):
             if module not in sys.stdlib_module_names:
@@ -440,25 +463,10 @@ def test_hub_config_is_accepted_by_the_real_authenticator_and_spawner(
                     f"hub.extraConfig.{key} imports {module}, which no hub.extraFiles entry "
                     "mounts beside jupyterhub_config.py"
                 )
-    caplog.set_level(logging.DEBUG)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        c = site_config(site, offline_kube.module_dir)
-        hub = JupyterHub(config=copy.deepcopy(c))
-        authenticator_class = hub.authenticator_class
-        authenticator = authenticator_class(config=c)
 
-        async def spawn():
-            return make_spawner(c)
 
-        spawner = asyncio.run(spawn())
-    text = caplog.text + "\n".join(f"{w.category.__name__}: {w.message}" for w in caught)
-    for bad in BAD_WORDS:
-        assert bad not in text.lower(), text
-    assert offline_kube.calls == []
-
-    # No section is silently ignored: each is a class the hub configures, each key one of its
-    # traits.
+def _check_every_setting_configures_a_trait(c: Config) -> None:
+    """No section is silently ignored: each is a class the hub configures, each key a trait."""
     known = _known_sections()
     for section, settings in c.items():
         assert section in known, f"config section {section} configures nothing"
@@ -467,19 +475,27 @@ def test_hub_config_is_accepted_by_the_real_authenticator_and_spawner(
                 f"{section}.{key} is not a configurable trait"
             )
 
-    rendered = get(values, "hub.config", {})
-    assert spawner.slug_scheme == get(values, "hub.config.KubeSpawner.slug_scheme", "safe")
-    hub_scopes._check_scopes_exist(spawner.server_token_scopes or [])
-    for role in c.JupyterHub.get("load_roles", []):
-        hub_scopes._check_scopes_exist(role.get("scopes", []))
 
-    auth = site.config.auth
-    if auth is None:
-        return
+def _check_allow_rules(authenticator: Any, auth: Any) -> None:
+    if auth.allow.mode == "all":
+        assert authenticator.allow_all is True
+    elif auth.allow.mode == "users":
+        assert authenticator.allowed_users == set(auth.allow.users)
+        assert not authenticator.allowed_groups
+    else:
+        assert authenticator.allowed_groups == set(auth.allow.groups)
+        assert authenticator.manage_groups is True
+        assert authenticator.auth_state_groups_key == f"oauth_user.{auth.allow.groups_claim}"
+    assert authenticator.admin_users == set(auth.admin_users)
+
+
+def _check_authenticator(site: Site, authenticator_class: type, authenticator: Any) -> None:
+    """The GenericOAuthenticator the hub builds holds what the site file says."""
     from oauthenticator.generic import GenericOAuthenticator
 
+    auth = site.config.auth
     assert authenticator_class is GenericOAuthenticator
-    section = rendered["GenericOAuthenticator"]
+    section = get(site.values, "hub.config", {})["GenericOAuthenticator"]
     for trait in (
         "authorize_url",
         "token_url",
@@ -506,16 +522,42 @@ def test_hub_config_is_accepted_by_the_real_authenticator_and_spawner(
     assert authenticator.client_secret == secret_at(
         release, "hub.config.GenericOAuthenticator.client_secret"
     )
-    if auth.allow.mode == "all":
-        assert authenticator.allow_all is True
-    elif auth.allow.mode == "users":
-        assert authenticator.allowed_users == set(auth.allow.users)
-        assert not authenticator.allowed_groups
-    else:
-        assert authenticator.allowed_groups == set(auth.allow.groups)
-        assert authenticator.manage_groups is True
-        assert authenticator.auth_state_groups_key == f"oauth_user.{auth.allow.groups_claim}"
-    assert authenticator.admin_users == set(auth.admin_users)
+    _check_allow_rules(authenticator, auth)
+
+
+@pytest.mark.parametrize("name", SITE_FILES)
+def test_hub_config_is_accepted_by_the_real_authenticator_and_spawner(
+    sites, name, offline_kube, caplog
+):
+    site = sites[name]
+    values = site.values
+    _check_extra_config_imports(values)
+    caplog.set_level(logging.DEBUG)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        c = site_config(site, offline_kube.module_dir)
+        hub = JupyterHub(config=copy.deepcopy(c))
+        authenticator_class = hub.authenticator_class
+        authenticator = authenticator_class(config=c)
+
+        async def spawn():
+            return make_spawner(c)
+
+        spawner = asyncio.run(spawn())
+    text = caplog.text + "\n".join(f"{w.category.__name__}: {w.message}" for w in caught)
+    for bad in BAD_WORDS:
+        assert bad not in text.lower(), text
+    assert offline_kube.calls == []
+    _check_every_setting_configures_a_trait(c)
+
+    assert spawner.slug_scheme == get(values, "hub.config.KubeSpawner.slug_scheme", "safe")
+    hub_scopes._check_scopes_exist(spawner.server_token_scopes or [])
+    for role in c.JupyterHub.get("load_roles", []):
+        hub_scopes._check_scopes_exist(role.get("scopes", []))
+
+    if site.config.auth is None:
+        return
+    _check_authenticator(site, authenticator_class, authenticator)
     assert "admin:auth_state!user" in spawner.server_token_scopes
 
 

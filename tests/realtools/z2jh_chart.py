@@ -186,6 +186,89 @@ def _name(fullname: str, component: str) -> str:
     return f"{fullname}-{component}" if fullname else component
 
 
+def _image(c: Config, values: Mapping[str, Any], fullname: str) -> None:
+    """The single-user image, its privilege escalation setting and the image pull secrets."""
+    name, tag = get(values, "singleuser.image.name"), get(values, "singleuser.image.tag")
+    if name:
+        c.KubeSpawner.image = f"{name}:{tag}" if tag else name
+    c.KubeSpawner.allow_privilege_escalation = get(values, "singleuser.allowPrivilegeEscalation")
+
+    pull_secrets = list(get(values, "imagePullSecrets", []))
+    pull_secrets += get(values, "singleuser.image.pullSecrets", [])
+    if get(values, "imagePullSecret.automaticReferenceInjection") and get(
+        values, "imagePullSecret.create"
+    ):
+        pull_secrets.insert(0, _name(fullname, "image-pull-secret"))
+    if pull_secrets:
+        c.KubeSpawner.image_pull_secrets = pull_secrets
+
+
+def _scheduling(c: Config, values: Mapping[str, Any], fullname: str) -> None:
+    """User scheduler, priority class, node-purpose affinity and tolerations of user pods."""
+    if get(values, "scheduling.userScheduler.enabled"):
+        c.KubeSpawner.scheduler_name = _name(fullname, "user-scheduler")
+    if get(values, "scheduling.podPriority.enabled"):
+        c.KubeSpawner.priority_class_name = _name(fullname, "priority")
+    purpose = get(values, "scheduling.userPods.nodeAffinity.matchNodePurpose")
+    term = {
+        "matchExpressions": [
+            {"key": "hub.jupyter.org/node-purpose", "operator": "In", "values": ["user"]}
+        ]
+    }
+    if purpose == "prefer":
+        c.KubeSpawner.node_affinity_preferred = [
+            *get(values, "singleuser.extraNodeAffinity.preferred", []),
+            {"weight": 100, "preference": term},
+        ]
+    elif purpose == "require":
+        c.KubeSpawner.node_affinity_required = [
+            *get(values, "singleuser.extraNodeAffinity.required", []),
+            term,
+        ]
+    tolerations = get(values, "scheduling.userPods.tolerations", []) + get(
+        values, "singleuser.extraTolerations", []
+    )
+    if tolerations:
+        c.KubeSpawner.tolerations = tolerations
+
+
+def _cloud_metadata_block(c: Config, values: Mapping[str, Any]) -> None:
+    """The chart's privileged init container that blocks the cloud metadata server."""
+    if not get(values, "singleuser.cloudMetadata.blockWithIptables"):
+        return
+    image = (
+        f"{get(values, 'singleuser.networkTools.image.name')}:"
+        f"{get(values, 'singleuser.networkTools.image.tag')}"
+    )
+    ip = get(values, "singleuser.cloudMetadata.ip")
+    c.KubeSpawner.init_containers = [
+        *get(values, "singleuser.initContainers", []),
+        {
+            "name": "block-cloud-metadata",
+            "image": image,
+            "command": [
+                "iptables",
+                "--append",
+                "OUTPUT",
+                "--protocol",
+                "tcp",
+                "--destination",
+                ip,
+                "--destination-port",
+                "80",
+                "--jump",
+                "DROP",
+            ],
+            "securityContext": {
+                "privileged": True,
+                "runAsUser": 0,
+                "capabilities": {"add": ["NET_ADMIN"]},
+            },
+            "resources": get(values, "singleuser.networkTools.resources", {}),
+        },
+    ]
+
+
 def chart_config(
     values: Mapping[str, Any], *, release: str, namespace: str, module_dir: Path | None = None
 ) -> Config:
@@ -213,46 +296,8 @@ def chart_config(
         if value is not None:
             c.KubeSpawner[trait] = value
 
-    name, tag = get(values, "singleuser.image.name"), get(values, "singleuser.image.tag")
-    if name:
-        c.KubeSpawner.image = f"{name}:{tag}" if tag else name
-    c.KubeSpawner.allow_privilege_escalation = get(values, "singleuser.allowPrivilegeEscalation")
-
-    pull_secrets = list(get(values, "imagePullSecrets", []))
-    pull_secrets += get(values, "singleuser.image.pullSecrets", [])
-    if get(values, "imagePullSecret.automaticReferenceInjection") and get(
-        values, "imagePullSecret.create"
-    ):
-        pull_secrets.insert(0, _name(fullname, "image-pull-secret"))
-    if pull_secrets:
-        c.KubeSpawner.image_pull_secrets = pull_secrets
-
-    if get(values, "scheduling.userScheduler.enabled"):
-        c.KubeSpawner.scheduler_name = _name(fullname, "user-scheduler")
-    if get(values, "scheduling.podPriority.enabled"):
-        c.KubeSpawner.priority_class_name = _name(fullname, "priority")
-    purpose = get(values, "scheduling.userPods.nodeAffinity.matchNodePurpose")
-    term = {
-        "matchExpressions": [
-            {"key": "hub.jupyter.org/node-purpose", "operator": "In", "values": ["user"]}
-        ]
-    }
-    if purpose == "prefer":
-        c.KubeSpawner.node_affinity_preferred = [
-            *get(values, "singleuser.extraNodeAffinity.preferred", []),
-            {"weight": 100, "preference": term},
-        ]
-    elif purpose == "require":
-        c.KubeSpawner.node_affinity_required = [
-            *get(values, "singleuser.extraNodeAffinity.required", []),
-            term,
-        ]
-    tolerations = get(values, "scheduling.userPods.tolerations", []) + get(
-        values, "singleuser.extraTolerations", []
-    )
-    if tolerations:
-        c.KubeSpawner.tolerations = tolerations
-
+    _image(c, values, fullname)
+    _scheduling(c, values, fullname)
     _home_storage(c, values)
     _singleuser_extra_files(c, values, fullname)
     c.KubeSpawner.volumes.extend(get(values, "singleuser.storage.extraVolumes", []))
@@ -267,38 +312,7 @@ def chart_config(
         c.Spawner.cmd = values["singleuser"]["cmd"]
     if get(values, "singleuser.defaultUrl") is not None:
         c.Spawner.default_url = get(values, "singleuser.defaultUrl")
-    if get(values, "singleuser.cloudMetadata.blockWithIptables"):
-        image = (
-            f"{get(values, 'singleuser.networkTools.image.name')}:"
-            f"{get(values, 'singleuser.networkTools.image.tag')}"
-        )
-        ip = get(values, "singleuser.cloudMetadata.ip")
-        c.KubeSpawner.init_containers = [
-            *get(values, "singleuser.initContainers", []),
-            {
-                "name": "block-cloud-metadata",
-                "image": image,
-                "command": [
-                    "iptables",
-                    "--append",
-                    "OUTPUT",
-                    "--protocol",
-                    "tcp",
-                    "--destination",
-                    ip,
-                    "--destination-port",
-                    "80",
-                    "--jump",
-                    "DROP",
-                ],
-                "securityContext": {
-                    "privileged": True,
-                    "runAsUser": 0,
-                    "capabilities": {"add": ["NET_ADMIN"]},
-                },
-                "resources": get(values, "singleuser.networkTools.resources", {}),
-            },
-        ]
+    _cloud_metadata_block(c, values)
     if get(values, "debug.enabled"):
         c.JupyterHub.log_level = "DEBUG"
         c.Spawner.debug = True

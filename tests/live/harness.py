@@ -572,6 +572,199 @@ class _Sandbox:
     init_pid: int
 
 
+def _read_info(read_fd: int, outer: subprocess.Popen) -> bytes:
+    """What bwrap writes to ``--info-fd`` (a JSON object), read within 20 s; closes `read_fd`."""
+    info = b""
+    deadline = time.monotonic() + 20
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([read_fd], [], [], 0.2)
+            if ready:
+                chunk = os.read(read_fd, 4096)
+                if not chunk:
+                    break
+                info += chunk
+                with contextlib.suppress(ValueError):
+                    json.loads(info)
+                    break
+            elif outer.poll() is not None:
+                break
+    finally:
+        os.close(read_fd)
+    return info
+
+
+def _sleeping_child(pid: int) -> bool:
+    """True once the sandbox's init process has a child that runs ``sleep``."""
+    try:
+        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        return any(Path(f"/proc/{k}/comm").read_text().strip() == "sleep" for k in kids)
+    except OSError:
+        return False
+
+
+class _BwrapArgs:
+    """The bwrap arguments of one container, in order: what each path in the container is.
+
+    ``made`` holds the paths that exist in the sandbox so far; the folders above a path are made
+    (mode 0755) before anything is put there. ``hidden`` host paths are never shown; ``dests``
+    (volume mounts) and ``image_paths`` (what the image stand-in provides) are not taken from
+    the host.
+    """
+
+    def __init__(self, hostname: str, hidden: set[str], dests: set[PurePosixPath],
+                 image_paths: set[PurePosixPath]) -> None:
+        self.hidden, self.dests, self.image_paths = hidden, dests, image_paths
+        self.claimed = dests | image_paths | {PurePosixPath(h) for h in hidden
+                                              if os.path.lexists(h)}
+        self.args = [
+            "--unshare-pid",
+            "--unshare-ipc",
+            "--unshare-uts",
+            "--hostname",
+            hostname,
+            "--die-with-parent",
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+            "--ro-bind",
+            "/sys",
+            "/sys",
+        ]
+        self.made: set[PurePosixPath] = {
+            PurePosixPath("/"),
+            PurePosixPath("/proc"),
+            PurePosixPath("/dev"),
+            PurePosixPath("/sys"),
+        }
+
+    def mkdirs(self, path: PurePosixPath) -> None:
+        for parent in reversed([path, *path.parents]):
+            if parent not in self.made:
+                self.args.extend(["--perms", "0755", "--dir", str(parent)])
+                self.made.add(parent)
+
+    def expose(self, host: Path) -> None:
+        """Show a host path read-only, folder by folder where something else goes inside."""
+        p = PurePosixPath(host)
+        if str(p) in self.hidden or p in self.dests or p in self.image_paths:
+            return
+        if host.is_symlink():
+            self.mkdirs(p.parent)
+            self.args.extend(["--symlink", str(Path(host).readlink()), str(p)])
+            self.made.add(p)
+            return
+        if not host.exists():
+            return
+        inside = any(p in c.parents for c in self.claimed)
+        if not inside or not host.is_dir():
+            self.mkdirs(p.parent)
+            self.args.extend(["--ro-bind", str(host), str(p)])
+            self.made.add(p)
+            return
+        self.mkdirs(p.parent)
+        self.args.extend(["--perms", f"{host.stat().st_mode & 0o7777:04o}", "--dir", str(p)])
+        self.made.add(p)
+        for child in sorted(host.iterdir()):
+            self.expose(child)
+
+    def system(self, image: Image) -> None:
+        """The image's own root, else the host's system folders and this Python."""
+        if image.rootfs is not None:
+            for top in sorted(Path(image.rootfs).iterdir()):
+                target = PurePosixPath("/", top.name)
+                if (target not in self.dests and target not in self.image_paths
+                        and target not in self.made):
+                    self.args.extend(["--ro-bind", str(top), str(target)])
+                    self.made.add(target)
+            return
+        python_roots = {
+            Path(sys.prefix),
+            Path(sys.base_prefix),
+            Path(os.path.realpath(sys.executable)).parents[1],
+        }
+        for system in (*SYSTEM_PATHS, *sorted(map(str, python_roots))):
+            self.expose(Path(system))
+
+    def users(self, image: Image, etc: Path) -> None:
+        """``/etc/passwd`` and ``/etc/group``: the host's system entries plus the image's."""
+        etc.mkdir(parents=True, exist_ok=True)
+        users = {u[1] for u in image.users} | {u[0] for u in image.users}
+        host_users = [
+            e
+            for e in pwd.getpwall()
+            if e.pw_uid < 1000 and e.pw_uid not in users and e.pw_name not in users
+        ]
+        lines = [
+            f"{e.pw_name}:x:{e.pw_uid}:{e.pw_gid}:{e.pw_gecos}:{e.pw_dir}:{e.pw_shell}"
+            for e in host_users
+        ]
+        lines += [f"{n}:x:{u}:{g}::{h}:/bin/bash" for n, u, g, h in image.users]
+        (etc / "passwd").write_text("\n".join(lines) + "\n")
+        gids = {g[1] for g in image.groups} | {g[0] for g in image.groups}
+        glines = [
+            f"{e.gr_name}:x:{e.gr_gid}:{','.join(e.gr_mem)}"
+            for e in grp.getgrall()
+            if e.gr_gid not in gids and e.gr_name not in gids
+        ]
+        glines += [f"{n}:x:{g}:{','.join(m)}" for n, g, m in image.groups]
+        (etc / "group").write_text("\n".join(glines) + "\n")
+        for name in ("passwd", "group"):
+            self.mkdirs(PurePosixPath("/etc"))
+            self.args.extend(["--ro-bind", str(etc / name), f"/etc/{name}"])
+
+    def image_dirs(self, image: Image, root: Path) -> None:
+        """The image's folders (owner and mode as the image has them), writable."""
+        for path_text, (uid, gid, mode) in sorted(image.dirs.items()):
+            if PurePosixPath(path_text) in self.dests:
+                continue
+            backing = root / path_text.lstrip("/")
+            if not backing.exists():
+                backing.mkdir(parents=True)
+                os.chown(backing, uid, gid)
+                backing.chmod(mode)
+            self.mkdirs(PurePosixPath(path_text).parent)
+            self.args.extend(["--bind", str(backing), path_text])
+            self.made.add(PurePosixPath(path_text))
+
+    def tmp(self, backing: Path) -> None:
+        """A writable ``/tmp`` (the root file system is writable and no volume is there)."""
+        backing.mkdir(parents=True, exist_ok=True)
+        backing.chmod(0o1777)
+        self.args.extend(["--bind", str(backing), "/tmp"])
+        self.made.add(PurePosixPath("/tmp"))
+
+    def image_files(self, image: Image, root: Path) -> None:
+        """The files the image ships (read-only, mode 0644)."""
+        for path_text, text in sorted(image.files.items()):
+            backing = root / path_text.lstrip("/")
+            backing.parent.mkdir(parents=True, exist_ok=True)
+            backing.write_text(text)
+            backing.chmod(0o644)
+            self.mkdirs(PurePosixPath(path_text).parent)
+            self.args.extend(["--ro-bind", str(backing), path_text])
+
+    def hosts(self, hosts: Path, pod_ip: str, hostname: str) -> None:
+        """The kubelet's ``/etc/hosts``: localhost and the pod's own name."""
+        hosts.parent.mkdir(parents=True, exist_ok=True)
+        hosts.write_text(
+            "# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n"
+            "::1\tlocalhost ip6-localhost ip6-loopback\n"
+            f"{pod_ip}\t{hostname}\n"
+        )
+        hosts.chmod(0o644)
+        self.mkdirs(PurePosixPath("/etc"))
+        self.args.extend(["--ro-bind", str(hosts), "/etc/hosts"])
+
+    def volumes(self, mounts: list[tuple[str, Path, bool]]) -> None:
+        """The volume mounts, parents before children."""
+        for dest, source, read_only in sorted(mounts, key=lambda m: PurePosixPath(m[0]).parts):
+            self.mkdirs(PurePosixPath(dest).parent)
+            self.args.extend(["--ro-bind" if read_only else "--bind", str(source), dest])
+            self.made.add(PurePosixPath(dest))
+
+
 class PodRun:
     """One pod of a render, its volumes set up under `root` as the kubelet sets them up.
 
@@ -1086,146 +1279,25 @@ class PodRun:
         hidden = set(HIDDEN_PATHS)
         if image.users:
             hidden |= {"/etc/passwd", "/etc/group"}
-        claimed = dests | image_paths | {PurePosixPath(h) for h in hidden if os.path.lexists(h)}
-        args = [
-            "--unshare-pid",
-            "--unshare-ipc",
-            "--unshare-uts",
-            "--hostname",
-            self.name[:63],
-            "--die-with-parent",
-            "--proc",
-            "/proc",
-            "--dev",
-            "/dev",
-            "--ro-bind",
-            "/sys",
-            "/sys",
-        ]
-        made: set[PurePosixPath] = {
-            PurePosixPath("/"),
-            PurePosixPath("/proc"),
-            PurePosixPath("/dev"),
-            PurePosixPath("/sys"),
-        }
-
-        def mkdirs(path: PurePosixPath) -> None:
-            for parent in reversed([path, *path.parents]):
-                if parent not in made:
-                    args.extend(["--perms", "0755", "--dir", str(parent)])
-                    made.add(parent)
-
-        def expose(host: Path) -> None:
-            p = PurePosixPath(host)
-            if str(p) in hidden or p in dests or p in image_paths:
-                return
-            if host.is_symlink():
-                mkdirs(p.parent)
-                args.extend(["--symlink", str(Path(host).readlink()), str(p)])
-                made.add(p)
-                return
-            if not host.exists():
-                return
-            inside = any(p in c.parents for c in claimed)
-            if not inside or not host.is_dir():
-                mkdirs(p.parent)
-                args.extend(["--ro-bind", str(host), str(p)])
-                made.add(p)
-                return
-            mkdirs(p.parent)
-            args.extend(["--perms", f"{host.stat().st_mode & 0o7777:04o}", "--dir", str(p)])
-            made.add(p)
-            for child in sorted(host.iterdir()):
-                expose(child)
-
-        python_roots = {
-            Path(sys.prefix),
-            Path(sys.base_prefix),
-            Path(os.path.realpath(sys.executable)).parents[1],
-        }
-        if image.rootfs is not None:
-            for top in sorted(Path(image.rootfs).iterdir()):
-                target = PurePosixPath("/", top.name)
-                if target not in dests and target not in image_paths and target not in made:
-                    args.extend(["--ro-bind", str(top), str(target)])
-                    made.add(target)
-        for system in (
-            () if image.rootfs is not None else (*SYSTEM_PATHS, *sorted(map(str, python_roots)))
-        ):
-            expose(Path(system))
+        box = _BwrapArgs(self.name[:63], hidden, dests, image_paths)
+        box.system(image)
         # the image: passwd/group, folders and files it has
-        etc = self.root / "image" / container
+        work = self.root / "image" / container
         if image.users:
-            etc.mkdir(parents=True, exist_ok=True)
-            users = {u[1] for u in image.users} | {u[0] for u in image.users}
-            host_users = [
-                e
-                for e in pwd.getpwall()
-                if e.pw_uid < 1000 and e.pw_uid not in users and e.pw_name not in users
-            ]
-            lines = [
-                f"{e.pw_name}:x:{e.pw_uid}:{e.pw_gid}:{e.pw_gecos}:{e.pw_dir}:{e.pw_shell}"
-                for e in host_users
-            ]
-            lines += [f"{n}:x:{u}:{g}::{h}:/bin/bash" for n, u, g, h in image.users]
-            (etc / "passwd").write_text("\n".join(lines) + "\n")
-            gids = {g[1] for g in image.groups} | {g[0] for g in image.groups}
-            glines = [
-                f"{e.gr_name}:x:{e.gr_gid}:{','.join(e.gr_mem)}"
-                for e in grp.getgrall()
-                if e.gr_gid not in gids and e.gr_name not in gids
-            ]
-            glines += [f"{n}:x:{g}:{','.join(m)}" for n, g, m in image.groups]
-            (etc / "group").write_text("\n".join(glines) + "\n")
-            for name in ("passwd", "group"):
-                mkdirs(PurePosixPath("/etc"))
-                args.extend(["--ro-bind", str(etc / name), f"/etc/{name}"])
-        for path_text, (uid, gid, mode) in sorted(image.dirs.items()):
-            if PurePosixPath(path_text) in dests:
-                continue
-            backing = self.root / "image" / container / "dirs" / path_text.lstrip("/")
-            if not backing.exists():
-                backing.mkdir(parents=True)
-                os.chown(backing, uid, gid)
-                backing.chmod(mode)
-            mkdirs(PurePosixPath(path_text).parent)
-            args.extend(["--bind", str(backing), path_text])
-            made.add(PurePosixPath(path_text))
+            box.users(image, work)
+        box.image_dirs(image, work / "dirs")
         if writable_tmp:
-            backing = self.root / "containers" / container / "tmp"
-            backing.mkdir(parents=True, exist_ok=True)
-            backing.chmod(0o1777)
-            args.extend(["--bind", str(backing), "/tmp"])
-            made.add(PurePosixPath("/tmp"))
-        for path_text, text in sorted(image.files.items()):
-            backing = self.root / "image" / container / "files" / path_text.lstrip("/")
-            backing.parent.mkdir(parents=True, exist_ok=True)
-            backing.write_text(text)
-            backing.chmod(0o644)
-            mkdirs(PurePosixPath(path_text).parent)
-            args.extend(["--ro-bind", str(backing), path_text])
+            box.tmp(self.root / "containers" / container / "tmp")
+        box.image_files(image, work / "files")
         # the kubelet-managed /etc/hosts (kubelet managedHostsFileContent): localhost and the pod's
         # own hostname -> pod IP; programs that resolve their host name (xrootd) need it. An
         # image stand-in that ships /etc/hosts (other names, as hostAliases would add) keeps it.
         if PurePosixPath("/etc/hosts") not in dests and "/etc/hosts" not in image.files:
-            hosts = self.root / "containers" / container / "hosts"
-            hosts.parent.mkdir(parents=True, exist_ok=True)
-            hosts.write_text(
-                "# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n"
-                "::1\tlocalhost ip6-localhost ip6-loopback\n"
-                f"{self.pod_ip}\t{self.name[:63]}\n"
-            )
-            hosts.chmod(0o644)
-            mkdirs(PurePosixPath("/etc"))
-            args.extend(["--ro-bind", str(hosts), "/etc/hosts"])
-        # the volumes, parents before children
-        for dest, source, read_only in sorted(mounts, key=lambda m: PurePosixPath(m[0]).parts):
-            mkdirs(PurePosixPath(dest).parent)
-            args.extend(["--ro-bind" if read_only else "--bind", str(source), dest])
-            made.add(PurePosixPath(dest))
+            box.hosts(self.root / "containers" / container / "hosts", self.pod_ip, self.name[:63])
+        box.volumes(mounts)
         if sc.get("readOnlyRootFilesystem"):
-            args.extend(["--remount-ro", "/"])
-        return args
+            box.args.extend(["--remount-ro", "/"])
+        return box.args
 
     def _sandbox(self, container: str, init: bool) -> _Sandbox:
         key = (container, init)
@@ -1250,49 +1322,24 @@ class PodRun:
                 argv, pass_fds=(write_fd,), stdout=out, stderr=out, stdin=subprocess.DEVNULL
             )
         os.close(write_fd)
-        info = b""
-        deadline = time.monotonic() + 20
-        try:
-            while time.monotonic() < deadline:
-                ready, _, _ = select.select([read_fd], [], [], 0.2)
-                if ready:
-                    chunk = os.read(read_fd, 4096)
-                    if not chunk:
-                        break
-                    info += chunk
-                    with contextlib.suppress(ValueError):
-                        json.loads(info)
-                        break
-                elif outer.poll() is not None:
-                    break
-        finally:
-            os.close(read_fd)
-        if not info:
-            outer.wait(timeout=5)
-            raise AssertionError(
+
+        def failed() -> AssertionError:
+            return AssertionError(
                 f"bwrap could not set up container {container}:\n"
                 f"{log.read_text(errors='replace')}\nargv: {argv}"
             )
-        box = _Sandbox(outer, int(json.loads(info)["child-pid"]))
 
+        info = _read_info(read_fd, outer)
+        if not info:
+            outer.wait(timeout=5)
+            raise failed()
+        box = _Sandbox(outer, int(json.loads(info)["child-pid"]))
         # bwrap reports the pid before the child has finished its mounts; the sandbox is ready
         # once the child has exec'd ``sleep`` (everything is set up before that exec).
-        def ready() -> bool:
-            try:
-                kids = (
-                    Path(f"/proc/{box.init_pid}/task/{box.init_pid}/children").read_text().split()
-                )
-                return any(Path(f"/proc/{k}/comm").read_text().strip() == "sleep" for k in kids)
-            except OSError:
-                return False
-
         deadline = time.monotonic() + 20
-        while not ready():
+        while not _sleeping_child(box.init_pid):
             if outer.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(
-                    f"bwrap could not set up container {container}:\n"
-                    f"{log.read_text(errors='replace')}\nargv: {argv}"
-                )
+                raise failed()
             time.sleep(0.01)
         self._sandboxes[key] = box
         return box

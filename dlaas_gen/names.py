@@ -18,12 +18,12 @@ CONFIG_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 
 def is_dns1123_label(value: str) -> bool:
     """True for a DNS-1123 label (lower-case alphanumerics and '-', at most 63 characters)."""
-    return len(value) <= 63 and bool(DNS1123_LABEL.match(value))
+    return len(value) <= 63 and bool(DNS1123_LABEL.fullmatch(value))
 
 
 def is_dns1123_subdomain(value: str) -> bool:
     """True for a DNS-1123 subdomain (dot-separated labels, at most 253 characters)."""
-    return len(value) <= 253 and bool(DNS1123_SUBDOMAIN.match(value))
+    return len(value) <= 253 and bool(DNS1123_SUBDOMAIN.fullmatch(value))
 
 
 def _check_label(value: str) -> str:
@@ -42,7 +42,7 @@ def _check_subdomain(value: str) -> str:
 
 
 def _check_config_key(value: str) -> str:
-    if not value or len(value) > 253 or not CONFIG_KEY.match(value):
+    if not value or len(value) > 253 or not CONFIG_KEY.fullmatch(value):
         raise ValueError(f"{value!r} is not a valid Secret/ConfigMap key ([-._a-zA-Z0-9]+)")
     return value
 

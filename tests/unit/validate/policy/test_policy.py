@@ -78,25 +78,27 @@ def test_rules_have_id_severity_reason() -> None:
 
 def test_exception_silences_one_object_and_rule(tmp_path: Path) -> None:
     settings = PolicySettings(exceptions={("CAP001", "Deployment", "apps", "app"): "because"})
-    assert "CAP001" not in findings("CAP001", tmp_path, settings)
+    assert findings("CAP001", tmp_path, settings) == []
     other = PolicySettings(exceptions={("CAP001", "Deployment", "apps", "other"): "because"})
-    assert "CAP001" in findings("CAP001", tmp_path, other)
+    assert findings("CAP001", tmp_path, other) == ["CAP001"]
+    wrong_rule = PolicySettings(exceptions={("ESC001", "Deployment", "apps", "app"): "because"})
+    assert findings("CAP001", tmp_path, wrong_rule) == ["CAP001"]
 
 
 def test_privileged_exception_only_for_the_fuse_daemonset(tmp_path: Path) -> None:
     settings = PolicySettings(exceptions={("PRIV001", "Deployment", "apps", "app"): "because"})
-    assert "PRIV001" in findings("PRIV001", tmp_path, settings)
+    assert findings("PRIV001", tmp_path, settings) == ["PRIV001"]
     fuse = PolicySettings(fuse_daemonset=("apps", "app"),
                           exceptions={("PRIV001", "Deployment", "apps", "app"): "because"})
-    assert "PRIV001" not in findings("PRIV001", tmp_path, fuse)
+    assert findings("PRIV001", tmp_path, fuse) == []
 
 
 @pytest.mark.parametrize("rule", ["PRIV004", "PRIV005"])
 def test_host_namespaces_excepted_only_for_the_fuse_daemonset(rule: str, tmp_path: Path) -> None:
     excepted = {(rule, "Deployment", "apps", "app"): "because"}
-    assert rule in findings(rule, tmp_path, PolicySettings(exceptions=excepted))
+    assert findings(rule, tmp_path, PolicySettings(exceptions=excepted)) == [rule]
     fuse = PolicySettings(fuse_daemonset=("apps", "app"), exceptions=excepted)
-    assert rule not in findings(rule, tmp_path, fuse)
+    assert findings(rule, tmp_path, fuse) == []
     [message] = [p.message for p in check_policy(load_tree(tmp_path), SETTINGS) if p.rule == rule]
     assert (
         "add a security.exceptions entry" not in message

@@ -33,6 +33,7 @@ from dlaas_gen.names import is_dns1123_label
 from dlaas_gen.origins_file import origins_path
 from dlaas_gen.pipeline import build_site
 from dlaas_gen.problem import Problem, reprefix
+from dlaas_gen.render_lock import RENDER_LOCK_FILE
 from dlaas_gen.resources import examples_dir
 
 _TOP_KEY = re.compile(r"^([a-z_]+):")
@@ -107,7 +108,7 @@ def init_site(name: str, sites_dir: Path, example: str = DEFAULT_EXAMPLE) -> Ini
     """
     _check_name(name)
     text = site_text(name, example)
-    return _write_checked(name, sites_dir, text, _example_lock(example, name),
+    return _write_checked(name, sites_dir, text, _example_origins(example, name),
                           f"example {example!r}", example)
 
 
@@ -164,8 +165,8 @@ def _write_checked(name: str, sites_dir: Path, text: str, origins: str | None, w
     return result
 
 
-def _example_lock(example: str, name: str) -> str | None:
-    """The example's XCache origins lock file, renamed for `name` (None when it has none)."""
+def _example_origins(example: str, name: str) -> str | None:
+    """The text of the example's XCache origins file, renamed for `name` (None without one)."""
     path = origins_path(examples_dir() / f"{example}{SITE_SUFFIX}")
     if not path.is_file():
         return None
@@ -186,8 +187,8 @@ def _create_exclusive(path: Path, text: str) -> None:
 
 # --- init by questions ---------------------------------------------------------------------
 
-#: The render lock (`dlaas_gen.writer.LOCK_FILE`) is machine state, never committed.
-GITIGNORE_LINES = (".dlaas-gen.lock",)
+#: The render lock (`dlaas_gen.render_lock`) is machine state, never committed.
+GITIGNORE_LINES = (RENDER_LOCK_FILE,)
 
 
 @dataclass

@@ -39,4 +39,4 @@ class ConfigError(ProblemsError):
 
 
 class LockedError(DlaasGenError):
-    """Another dlaas-gen run holds the output lock."""
+    """Another dlaas-gen run holds the render lock (`dlaas_gen.render_lock`)."""

@@ -65,7 +65,7 @@ class LoadedSite:
 
 
 def is_site_file(path: Path) -> bool:
-    """True for ``<name>.yaml`` files that are sites (not lock files, not hidden, not `_x`)."""
+    """True for ``<name>.yaml`` files that are sites (not origins files, not hidden, not `_x`)."""
     name = path.name
     return (
         name.endswith(SITE_SUFFIX)

@@ -1,4 +1,4 @@
-"""``cric sync`` for one site: fetch, derive origins, compare with or write the lock file."""
+"""``cric sync`` for one site: fetch, derive origins, compare with or write the origins file."""
 
 from __future__ import annotations
 
@@ -49,9 +49,9 @@ def sync_site(
     session: requests.Session | None = None,
     sleep: Callable[[float], None] | None = None,
 ) -> SyncResult:
-    """Fetch CRIC for `site` and write (or, with `check`, compare) its lock file.
+    """Fetch CRIC for `site` and write (or, with `check`, compare) its origins file.
 
-    Any failure raises before the lock file is opened for writing, so it stays byte-for-byte
+    Any failure raises before the origins file is opened for writing, so it stays byte-for-byte
     as it was.
 
     Raises:
@@ -76,8 +76,8 @@ def sync_site(
     if not origins:
         raise CricError(f"CRIC {url}: no origin for schemes {', '.join(cric.schemes)} "
                         f"(site {site.name}); lock file left as it is")
-    lock = OriginsFile(tuple(cric.schemes), tuple(cric.exclude_rses), origins)
-    text = origins_text(site.name, lock)
+    derived = OriginsFile(tuple(cric.schemes), tuple(cric.exclude_rses), origins)
+    text = origins_text(site.name, derived)
     path = origins_path(site.path)
     try:
         old = path.read_bytes()
@@ -88,4 +88,4 @@ def sync_site(
     if changed and not check:
         write_atomic(path, text)
         written = True
-    return SyncResult(site.name, path, lock.count, changed, written, warnings)
+    return SyncResult(site.name, path, derived.count, changed, written, warnings)

@@ -28,14 +28,18 @@ def median_seconds(cmd: list[str], runs: int, cwd: Path = REPO) -> float:
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        subprocess.run(
+            cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False
+        )
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
 
 def make_fleet(folder: Path) -> None:
     """Write FLEET site files, variations of the repository's sites."""
-    sources = sorted(p for p in (REPO / "sites").glob("*.yaml") if not p.name.endswith(".origins.yaml"))
+    sources = sorted(
+        p for p in (REPO / "sites").glob("*.yaml") if not p.name.endswith(".origins.yaml")
+    )
     folder.mkdir(parents=True)
     for index in range(FLEET):
         source = sources[index % len(sources)]
@@ -54,14 +58,18 @@ def main() -> int:
     help_time = median_seconds([str(BIN / "dlaas-gen"), "--help"], 7)
     target = help_time < 0.300
     ok &= target
-    print(f"--help           {help_time * 1000:7.0f} ms  (python -c pass {baseline * 1000:.0f} ms, "
-          f"x{help_time / baseline:.1f})  target < 300 ms: {'ok' if target else 'MISSED'}")
+    print(
+        f"--help           {help_time * 1000:7.0f} ms  (python -c pass {baseline * 1000:.0f} ms, "
+        f"x{help_time / baseline:.1f})  target < 300 ms: {'ok' if target else 'MISSED'}"
+    )
 
     check_time = median_seconds([str(BIN / "dlaas-gen"), "render", "--check"], 5)
     target = check_time < 1.0
     ok &= target
-    print(f"render --check   {check_time * 1000:7.0f} ms  (python -c pass {baseline * 1000:.0f} ms, "
-          f"x{check_time / baseline:.1f})  target < 1 s: {'ok' if target else 'MISSED'}")
+    print(
+        f"render --check   {check_time * 1000:7.0f} ms  (python -c pass {baseline * 1000:.0f} ms, "
+        f"x{check_time / baseline:.1f})  target < 1 s: {'ok' if target else 'MISSED'}"
+    )
 
     from dlaas_gen.pipeline import build_site, build_sites
 
@@ -84,15 +92,28 @@ def main() -> int:
                     path.write_bytes(data)
                     files.append(str(path))
         start = time.perf_counter()
-        subprocess.run([str(BIN / "kubernetes-validate"), "--strict", "--kubernetes-version", "1.33",
-                        "--quiet", *files], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        subprocess.run(
+            [
+                str(BIN / "kubernetes-validate"),
+                "--strict",
+                "--kubernetes-version",
+                "1.33",
+                "--quiet",
+                *files,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )
         theirs = time.perf_counter() - start
     ratio = theirs / ours
     target = ratio >= 10
     ok &= target
-    print(f"fleet of {FLEET}     {ours:7.2f} s   render+validate, {len(files)} objects "
-          f"(kubernetes-validate CLI on the same files: {theirs:.2f} s, validation only) "
-          f"x{ratio:.1f} faster  target >= 10x: {'ok' if target else 'MISSED'}")
+    print(
+        f"fleet of {FLEET}     {ours:7.2f} s   render+validate, {len(files)} objects "
+        f"(kubernetes-validate CLI on the same files: {theirs:.2f} s, validation only) "
+        f"x{ratio:.1f} faster  target >= 10x: {'ok' if target else 'MISSED'}"
+    )
     return 0 if ok else 1
 
 

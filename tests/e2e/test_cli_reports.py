@@ -143,6 +143,7 @@ def _run_in_pty(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, s
     return proc.wait(timeout=60), b"".join(chunks).decode()
 
 
+@pytest.mark.slow  # real processes on a pseudo-terminal
 def test_terminal_gets_colour_and_progress_pipes_do_not(repo_copy: Path) -> None:
     _break_validation(repo_copy)
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}

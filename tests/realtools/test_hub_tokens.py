@@ -437,6 +437,7 @@ def expected_files(state: dict) -> dict[str, bytes]:
     }
 
 
+@pytest.mark.slow  # a real JupyterHub app through token expiry
 def test_files_follow_refresh_past_expiry_without_respawn(idp, clock, tmp_path, monkeypatch):
     """Real JupyterHub 5 app: server token scopes, users API, refresh_auth, our hooks, renewer."""
     monkeypatch.setenv("JUPYTERHUB_CRYPT_KEY", os.urandom(32).hex())

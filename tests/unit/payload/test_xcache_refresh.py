@@ -166,6 +166,7 @@ def test_api_refusal_is_exit_1(job, httpserver) -> None:
     )
 
 
+@pytest.mark.slow  # the script's real backoff between attempts
 def test_5xx_is_retried(job, httpserver) -> None:
     kube = FakeKube(httpserver, "# old\n")
     answers = [Response("busy", 503), Response(json.dumps(catalogue()), 200)]

@@ -173,6 +173,7 @@ def test_a_timeout_is_retried_then_succeeds(tmp_path, httpserver, monkeypatch) -
     assert [r.path for r, _ in httpserver.log].count("/helm/index.yaml") == 2
 
 
+@pytest.mark.slow  # three real read timeouts
 def test_timeouts_three_times_fail(tmp_path, httpserver, monkeypatch) -> None:
     monkeypatch.setattr(pull_mod, "READ_TIMEOUT", 0.1)
 

@@ -58,6 +58,7 @@ import re
 import sys
 import time
 import zlib
+from pathlib import Path
 
 DEFAULT_CONFIG_PATH = "/etc/datalakectl/config.json"
 CONFIG_KEYS = {
@@ -101,16 +102,16 @@ def parse_lifetime(value, what="lifetime"):
     if value is None:
         return None
     if isinstance(value, bool):
-        raise CtlError("bad %s %r (use e.g. 30d, 12h, 3600)" % (what, value))
+        raise CtlError(f"bad {what} {value!r} (use e.g. 30d, 12h, 3600)")
     if isinstance(value, int):
         seconds = value
     else:
         match = re.fullmatch(r"\s*(\d+)\s*([smhdw]?)\s*", str(value))
         if not match:
-            raise CtlError("bad %s %r (use e.g. 30d, 12h, 3600)" % (what, value))
+            raise CtlError(f"bad {what} {value!r} (use e.g. 30d, 12h, 3600)")
         seconds = int(match.group(1)) * _UNITS[match.group(2) or "s"]
     if seconds <= 0:
-        raise CtlError("bad %s %r: must be positive" % (what, value))
+        raise CtlError(f"bad {what} {value!r}: must be positive")
     return seconds
 
 
@@ -120,8 +121,8 @@ def format_lifetime(seconds):
         return "never"
     for unit in ("w", "d", "h", "m"):
         if seconds % _UNITS[unit] == 0:
-            return "%d%s" % (seconds // _UNITS[unit], unit)
-    return "%ds" % seconds
+            return f"{int(seconds // _UNITS[unit])}{unit}"
+    return f"{int(seconds)}s"
 
 
 def adler32_and_size(path):
@@ -130,7 +131,7 @@ def adler32_and_size(path):
     Why: Rucio stores adler32 as zero-padded hex; a file on FUSE can be large, so read in chunks.
     """
     checksum, size = 1, 0
-    with open(path, "rb") as handle:
+    with Path(path).open("rb") as handle:
         for chunk in iter(lambda: handle.read(_CHUNK), b""):
             checksum = zlib.adler32(chunk, checksum)
             size += len(chunk)
@@ -158,27 +159,28 @@ def load_config(path):
         CtlError: Unreadable file, bad JSON, unknown keys or bad values.
     """
     try:
-        with open(path, encoding="utf-8") as handle:
+        with Path(path).open(encoding="utf-8") as handle:
             raw = json.load(handle)
     except OSError as exc:
-        raise CtlError("cannot read config %s: %s" % (path, exc.strerror or exc)) from None
+        raise CtlError(f"cannot read config {path}: {exc.strerror or exc}") from None
     except ValueError as exc:
-        raise CtlError("config %s is not valid JSON: %s" % (path, exc)) from None
+        raise CtlError(f"config {path} is not valid JSON: {exc}") from None
     if not isinstance(raw, dict):
-        raise CtlError("config %s must hold a JSON object" % path)
+        raise CtlError(f"config {path} must hold a JSON object")
     unknown = sorted(set(raw) - set(CONFIG_KEYS))
     if unknown:
-        raise CtlError("config %s: unknown key(s) %s" % (path, ", ".join(unknown)))
+        raise CtlError("config {}: unknown key(s) {}".format(path, ", ".join(unknown)))
     config = dict(CONFIG_KEYS)
     config.update(raw)
     if config["mode"] not in ("register", "copy"):
-        raise CtlError("config %s: mode must be 'register' or 'copy', not %r" % (path, config["mode"]))
+        raise CtlError(f"config {path}: mode must be 'register' or 'copy', "
+                       f"not {config['mode']!r}")
     if config["mode"] == "register":
         for key in ("scratch_rse", "scratch_pfn_prefix"):
             if not config[key]:
-                raise CtlError("config %s: %s is required in register mode" % (path, key))
+                raise CtlError(f"config {path}: {key} is required in register mode")
     for key in ("scratch_rule_lifetime", "default_lifetime", "max_lifetime"):
-        config[key] = parse_lifetime(config[key], "%s in %s" % (key, path))
+        config[key] = parse_lifetime(config[key], f"{key} in {path}")
     return config
 
 
@@ -191,15 +193,15 @@ def scratch_relative(path, scratch_path):
     Raises:
         CtlError: The file does not exist, is not a regular file, or lies outside scratch.
     """
-    if not os.path.exists(path):
-        raise CtlError("%s: no such file" % path)
+    if not Path(path).exists():
+        raise CtlError(f"{path}: no such file")
     real = os.path.realpath(path)
     root = os.path.realpath(scratch_path)
-    if not os.path.isfile(real):
-        raise CtlError("%s: not a regular file" % path)
+    if not Path(real).is_file():
+        raise CtlError(f"{path}: not a regular file")
     if os.path.commonpath([real, root]) != root or real == root:
         raise CtlError(
-            "%s is outside the scratch area %s; move or write it there first" % (path, scratch_path)
+            f"{path} is outside the scratch area {scratch_path}; move or write it there first"
         )
     return os.path.relpath(real, root)
 
@@ -229,26 +231,26 @@ def jwt_expiry(token):
 def check_token(token, source):
     """Fail when the token is empty or its JWT ``exp`` lies in the past."""
     if not token.strip():
-        raise CtlError("the Rucio token in %s is empty; log in to the hub again" % source)
+        raise CtlError(f"the Rucio token in {source} is empty; log in to the hub again")
     exp = jwt_expiry(token)
     if exp is not None and exp <= time.time():
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(exp))
         raise CtlError(
-            "the Rucio token in %s expired at %s; wait for its renewal or restart your server"
-            % (source, stamp)
+            f"the Rucio token in {source} expired at {stamp}; wait for its renewal or restart "
+            "your server"
         )
 
 
 def _read_token_file(path):
     try:
-        with open(path, encoding="utf-8") as handle:
+        with Path(path).open(encoding="utf-8") as handle:
             return handle.read()
     except FileNotFoundError:
         raise CtlError(
-            "no Rucio token at %s (not logged in through the hub, or not delivered yet)" % path
+            f"no Rucio token at {path} (not logged in through the hub, or not delivered yet)"
         ) from None
     except OSError as exc:
-        raise CtlError("cannot read the Rucio token %s: %s" % (path, exc.strerror)) from None
+        raise CtlError(f"cannot read the Rucio token {path}: {exc.strerror}") from None
 
 
 def _token_candidates():
@@ -265,8 +267,8 @@ def _token_candidates():
     if os.environ.get("BEARER_TOKEN_FILE"):
         yield "$BEARER_TOKEN_FILE", os.environ["BEARER_TOKEN_FILE"], None
     runtime = os.environ.get("XDG_RUNTIME_DIR")
-    if runtime and os.path.exists(os.path.join(runtime, "bt_u%d" % os.geteuid())):
-        yield "$XDG_RUNTIME_DIR", os.path.join(runtime, "bt_u%d" % os.geteuid()), None
+    if runtime and (Path(runtime) / f"bt_u{os.geteuid()}").exists():
+        yield "$XDG_RUNTIME_DIR", str(Path(runtime) / f"bt_u{os.geteuid()}"), None
     cfg_path = rucio_config.config_get("client", "auth_token_file_path", False, None)
     if cfg_path:
         yield "rucio.cfg", cfg_path, None
@@ -336,7 +338,7 @@ def resolve_scope(client, config, scope):
     try:
         return config["default_scope"].format(account=account, user=user)
     except (KeyError, IndexError, ValueError):
-        raise CtlError("bad default_scope template %r" % config["default_scope"]) from None
+        raise CtlError("bad default_scope template {!r}".format(config["default_scope"])) from None
 
 
 def find_rule(client, did, rse_expression, copies=None):
@@ -370,8 +372,8 @@ def add_rule(client, did, rse, copies, lifetime, reuse=False):
         if reuse and existing:
             return existing
         raise CtlError(
-            "a rule for %s:%s on %s already exists (rule %s); nothing to do"
-            % (did["scope"], did["name"], rse, existing or "?")
+            f"a rule for {did['scope']}:{did['name']} on {rse} already exists "
+            f"(rule {existing or '?'}); nothing to do"
         ) from None
 
 
@@ -392,20 +394,20 @@ def register_upload(client, config, request):
         client.add_replicas(rse=rse, files=[replica])
     except RSEFileNameNotSupported:
         raise CtlError(
-            "PFN %s does not match the protocols of RSE %s (check scratch_pfn_prefix: host,"
-            " port and path must be the RSE's)" % (request["pfn"], rse)
+            "PFN {} does not match the protocols of RSE {} (check scratch_pfn_prefix: host,"
+            " port and path must be the RSE's)".format(request["pfn"], rse)
         ) from None
     except AccessDenied as exc:
         # Why a hint: only the site's Rucio admins can fix this (Rucio's generic policy lets
         # users register replicas only on RSEs named *SCRATCHDISK/*USERDISK/*LOCALGROUPDISK,
         # and new files need the user to own the scope: perm_add_replicas, perm_add_did).
         raise CtlError(
-            "AccessDenied: %s (ask the site's Rucio administrators to let user accounts register"
-            " replicas on %s and to give you the scope %s)" % (one_line(exc), rse, did["scope"])
+            "AccessDenied: {} (ask the site's Rucio administrators to let user accounts register"
+            " replicas on {} and to give you the scope {})".format(one_line(exc), rse, did["scope"])
         ) from None
     lines = [
-        "replica %s:%s registered on %s: %s (%d bytes, adler32 %s)"
-        % (did["scope"], did["name"], rse, request["pfn"], request["bytes"], request["adler32"])
+        f"replica {did['scope']}:{did['name']} registered on {rse}: {request['pfn']} "
+        f"({int(request['bytes'])} bytes, adler32 {request['adler32']})"
     ]
     scratch_rule = add_rule(client, did, rse, 1, config["scratch_rule_lifetime"], reuse=True)
     lines.append(_rule_line(scratch_rule, rse, 1, config["scratch_rule_lifetime"]))
@@ -436,9 +438,8 @@ def copy_upload(client, config, request):
     UploadClient(_client=client, logger=quiet).upload([item])
     upload_rule = find_rule(client, did, upload_rse)
     lines = [
-        "uploaded %s to %s as %s:%s (%d bytes, adler32 %s)"
-        % (request["path"], upload_rse, did["scope"], did["name"], request["bytes"],
-           request["adler32"])
+        f"uploaded {request['path']} to {upload_rse} as {did['scope']}:{did['name']} "
+        f"({int(request['bytes'])} bytes, adler32 {request['adler32']})"
     ]
     if upload_rule:
         lines.append(_rule_line(upload_rule, upload_rse, 1, lifetime))
@@ -453,8 +454,8 @@ def _user_rule(client, did, request):
 
 
 def _rule_line(rule_id, rse, copies, lifetime):
-    return "rule %s on %s (copies %d, lifetime %s)" % (rule_id, rse, copies,
-                                                       format_lifetime(lifetime))
+    return (f"rule {rule_id} on {rse} (copies {int(copies)}, "
+            f"lifetime {format_lifetime(lifetime)})")
 
 
 # --------------------------------------------------------------------------- command line
@@ -488,8 +489,8 @@ def _destination(config, args):
     maximum = config["max_lifetime"]
     if maximum is not None and (lifetime is None or lifetime > maximum):
         raise CtlError(
-            "lifetime %s exceeds the site maximum %s"
-            % (format_lifetime(lifetime), format_lifetime(maximum))
+            f"lifetime {format_lifetime(lifetime)} exceeds the site maximum "
+            f"{format_lifetime(maximum)}"
         )
     return rse, lifetime
 
@@ -501,13 +502,13 @@ def run_upload(config, args):
     if config["mode"] == "register":
         relative = scratch_relative(args.path, config["scratch_path"])
         request["pfn"] = scratch_pfn(config["scratch_pfn_prefix"], relative)
-    elif not os.path.isfile(args.path):
-        raise CtlError("%s: no such file" % args.path)
+    elif not Path(args.path).is_file():
+        raise CtlError(f"{args.path}: no such file")
     request["bytes"], request["adler32"] = adler32_and_size(args.path)
     check_oidc_token(config)
     client = make_client()
     scope = resolve_scope(client, config, args.scope)
-    request["did"] = {"scope": scope, "name": args.name or os.path.basename(args.path)}
+    request["did"] = {"scope": scope, "name": args.name or Path(args.path).name}
     if config["mode"] == "register":
         return register_upload(client, config, request)
     return copy_upload(client, config, request)
@@ -525,15 +526,14 @@ def describe_failure(exc):
         return ("the Rucio server rejected the token (expired, revoked or meant for another"
                 " audience); log in to the hub again")
     if isinstance(exc, RucioException):
-        return "%s: %s" % (type(exc).__name__, one_line(exc))
+        return f"{type(exc).__name__}: {one_line(exc)}"
     if isinstance(exc, RequestException):
         reason = re.search(r"\[Errno -?\d+\] ([^'\")]+)", str(exc))
         url = getattr(getattr(exc, "request", None), "url", None) or ""
         host = re.match(r"\w+://[^/]+", url)
-        where = " at %s" % host.group(0) if host else ""
-        return "cannot reach the Rucio server%s: %s" % (
-            where, reason.group(1).strip() if reason else type(exc).__name__
-        )
+        where = f" at {host.group(0)}" if host else ""
+        cause = reason.group(1).strip() if reason else type(exc).__name__
+        return f"cannot reach the Rucio server{where}: {cause}"
     return None
 
 
@@ -558,7 +558,7 @@ def main(argv=None):
         try:
             import rucio.client  # noqa: F401
         except ImportError:
-            raise CtlError("rucio-clients is not installed for %s" % sys.executable) from None
+            raise CtlError(f"rucio-clients is not installed for {sys.executable}") from None
         lines = run_upload(config, args)
     except CtlError as exc:
         return _fail(str(exc))
@@ -573,7 +573,7 @@ def main(argv=None):
 
 
 def _fail(message):
-    sys.stderr.write("datalakectl: error: %s\n" % one_line(message))
+    sys.stderr.write(f"datalakectl: error: {one_line(message)}\n")
     return 1
 
 

@@ -94,24 +94,9 @@ class TokenSettings(NamedTuple):
         unknown = set(raw) - _SETTINGS_KEYS
         if unknown:
             raise ValueError(f"unknown token settings key(s): {', '.join(sorted(unknown))}")
-        audiences = raw.get("audiences", {})
-        if not isinstance(audiences, Mapping):
-            raise ValueError("audiences must be a mapping of service name to audience")
-        for service, audience in audiences.items():
-            if not isinstance(service, str) or not _SERVICE_RE.match(service):
-                raise ValueError(f"service name {service!r} must match {_SERVICE_RE.pattern}")
-            if not isinstance(audience, str) or not audience:
-                raise ValueError(f"audience for {service!r} must be a non-empty string")
-        settings = cls(**{**dict(raw), "audiences": dict(audiences)})
-        for name in ("refresh_margin_seconds", "auth_refresh_age"):
-            value = getattr(settings, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"{name} must be a positive integer")
-        for name in ("exchange_scope", "authenticator_class", "spawner_class"):
-            if not isinstance(getattr(settings, name), str):
-                raise ValueError(f"{name} must be a string")
-        if settings.token_url is not None and not isinstance(settings.token_url, str):
-            raise ValueError("token_url must be a string or null")
+        audiences = _checked_audiences(raw.get("audiences", {}))
+        settings = cls(**{**dict(raw), "audiences": audiences})
+        _check_types(settings)
         needed = settings.auth_refresh_age + RENEWER_POLL_SECONDS
         if settings.refresh_margin_seconds <= needed:
             raise ValueError(
@@ -120,6 +105,31 @@ class TokenSettings(NamedTuple):
                 "expired tokens before the hub refreshes them"
             )
         return settings
+
+
+def _checked_audiences(audiences: Any) -> dict[str, str]:
+    """The audiences as a dict, after checking every service name and audience."""
+    if not isinstance(audiences, Mapping):
+        raise ValueError("audiences must be a mapping of service name to audience")
+    for service, audience in audiences.items():
+        if not isinstance(service, str) or not _SERVICE_RE.match(service):
+            raise ValueError(f"service name {service!r} must match {_SERVICE_RE.pattern}")
+        if not isinstance(audience, str) or not audience:
+            raise ValueError(f"audience for {service!r} must be a non-empty string")
+    return dict(audiences)
+
+
+def _check_types(settings: TokenSettings) -> None:
+    """Refuse settings whose values have the wrong type (or a count that is not positive)."""
+    for name in ("refresh_margin_seconds", "auth_refresh_age"):
+        value = getattr(settings, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise ValueError(f"{name} must be a positive integer")
+    for name in ("exchange_scope", "authenticator_class", "spawner_class"):
+        if not isinstance(getattr(settings, name), str):
+            raise ValueError(f"{name} must be a string")
+    if settings.token_url is not None and not isinstance(settings.token_url, str):
+        raise ValueError("token_url must be a string or null")
 
 
 def jwt_expiry(token: str) -> float | None:

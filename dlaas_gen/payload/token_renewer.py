@@ -56,6 +56,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Mapping
+from pathlib import Path
 from urllib.error import HTTPError, URLError
 from urllib.parse import quote
 from urllib.request import Request, urlopen
@@ -84,17 +86,17 @@ class FileSpec:
         Raises:
             RenewerError: relative path, empty source, unknown format, or eos without endpoint.
         """
-        if not os.path.isabs(path):
-            raise RenewerError("file path %r must be absolute" % path)
+        if not Path(path).is_absolute():
+            raise RenewerError(f"file path {path!r} must be absolute")
         keys = [k for k in source.split("/") if k]
         if not keys:
-            raise RenewerError("file %s: source must name an auth_state key" % path)
+            raise RenewerError(f"file {path}: source must name an auth_state key")
         if fmt not in FORMATS:
-            raise RenewerError("file %s: format must be one of %s" % (path, ", ".join(FORMATS)))
+            raise RenewerError("file {}: format must be one of {}".format(path, ", ".join(FORMATS)))
         if fmt == "eos" and not userinfo_endpoint:
-            raise RenewerError("file %s: format eos needs userinfo_endpoint" % path)
+            raise RenewerError(f"file {path}: format eos needs userinfo_endpoint")
         if fmt != "eos" and userinfo_endpoint:
-            raise RenewerError("file %s: userinfo_endpoint only applies to format eos" % path)
+            raise RenewerError(f"file {path}: userinfo_endpoint only applies to format eos")
         self.path = path
         self.keys = keys
         self.fmt = fmt
@@ -108,7 +110,7 @@ class FileSpec:
         Why no newline: the Rucio client sends the file content verbatim as an HTTP header.
         """
         if self.fmt == "eos":
-            return ("oauth2:%s:%s" % (token, self.userinfo)).encode("ascii")
+            return (f"oauth2:{token}:{self.userinfo}").encode("ascii")
         return token.encode("ascii")
 
 
@@ -132,28 +134,11 @@ class Config:
             raise RenewerError("config must be a JSON object")
         unknown = set(raw) - {"files", "interval_seconds", "log_file"}
         if unknown:
-            raise RenewerError("unknown config key(s): %s" % ", ".join(sorted(unknown)))
+            raise RenewerError("unknown config key(s): {}".format(", ".join(sorted(unknown))))
         entries = raw.get("files")
         if not isinstance(entries, list) or not entries:
             raise RenewerError("config needs a non-empty 'files' list")
-        files = []
-        for entry in entries:
-            if not isinstance(entry, dict):
-                raise RenewerError("each file entry must be an object")
-            bad = set(entry) - {"path", "source", "format", "userinfo_endpoint"}
-            if bad:
-                raise RenewerError("unknown file key(s): %s" % ", ".join(sorted(bad)))
-            try:
-                files.append(
-                    FileSpec(
-                        str(entry["path"]),
-                        str(entry["source"]),
-                        str(entry.get("format", "raw")),
-                        str(entry.get("userinfo_endpoint", "")),
-                    )
-                )
-            except KeyError as e:
-                raise RenewerError("file entry misses %s" % e) from None
+        files = [_file_spec(entry) for entry in entries]
         paths = [f.path for f in files]
         if len(set(paths)) != len(paths):
             raise RenewerError("file paths must be unique")
@@ -169,10 +154,32 @@ class Config:
     def load(cls, path: str) -> Config:
         """Read and parse a JSON config file."""
         try:
-            with open(path, encoding="utf-8") as f:
+            with Path(path).open(encoding="utf-8") as f:
                 return cls.from_dict(json.load(f))
         except (OSError, ValueError) as e:
-            raise RenewerError("cannot read config %s: %s" % (path, e)) from None
+            raise RenewerError(f"cannot read config {path}: {e}") from None
+
+
+def _file_spec(entry: object) -> FileSpec:
+    """One entry of the config's ``files`` list.
+
+    Raises:
+        RenewerError: not an object, unknown or missing keys, or a bad value.
+    """
+    if not isinstance(entry, dict):
+        raise RenewerError("each file entry must be an object")
+    bad = set(entry) - {"path", "source", "format", "userinfo_endpoint"}
+    if bad:
+        raise RenewerError("unknown file key(s): {}".format(", ".join(sorted(bad))))
+    try:
+        return FileSpec(
+            str(entry["path"]),
+            str(entry["source"]),
+            str(entry.get("format", "raw")),
+            str(entry.get("userinfo_endpoint", "")),
+        )
+    except KeyError as e:
+        raise RenewerError(f"file entry misses {e}") from None
 
 
 class HubClient:
@@ -185,17 +192,18 @@ class HubClient:
         self.timeout = timeout
 
     @classmethod
-    def from_env(cls, env: dict | None = None) -> HubClient:
+    def from_env(cls, env: Mapping[str, str] | None = None) -> HubClient:
         """Build from the variables JupyterHub sets in every single-user server."""
-        env = os.environ if env is None else env
+        variables = os.environ if env is None else env
         missing = [
             k
             for k in ("JUPYTERHUB_API_URL", "JUPYTERHUB_USER", "JUPYTERHUB_API_TOKEN")
-            if not env.get(k)
+            if not variables.get(k)
         ]
         if missing:
-            raise RenewerError("missing environment: %s" % ", ".join(missing))
-        return cls(env["JUPYTERHUB_API_URL"], env["JUPYTERHUB_USER"], env["JUPYTERHUB_API_TOKEN"])
+            raise RenewerError("missing environment: {}".format(", ".join(missing)))
+        return cls(variables["JUPYTERHUB_API_URL"], variables["JUPYTERHUB_USER"],
+                   variables["JUPYTERHUB_API_TOKEN"])
 
     def auth_state(self) -> dict:
         """Return the user's auth state.
@@ -215,9 +223,9 @@ class HubClient:
                 403: " (server token lacks read:users:name!user, or the user must log in again)",
                 404: " (user unknown to the hub)",
             }.get(e.code, "")
-            raise RenewerError("hub answered %s for %s%s" % (e.code, self.url, hint)) from None
+            raise RenewerError(f"hub answered {e.code} for {self.url}{hint}") from None
         except (URLError, OSError, ValueError) as e:
-            raise RenewerError("hub unreachable at %s: %s" % (self.url, e)) from None
+            raise RenewerError(f"hub unreachable at {self.url}: {e}") from None
         if not isinstance(model, dict) or "auth_state" not in model:
             raise RenewerError("no auth_state in user model: token lacks admin:auth_state!user")
         if not isinstance(model["auth_state"], dict):
@@ -249,19 +257,19 @@ def atomic_write(path: str, data: bytes) -> None:
     Temp file in the same directory, ``fchmod 0600`` before any byte is written, ``fsync``,
     then ``os.replace`` (atomic rename on POSIX), then a best-effort directory ``fsync``.
     """
-    directory = os.path.dirname(path)
-    os.makedirs(directory, mode=0o700, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", dir=directory)
+    directory = Path(path).parent
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix="." + Path(path).name + ".", dir=directory)
     try:
         os.fchmod(fd, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        Path(tmp).replace(path)
     except BaseException:
         try:
-            os.unlink(tmp)
+            Path(tmp).unlink()
         except OSError:
             pass
         raise
@@ -281,7 +289,7 @@ def is_current(path: str, data: bytes) -> bool:
     """Whether ``path`` already holds ``data`` with mode 0600 and our uid as owner."""
     try:
         st = os.lstat(path)
-        with open(path, "rb") as f:
+        with Path(path).open("rb") as f:
             content = f.read()
     except OSError:
         return False
@@ -309,7 +317,7 @@ def sync_once(config: Config, client: HubClient, now: float | None = None) -> bo
                 "%s: no token at %s%s; file left as is",
                 spec.path,
                 "/".join(spec.keys),
-                " (%s)" % error if error else "",
+                f" ({error})" if error else "",
             )
             all_ok = False
             continue
@@ -380,11 +388,11 @@ def make_dir(path: str, timeout: float = 60.0) -> str | None:
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                               timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
-        return "no answer within %ds" % int(timeout)
+        return f"no answer within {int(timeout)}s"
     except OSError as e:
-        return "cannot start %s: %s" % (sys.executable, e)
+        return f"cannot start {sys.executable}: {e}"
     if done.returncode != 0:
-        return done.stderr.decode("utf-8", "replace").strip() or "exit %d" % done.returncode
+        return done.stderr.decode("utf-8", "replace").strip() or f"exit {done.returncode}"
     return None
 
 
@@ -495,8 +503,8 @@ def _single_instance() -> object:
     """Hold an exclusive lock so a second poller in the same pod exits; None if taken."""
     import fcntl
 
-    path = os.path.join(tempfile.gettempdir(), ".dlaas-token-renewer.%d.lock" % os.getuid())
-    handle = open(path, "a")  # noqa: SIM115 - held for the life of the process
+    path = Path(tempfile.gettempdir()) / f".dlaas-token-renewer.{os.getuid()}.lock"
+    handle = path.open("a")  # held for the life of the process
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError as e:
@@ -507,8 +515,7 @@ def _single_instance() -> object:
     return handle
 
 
-def main(argv: list | None = None) -> int:
-    """Command-line entry point; returns the exit status."""
+def _parse_args(argv: list | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", default=os.environ.get(CONFIG_ENV), help="JSON config")
     mode = parser.add_mutually_exclusive_group()
@@ -519,7 +526,12 @@ def main(argv: list | None = None) -> int:
                         help="with --detach: create DIR once the EOS token files exist")
     parser.add_argument("--wait", type=float, default=DEFAULT_WAIT, metavar="SECONDS",
                         help="with --detach: longest foreground phase (default %(default)s)")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list | None = None) -> int:
+    """Command-line entry point; returns the exit status."""
+    args = _parse_args(argv)
     logging.basicConfig(
         stream=sys.stderr,
         level=logging.INFO,
@@ -545,20 +557,40 @@ def main(argv: list | None = None) -> int:
             return 1
     pending = None
     if args.detach:
-        # Why the file too: postStart output is shown nowhere unless the hook fails, and a
-        # failing hook kills the container; the log file keeps every message visible.
-        to_file = _file_handler(config.log_file)
-        relative = [d for d in args.mkdir if not os.path.isabs(d)]
-        if relative:
-            # Why: an unset variable in the hook ("$SCRATCH" empty) must not create a folder
-            # in whatever the current directory is.
-            log.error("--mkdir needs absolute paths; not creating %s", ", ".join(map(repr, relative)))
-        pending = PendingDirs([d for d in args.mkdir if os.path.isabs(d)])
-        first_sync(config, client, pending, max(args.wait, 0.0))
-        if not _detach(config.log_file):
+        pending = _foreground(config, client, args.mkdir, args.wait)
+        if pending is None:
             return 0  # Why: a failing postStart hook kills the container; never fail here.
-        if to_file is not None:
-            logging.getLogger().removeHandler(to_file)  # stderr is that file now
+    return _poll(config, client, pending)
+
+
+def _foreground(config: Config, client: HubClient, mkdir: list,
+                wait: float) -> PendingDirs | None:
+    """The postStart phase of ``--detach``: first sync, then detach.
+
+    Returns:
+        The folders still to create, in the detached process; None in the process that
+        returns to the hook.
+    """
+    # Why the file too: postStart output is shown nowhere unless the hook fails, and a
+    # failing hook kills the container; the log file keeps every message visible.
+    to_file = _file_handler(config.log_file)
+    relative = [d for d in mkdir if not Path(d).is_absolute()]
+    if relative:
+        # Why: an unset variable in the hook ("$SCRATCH" empty) must not create a folder
+        # in whatever the current directory is.
+        log.error("--mkdir needs absolute paths; not creating %s",
+                  ", ".join(map(repr, relative)))
+    pending = PendingDirs([d for d in mkdir if Path(d).is_absolute()])
+    first_sync(config, client, pending, max(wait, 0.0))
+    if not _detach(config.log_file):
+        return None
+    if to_file is not None:
+        logging.getLogger().removeHandler(to_file)  # stderr is that file now
+    return pending
+
+
+def _poll(config: Config, client: HubClient, pending: PendingDirs | None) -> int:
+    """Poll until SIGTERM or SIGINT (SIGUSR1 polls at once); 0, also when another one runs."""
     lock = _single_instance()
     if lock is None:
         log.info("another renewer already runs for this uid; exiting")

@@ -35,6 +35,9 @@ import socket
 import ssl
 import sys
 import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
 from urllib.error import HTTPError, URLError
 from urllib.parse import quote
 from urllib.request import Request, urlopen
@@ -44,7 +47,8 @@ PSS_PROTOCOL = {"root": "root", "xroot": "root", "davs": "https", "https": "http
 DEFAULT_PORTS = {"root": 1094, "xroot": 1094, "davs": 443, "https": 443, "http": 80}
 #: xrootd protocol → the export prefixes a client may use for it in a forwarding path.
 EXPORT_PREFIXES = {"root": ("root", "xroot"), "https": ("https",), "http": ("http",)}
-HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$")
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
+HOST = re.compile(rf"^{_LABEL}(\.{_LABEL})*$")
 SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 CONNECT_TIMEOUT = 5
 READ_TIMEOUT = 10
@@ -59,7 +63,7 @@ class RefreshError(Exception):
 # --------------------------------------------------------------------------- catalogue parsing
 
 
-def _endpoint(host: object, port: object, scheme: str) -> str | None:
+def _endpoint(host: object, port: Any, scheme: str) -> str | None:
     """Return ``host:port`` (default port by scheme) or None when the host is unusable."""
     text = str(host or "").strip()
     if "://" in text:
@@ -87,12 +91,15 @@ def _wan_readable(protocol: dict) -> bool:
     return isinstance(read, int) and not isinstance(read, bool) and read > 0
 
 
-def _protocols(rse: str, value: object) -> list[tuple[str, object, object, str]]:
-    """(scheme, host, port, label) of every protocol of one RSE, in either JSON shape."""
+def _protocols(value: object) -> list[tuple[str, Any, Any, str]]:
+    """(scheme, host, port, label) of every protocol of one RSE, in either JSON shape.
+
+    The host and port are as the JSON holds them (`_endpoint` checks them).
+    """
     if not isinstance(value, dict):
         return []
     protocols = value.get("protocols")
-    out = []
+    out: list[tuple[str, Any, Any, str]] = []
     if isinstance(protocols, dict):  # the plain ?json shape: label -> {flavour, endpoint, path}
         for label in sorted(protocols, key=str):
             item = protocols[label]
@@ -107,7 +114,7 @@ def _protocols(rse: str, value: object) -> list[tuple[str, object, object, str]]
 
 
 def parse_catalogue(
-    data: object, schemes: list[str], exclude_rses: list[str] = ()
+    data: object, schemes: Iterable[str], exclude_rses: Iterable[str] = ()
 ) -> tuple[dict[str, list[str]], list[str]]:
     """Turn a CRIC RSE catalogue into allowed origins per xrootd protocol.
 
@@ -136,7 +143,7 @@ def parse_catalogue(
     for rse in sorted(rses, key=str):
         if rse in excluded:
             continue
-        for scheme, host, port, label in _protocols(rse, rses[rse]):
+        for scheme, host, port, label in _protocols(rses[rse]):
             if scheme not in wanted:
                 continue
             endpoint = _endpoint(host, port, scheme)
@@ -148,7 +155,7 @@ def parse_catalogue(
     return {k: sort_endpoints(v) for k, v in sorted(found.items())}, warnings
 
 
-def sort_endpoints(endpoints: object) -> list[str]:
+def sort_endpoints(endpoints: Iterable[str]) -> list[str]:
     """Sort ``host:port`` strings by host, then numerically by port."""
     def key(text: str) -> tuple[str, int]:
         host, _, port = text.rpartition(":")
@@ -206,8 +213,7 @@ def authdb_origins(text: str) -> set[str]:
 
 
 def _context(ca_file: str | None) -> ssl.SSLContext:
-    context = ssl.create_default_context(cafile=ca_file) if ca_file else ssl.create_default_context()
-    return context
+    return ssl.create_default_context(cafile=ca_file or None)
 
 
 def fetch_json(url: str, ca_file: str | None = None, *, attempts: int = ATTEMPTS,
@@ -248,6 +254,7 @@ class KubeClient:
     """The two ConfigMap calls the job needs, with the pod's ServiceAccount token."""
 
     def __init__(self, api_url: str, token: str, ca_file: str | None):
+        """Talk to `api_url` with `token`, trusting `ca_file` (else the system's CAs)."""
         self.api_url = api_url.rstrip("/")
         self.token = token
         self.context = _context(ca_file) if api_url.startswith("https:") else None
@@ -276,8 +283,8 @@ class KubeClient:
         body: dict = {"data": {key: text}}
         if resource_version:
             body["metadata"] = {"resourceVersion": resource_version}
-        return self._call("PATCH", f"/api/v1/namespaces/{quote(namespace)}/configmaps/{quote(name)}",
-                          body, "application/merge-patch+json")
+        path = f"/api/v1/namespaces/{quote(namespace)}/configmaps/{quote(name)}"
+        return self._call("PATCH", path, body, "application/merge-patch+json")
 
 
 # --------------------------------------------------------------------------- the job
@@ -335,16 +342,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kube-api", default=None, help="API server URL (default: in-cluster).")
     parser.add_argument("--sa-dir", default=SA_DIR, help="ServiceAccount token/ca.crt folder.")
     args = parser.parse_args(argv)
+    sa_dir = Path(args.sa_dir)
     try:
-        with open(args.config, encoding="utf-8") as handle:
+        with Path(args.config).open(encoding="utf-8") as handle:
             config = json.load(handle)
-        with open(os.path.join(args.sa_dir, "token"), encoding="utf-8") as handle:
+        with (sa_dir / "token").open(encoding="utf-8") as handle:
             token = handle.read().strip()
     except (OSError, ValueError) as exc:
         print(f"xcache-refresh: error: {exc}", file=sys.stderr)
         return 1
-    ca = os.path.join(args.sa_dir, "ca.crt")
-    kube = KubeClient(args.kube_api or _in_cluster_api(), token, ca if os.path.exists(ca) else None)
+    ca = sa_dir / "ca.crt"
+    kube = KubeClient(args.kube_api or _in_cluster_api(), token, str(ca) if ca.exists() else None)
     try:
         print(f"xcache-refresh: {refresh(config, kube, dry_run=args.dry_run)}")
     except RefreshError as exc:

@@ -44,6 +44,16 @@ class BuiltSite:
     problems: list[Problem]
 
 
+@dataclass(frozen=True)
+class ImageCheck:
+    """A Dockerfile still to check: one image build context of a site (see `build_sites`)."""
+
+    name: str
+    folder: str
+    text: str
+    files: tuple[str, ...]
+
+
 @dataclass
 class RenderReport:
     """Outcome of `render_sites`."""
@@ -117,6 +127,18 @@ def build_site(path: Path, out_dir: Path = DEFAULT_OUT_DIR, *,
     Raises:
         ConfigError: the site file is invalid, or its chart version is not locked.
     """
+    built, images = _build_unchecked(path, out_dir, follow_out=follow_out)
+    built.problems.extend(image_context_problems(built.site, images, out_dir / built.site.name))
+    return built
+
+
+def _build_unchecked(path: Path, out_dir: Path, *,
+                     follow_out: bool) -> tuple[BuiltSite, list[ImageCheck]]:
+    """`build_site` without the Dockerfile checks, which are returned to run later.
+
+    Why: the Dockerfile parser is a Go library; the Go runtime does not survive ``fork``, so
+    a forked worker that calls it hangs (`build_sites` runs the checks in the parent).
+    """
     site = load_site(path, beside=True)  # with its chart lock and XCache origins file
     charts_dir = charts_dir_for(path.parent)
     config = site.config
@@ -135,25 +157,37 @@ def build_site(path: Path, out_dir: Path = DEFAULT_OUT_DIR, *,
     raw = validate_tree(manifests, site.config.kubernetes_version,
                         policy=policy_settings(site.config, ctx, charts_dir))
     problems.extend(_at_site_lines(site, manifests, raw, prefix))
-    problems.extend(image_context_problems(site, ctx.images, prefix))
+    images = image_checks(ctx.images)
     plan = finalize_plan({**{m.path: m.text for m in manifests}, **ctx.context_files()})
-    return BuiltSite(site=site, manifests=manifests, plan=plan, problems=problems)
+    return BuiltSite(site=site, manifests=manifests, plan=plan, problems=problems), images
 
 
-def image_context_problems(site: LoadedSite, images: dict[str, Any], prefix: Path) -> list[Problem]:
+def image_checks(images: dict[str, Any]) -> list[ImageCheck]:
+    """The Dockerfiles of a context's built images (`SiteContext.images`), to check."""
+    return [ImageCheck(name, image.folder, image.files[DOCKERFILE], tuple(image.files))
+            for name, image in images.items()]
+
+
+def image_context_problems(site: LoadedSite, images: dict[str, Any] | list[ImageCheck],
+                           prefix: Path) -> list[Problem]:
     """Dockerfile problems of the site's build contexts, at the site file's ``images.<name>``.
+
+    `images` is `SiteContext.images`, or what `image_checks` took from it.
 
     Why: the context is generated, so the line to change is the image's entry in the site file;
     the message names the rendered Dockerfile line the parser stopped at.
     """
+    if isinstance(images, dict):
+        images = image_checks(images)
     problems: list[Problem] = []
     raw: Any = None
-    for name, image in images.items():
-        findings = check_dockerfile(image.files[DOCKERFILE], image.files)
+    for image in images:
+        findings = check_dockerfile(image.text, image.files)
         if not findings:
             continue
         if raw is None:
             raw = yamlio.load_roundtrip(site.path.read_text(encoding="utf-8"))
+        name = image.name
         line, col = yamlio.position_of(raw, ("images", name))
         shown = prefix / image.folder / DOCKERFILE
         problems.extend(Problem(str(site.path), line, col, rule=DOCKERFILE_RULE,
@@ -209,14 +243,18 @@ Progress = Callable[[int, int, str], None]
 PARALLEL_MIN_SITES = 8
 
 
-def _build_one(job: tuple[Path, Path]) -> tuple[BuiltSite | None, list[Problem]]:
+#: One built site (None when it has errors), its problems, and its Dockerfiles still to check.
+Outcome = tuple[BuiltSite | None, list[Problem], list[ImageCheck]]
+
+
+def _build_one(job: tuple[Path, Path]) -> Outcome:
     """Build one site; a site error is returned as data (it must cross a process boundary)."""
     path, out_dir = job
     try:
-        result = build_site(path, out_dir, follow_out=True)
+        result, images = _build_unchecked(path, out_dir, follow_out=True)
     except ConfigError as exc:
-        return None, exc.problems
-    return result, result.problems
+        return None, exc.problems, []
+    return result, result.problems, images
 
 
 def _workers(count: int) -> int:
@@ -238,7 +276,9 @@ def build_sites(
     Why: `progress` lets a terminal show how far a long run is without the library printing.
     Many sites are built in forked worker processes (one per CPU): each site is independent
     and the work is CPU-bound Python, so a fleet renders in a fraction of the time; forked
-    workers inherit the loaded modules and compiled validators.
+    workers inherit the loaded modules and compiled validators. The Dockerfile checks run here
+    after the workers are gone (the Go parser does not survive ``fork``; a worker that calls it
+    can hang), each distinct Dockerfile once (`check_dockerfile` is memoised by content).
     """
     built: list[BuiltSite] = []
     problems: list[Problem] = []
@@ -254,9 +294,12 @@ def build_sites(
             outcomes = _collect(itertools.chain([first], rest), paths, progress)
     else:
         outcomes = _collect(map(_build_one, jobs), paths, progress)
-    for result, found in outcomes:
+    for result, found, images in outcomes:
         if result is not None:
+            result.problems.extend(image_context_problems(result.site, images,
+                                                          out_dir / result.site.name))
             built.append(result)
+            found = result.problems
         problems.extend(found)
     problems.extend(shared_ingress_hosts(built, sites_dir))
     return built, problems
@@ -298,8 +341,8 @@ def shared_ingress_hosts(built: list[BuiltSite], sites_dir: Path) -> list[Proble
     return problems
 
 
-def _collect(results: Iterator[tuple[BuiltSite | None, list[Problem]]], paths: list[Path],
-             progress: Progress | None) -> list[tuple[BuiltSite | None, list[Problem]]]:
+def _collect(results: Iterator[Outcome], paths: list[Path],
+             progress: Progress | None) -> list[Outcome]:
     outcomes = []
     for index, path in enumerate(paths, 1):
         if progress is not None:

@@ -10,13 +10,17 @@ instructions, so those rules are checked here on its parse tree, never on the te
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-import dockerfile
+from typing import TYPE_CHECKING
 
 from dlaas_gen.problem import Problem
+
+if TYPE_CHECKING:
+    import dockerfile
 
 RULE = "image-dockerfile"
 DOCKERFILE = "Dockerfile"
@@ -53,6 +57,8 @@ def _error_line(text: str, message: str) -> int:
     Why: the parser's errors carry no position; the first prefix of whole lines that fails in
     the same way ends at the offending instruction (for a heredoc, at its opening line).
     """
+    import dockerfile
+
     lines = text.splitlines(keepends=True)
     for count in range(1, len(lines) + 1):
         try:
@@ -63,8 +69,32 @@ def _error_line(text: str, message: str) -> int:
     return 1
 
 
+#: Findings by digest of (Dockerfile text, context file names): a fleet shares a few Dockerfiles.
+_CHECKED: dict[str, tuple[DockerfileFinding, ...]] = {}
+_CHECKED_MAX = 1024
+
+
 def check_dockerfile(text: str, context: Collection[str] = ()) -> list[DockerfileFinding]:
-    """Problems of one Dockerfile; `context` names the files beside it (for COPY/ADD sources)."""
+    """Problems of one Dockerfile; `context` names the files beside it (for COPY/ADD sources).
+
+    Why: memoised by content (the key is a digest of the text and the sorted file names, so a
+    changed Dockerfile is checked again); the ``dockerfile`` package is imported here, not at
+    module import, so a process that forks workers has not started the Go runtime
+    (``dlaas_gen.pipeline.build_sites``).
+    """
+    key = json.dumps([text, sorted(context)], ensure_ascii=True)  # unambiguous, any text
+    digest = hashlib.sha256(key.encode("ascii")).hexdigest()
+    known = _CHECKED.get(digest)
+    if known is None:
+        if len(_CHECKED) >= _CHECKED_MAX:
+            _CHECKED.clear()
+        known = _CHECKED[digest] = tuple(_check_dockerfile(text, context))
+    return list(known)
+
+
+def _check_dockerfile(text: str, context: Collection[str]) -> list[DockerfileFinding]:
+    import dockerfile
+
     try:
         commands = dockerfile.parse_string(text)
     except dockerfile.GoParseError as exc:

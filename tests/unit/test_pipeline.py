@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Collection
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,7 @@ import pytest
 from dlaas_gen import pipeline
 from dlaas_gen.context import SiteInput, build_context
 from tests.conftest import REPO
+from tests.support.fleet import make_fleet
 
 
 def make_sites(folder: Path, count: int) -> None:
@@ -46,6 +49,7 @@ def test_folder_site_reads_the_site_file_of_a_rendered_folder(tmp_path: Path) ->
     declared = build_context(SiteInput("escape", config))
     settings = pipeline.policy_settings(config, declared, REPO / "charts")
     assert settings.exceptions and settings.charts_dir == REPO / "charts"
+    assert config.eos is not None
     assert settings.fuse_daemonset == (config.eos.namespace, "eosxd")
     assert config.eos.host_mount_root in settings.host_roots
     assert pipeline.folder_site(tmp_path / "nowhere", REPO / "sites") == (None, [])
@@ -66,3 +70,55 @@ def test_a_site_file_that_does_not_load_is_not_ignored_silently(tmp_path: Path) 
     found = pipeline.validate_folders([folder], sites)
     assert [(p.path, p.line, p.rule) for p in found] == [
         (str(sites / "broken.yaml"), 2, "site-file")]
+
+
+# --- Dockerfile checks: never in a forked worker (the Go parser does not survive fork) ------
+
+
+def test_dockerfiles_are_checked_in_the_parent_once_per_content(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dlaas_gen.validate import dockerfiles
+
+    make_fleet(tmp_path, 4)
+    calls = tmp_path / "calls"
+    original = dockerfiles._check_dockerfile
+
+    def recording(text: str, context: Collection[str]) -> list[dockerfiles.DockerfileFinding]:
+        with calls.open("a") as out:  # a file: a forked worker's calls are seen too
+            out.write(f"{os.getpid()}\n")
+        return original(text, context)
+
+    monkeypatch.setattr(dockerfiles, "_check_dockerfile", recording)
+    monkeypatch.setattr(dockerfiles, "_CHECKED", {})
+    monkeypatch.setattr(pipeline, "_workers", lambda _count: 2)
+    built, problems = pipeline.build_sites(tmp_path / "sites", (), tmp_path / "out")
+    pids = calls.read_text().split()
+    distinct = {image.files["Dockerfile"]
+                for b in built for image in build_context(SiteInput(
+                    b.site.name, b.site.config, cric_origins=b.site.cric_origins)).images.values()}
+    assert set(pids) == {str(os.getpid())}
+    assert len(pids) == len(distinct) >= 2  # 4 sites x 2 images, each content parsed once
+    assert [b.site.name for b in built] == [f"site{i:04d}" for i in range(4)]
+    assert not [p for p in problems if p.is_error]
+
+
+def test_a_broken_dockerfile_is_still_reported_at_the_site_line_from_a_worker(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dlaas_gen.validate import dockerfiles
+
+    make_fleet(tmp_path, 3)
+    monkeypatch.setattr(pipeline, "_workers", lambda _count: 2)
+    monkeypatch.setattr(dockerfiles, "_CHECKED", {})
+    monkeypatch.setattr(dockerfiles, "FINAL_COMMAND", "pip check --never")  # every file fails
+    serial_built, serial = pipeline.build_sites(tmp_path / "sites", ["site0001"],
+                                                tmp_path / "out")
+    _, problems = pipeline.build_sites(tmp_path / "sites", (), tmp_path / "out")
+    site1 = [p for p in problems if p.path.endswith("site0001.yaml")]
+    assert [p.format() for p in site1] == [p.format() for p in serial]
+    assert site1 and all(p.rule == dockerfiles.RULE for p in site1)
+    lines = (tmp_path / "sites" / "site0001.yaml").read_text().splitlines()
+    for p in site1:
+        name = p.message.split(":")[0].removeprefix("images.")
+        assert lines[p.line - 1].strip() == f"{name}:", (p.line, name)
+    assert "rendered" not in site1[0].message and "out/site0001/images/" in site1[0].message
+    assert serial_built[0].problems == serial

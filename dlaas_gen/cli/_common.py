@@ -51,12 +51,17 @@ OutOption = Annotated[Path, typer.Option("--out", help="Parent of the site folde
 #: ``--format`` of the commands that print problems.
 FormatOption = Annotated[OutputFormat, typer.Option("--format", help="Report format.")]
 
+#: Plain click help on every app: Rich formatting imports ~50 ms of modules (rich, markdown),
+#: half of what ``--help`` may take (issue 16: at most 100 ms).
+PLAIN_HELP = None
+
 app = typer.Typer(
     name="dlaas-gen",
     help="Render Data-Lake-as-a-Service site files into validated Flux v2 manifests.",
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=PLAIN_HELP,
 )
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -6,11 +6,18 @@ from typing import Annotated
 
 import typer
 
-from dlaas_gen.cli._common import EXIT_OK, EXIT_PROBLEMS, SitesDirOption, err, handle_errors
+from dlaas_gen.cli._common import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    PLAIN_HELP,
+    SitesDirOption,
+    err,
+    handle_errors,
+)
 from dlaas_gen.defaults import DEFAULT_SITES_DIR
 
 chart_app = typer.Typer(help="The z2jh Helm chart: versions locked under charts/.",
-                        no_args_is_help=True)
+                        no_args_is_help=True, rich_markup_mode=PLAIN_HELP)
 
 SitesArgument = Annotated[list[str] | None, typer.Argument(
     help="Sites whose chart to pull (default: all).")]

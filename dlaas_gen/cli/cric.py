@@ -6,7 +6,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from dlaas_gen.cli._common import EXIT_OK, EXIT_PROBLEMS, SitesDirOption, err, handle_errors
+from dlaas_gen.cli._common import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    PLAIN_HELP,
+    SitesDirOption,
+    err,
+    handle_errors,
+)
 from dlaas_gen.defaults import DEFAULT_SITES_DIR
 
 if TYPE_CHECKING:
@@ -14,7 +21,8 @@ if TYPE_CHECKING:
 
     from dlaas_gen.loader import LoadedSite
 
-cric_app = typer.Typer(help="The CRIC storage catalogue (XCache origins).", no_args_is_help=True)
+cric_app = typer.Typer(help="The CRIC storage catalogue (XCache origins).",
+                      no_args_is_help=True, rich_markup_mode=PLAIN_HELP)
 
 SitesArgument = Annotated[list[str] | None, typer.Argument(
     help="Sites to sync (default: all using CRIC).")]

@@ -6,10 +6,10 @@ from typing import Annotated
 
 import typer
 
-from dlaas_gen.cli._common import EXIT_OK, SitesDirOption, handle_errors
+from dlaas_gen.cli._common import EXIT_OK, PLAIN_HELP, SitesDirOption, handle_errors
 from dlaas_gen.defaults import DEFAULT_SITES_DIR
 
-eos_app = typer.Typer(help="EOS helpers.", no_args_is_help=True)
+eos_app = typer.Typer(help="EOS helpers.", no_args_is_help=True, rich_markup_mode=PLAIN_HELP)
 
 
 @eos_app.command("csi-values")

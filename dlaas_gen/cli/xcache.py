@@ -6,10 +6,11 @@ from typing import Annotated
 
 import typer
 
-from dlaas_gen.cli._common import EXIT_OK, SitesDirOption, handle_errors
+from dlaas_gen.cli._common import EXIT_OK, PLAIN_HELP, SitesDirOption, handle_errors
 from dlaas_gen.defaults import DEFAULT_SITES_DIR
 
-xcache_app = typer.Typer(help="XCache helpers.", no_args_is_help=True)
+xcache_app = typer.Typer(help="XCache helpers.", no_args_is_help=True,
+                         rich_markup_mode=PLAIN_HELP)
 
 
 @xcache_app.command("rucio-config")
@@ -18,7 +19,7 @@ def rucio_config_command(
     site: Annotated[str, typer.Argument(help="Site name.")],
     sites_dir: SitesDirOption = DEFAULT_SITES_DIR,
 ) -> int:
-    r"""Print the Rucio server settings (\[root-proxy-internal]) for the site's XCache.
+    """Print the Rucio server settings ([root-proxy-internal]) for the site's XCache.
 
     The key is xcache.site_name, unique to the deployment (it contains the ingress host, e.g.
     DLAAS-<ingress host>); a shared name such as CERN is refused at its line, with a proposal.

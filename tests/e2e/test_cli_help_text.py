@@ -1,4 +1,4 @@
-"""`--help` shows every command's first docstring line as written (rich markup eats `[x]`)."""
+"""`--help` shows every command's first docstring line as written (plain help keeps `[x]`)."""
 
 from __future__ import annotations
 

@@ -12,6 +12,14 @@ REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
 
 
+@pytest.fixture(autouse=True)
+def _user_cache_in_tmp(tmp_path_factory: pytest.TempPathFactory,
+                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test's user cache folder (``render --check``'s cache) is a fresh temporary one."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+    monkeypatch.delenv("DLAAS_GEN_NO_CACHE", raising=False)
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()

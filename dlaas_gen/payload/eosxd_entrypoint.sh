@@ -13,13 +13,18 @@ start() {
   eosxd -ofsname="$1" || echo "eosxd for $1 exited with $?" >&2
 }
 
+# The instance names are kept here: a trap runs wherever the shell is when the signal comes,
+# and inside a function "$@" is that function's arguments, not the script's (names are DNS
+# labels, so word splitting is safe).
+INSTANCES="$*"
+
 stop() {
-  for name in "$@"; do
+  for name in $INSTANCES; do
     umount -l "/eos/$name" 2>/dev/null || fusermount -uz "/eos/$name" 2>/dev/null || true
   done
   exit 0
 }
-trap 'stop "$@"' TERM INT
+trap stop TERM INT
 
 for name in "$@"; do start "$name"; done
 while true; do

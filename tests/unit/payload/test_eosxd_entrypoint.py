@@ -31,11 +31,15 @@ STANDINS = {
         'echo "grep $name" >> "$LOG"\n'
         '[ "$3" = /proc/mounts ] && [ -e "$STATE/$name" ]\n'
     ),
+    # The mount exists before the call is logged: a test that waits for the call may then
+    # act on the mount without racing the stand-in.
     "eosxd": (
         'name=${1#-ofsname=}\n'
-        'echo "eosxd $*" >> "$LOG"\n'
-        'if [ -e "$STATE/fail-$name" ]; then "$RM" "$STATE/fail-$name"; exit 7; fi\n'
+        'if [ -e "$STATE/fail-$name" ]; then\n'
+        '  "$RM" "$STATE/fail-$name"; echo "eosxd $*" >> "$LOG"; exit 7\n'
+        'fi\n'
         ': > "$STATE/$name"\n'
+        'echo "eosxd $*" >> "$LOG"\n'
     ),
     "umount": (
         'echo "umount $*" >> "$LOG"\n'
@@ -59,7 +63,7 @@ class Entrypoint:
         self.state = tmp_path / "state"
         self.log = tmp_path / "calls.log"
         self.state.mkdir()
-        bin_dir = tmp_path / "bin"
+        bin_dir = self.bin_dir = tmp_path / "bin"
         bin_dir.mkdir()
         for name, body in {**STANDINS, "sleep": 'exec "$SLEEP" 0.05\n'}.items():
             (bin_dir / name).write_text(f"#!{_tool('sh')}\n{body}")
@@ -163,3 +167,30 @@ def test_a_busy_mount_falls_back_to_fusermount(entrypoint: Entrypoint) -> None:
     assert (code, err) == (0, "")
     assert entrypoint.calls()[-3:] == ["umount -l /eos/eulake", "umount -l /eos/home",
                                        "fusermount -uz /eos/home"]
+
+
+def test_a_signal_inside_a_check_still_unmounts_every_instance(entrypoint: Entrypoint) -> None:
+    """A trap runs inside whatever function the shell is in; "$@" there is not the instances.
+
+    The ``grep`` stand-in for ``home`` blocks until the signal has been sent, so the signal
+    arrives while the loop is inside ``mounted home``.
+    """
+    gate = entrypoint.state / "gate"
+    (entrypoint.bin_dir / "grep").write_text(
+        f"#!{_tool('sh')}\n" + STANDINS["grep"].replace(
+            'echo "grep $name" >> "$LOG"\n',
+            'echo "grep $name" >> "$LOG"\n'
+            'if [ "$name" = home ] && [ -e "$STATE/home" ]; then\n'
+            '  while [ ! -e "$STATE/gate" ]; do "$SLEEP" 0.01; done\n'
+            'fi\n'))
+    entrypoint.start("eulake", "home")
+    entrypoint.wait_for("grep home", times=2)  # blocked inside `mounted home`
+    assert entrypoint.proc is not None
+    entrypoint.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.2)
+    gate.touch()
+    code, _, err = entrypoint.finish()
+    assert (code, err) == (0, "")
+    calls = entrypoint.calls()
+    assert calls[-2:] == ["umount -l /eos/eulake", "umount -l /eos/home"]
+    assert sorted(p.name for p in entrypoint.state.iterdir()) == ["gate"]

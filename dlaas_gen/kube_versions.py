@@ -10,6 +10,7 @@ version between two bundled ones is checked against the older one.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import re
 from importlib import resources
 from pathlib import Path
@@ -27,7 +28,15 @@ class UnsupportedKubeVersion(DlaasGenError):
 
 @functools.lru_cache(maxsize=1)
 def schema_root() -> Path:
-    """The folder of kubernetes-validate's bundled schemas (one sub-folder per version)."""
+    """The folder of kubernetes-validate's bundled schemas (one sub-folder per version).
+
+    Why: located by its import spec, without importing the package: its ``__init__`` imports
+    ``kubernetes_validate.utils`` (PyYAML and more, ~10 ms), and only the data files are read.
+    """
+    spec = importlib.util.find_spec("kubernetes_validate")
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        if (Path(location) / SCHEMA_FOLDER).is_dir():
+            return Path(location) / SCHEMA_FOLDER
     return Path(str(resources.files("kubernetes_validate"))) / SCHEMA_FOLDER
 
 

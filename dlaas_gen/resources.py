@@ -10,6 +10,7 @@ import spec's search location, which a wheel and setuptools' editable finder bot
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 
 _REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +37,16 @@ def templates_dir() -> Path:
 def examples_dir() -> Path:
     """Folder of the example site files shipped with the package (the repository's sites/)."""
     return _package_dir("dlaas_gen.sites", "sites")
+
+
+def user_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/dlaas-gen``; ``~/.cache`` when it is unset or relative (XDG spec).
+
+    Why: caches that only save time (``render --check`` outcomes, compiled templates) live in
+    the user's cache folder, never in the repository.
+    """
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    return (Path(base) if Path(base).is_absolute() else Path.home() / ".cache") / "dlaas-gen"
 
 
 def schemas_dir() -> Path:

@@ -37,7 +37,7 @@ from typing import Any
 
 import dlaas_gen
 from dlaas_gen.problem import Problem
-from dlaas_gen.resources import templates_dir
+from dlaas_gen.resources import templates_dir, user_cache_dir
 
 #: Set to anything but ``""`` or ``0`` to turn the cache off.
 NO_CACHE_ENV = "DLAAS_GEN_NO_CACHE"
@@ -68,9 +68,7 @@ def cache_enabled(no_cache: bool = False) -> bool:
 
 def cache_dir() -> Path:
     """``$XDG_CACHE_HOME/dlaas-gen/check``; ``~/.cache`` when unset or relative (XDG spec)."""
-    base = os.environ.get("XDG_CACHE_HOME", "")
-    root = Path(base) if Path(base).is_absolute() else Path.home() / ".cache"
-    return root / "dlaas-gen" / "check"
+    return user_cache_dir() / "check"
 
 
 def _tree(folder: Path, digest: hashlib._Hash, *, skip_pycache: bool = False) -> None:

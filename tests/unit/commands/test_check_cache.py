@@ -26,6 +26,7 @@ from dlaas_gen.cli import app
 from dlaas_gen.commands import check_cache
 from dlaas_gen.commands.check_cache import cache_dir, render_check
 from dlaas_gen.errors import ProblemsError
+from dlaas_gen.resources import user_cache_dir
 from tests.conftest import REPO
 
 SITES, OUT = Path("sites"), Path("rendered")
@@ -251,7 +252,9 @@ def test_every_file_a_render_opens_is_covered_by_the_key(repo: Path) -> None:
     opened = [Path(p) for p in json.loads(done.stdout.strip().splitlines()[-1])]
     covered = [Path(dlaas_gen.__file__).resolve().parent, resources.templates_dir().resolve(),
                (repo / "sites").resolve(), (repo / "charts").resolve(),
-               (repo / "rendered").resolve()]
+               (repo / "rendered").resolve(),
+               # compiled templates: Jinja checks each against its template's source (in the key)
+               (user_cache_dir() / "jinja").resolve()]
     stdlib = Path(sys.base_prefix).resolve()
     dists = [Path(p).resolve() for p in site.getsitepackages()]
 

@@ -15,7 +15,7 @@ from tests.conftest import REPO
 PROBE = """
 import json, os, sys
 from dlaas_gen.cli import main
-sys.argv = ["dlaas-gen", "render", "--check", "--no-cache"]
+sys.argv = ["dlaas-gen", "render", "--check", *sys.argv[1:]]
 try:
     main()
 except SystemExit as exc:
@@ -33,8 +33,8 @@ NOT_LOADED = ("isoduration", "arrow", "rfc3986_validator", "rfc3339_validator", 
 def test_render_check_loads_no_format_checkers_nor_pydantic_plugins(tmp_path: Path) -> None:
     for folder in ("sites", "rendered"):
         shutil.copytree(REPO / folder, tmp_path / folder)
-    done = subprocess.run([sys.executable, "-c", PROBE], cwd=tmp_path, capture_output=True,
-                          text=True, check=True)
+    done = subprocess.run([sys.executable, "-c", PROBE, "--no-cache"], cwd=tmp_path,
+                          capture_output=True, text=True, check=True)
     code, loaded, no_plugins = json.loads(done.stdout.strip().splitlines()[-1])
     assert code == 0 and "up to date: demo, escape" in done.stdout
     assert "jsonschema" in loaded and "dlaas_gen.pipeline" in loaded  # the full check ran
@@ -46,3 +46,17 @@ def test_schema_root_is_the_package_data_folder() -> None:
     expected = Path(str(resources.files("kubernetes_validate"))) / kube_versions.SCHEMA_FOLDER
     assert kube_versions.schema_root() == expected and expected.is_dir()
     assert "1.33.0" in kube_versions.bundled_versions()
+
+
+def test_a_cache_hit_loads_no_pipeline(tmp_path: Path) -> None:
+    """The warm ``render --check`` imports neither the site models nor Jinja nor jsonschema."""
+    for folder in ("sites", "rendered"):
+        shutil.copytree(REPO / folder, tmp_path / folder)
+    runs = [subprocess.run([sys.executable, "-c", PROBE], cwd=tmp_path, capture_output=True,
+                           text=True, check=True) for _ in range(2)]
+    (first, cold, _), (second, warm, _) = (json.loads(r.stdout.strip().splitlines()[-1])
+                                           for r in runs)
+    assert first == second == 0 and all("up to date: demo, escape" in r.stdout for r in runs)
+    assert "dlaas_gen.pipeline" in cold
+    heavy = ("dlaas_gen.pipeline", "dlaas_gen.config", "jinja2", "jsonschema", "ruamel.yaml")
+    assert [name for name in heavy if name in warm] == []

@@ -603,6 +603,15 @@ def _sleeping_child(pid: int) -> bool:
         return False
 
 
+def _python_roots() -> set[Path]:
+    """The folders this Python runs from (the venv and the interpreter it links to)."""
+    return {
+        Path(sys.prefix),
+        Path(sys.base_prefix),
+        Path(os.path.realpath(sys.executable)).parents[1],
+    }
+
+
 class _BwrapArgs:
     """The bwrap arguments of one container, in order: what each path in the container is.
 
@@ -679,13 +688,25 @@ class _BwrapArgs:
                     self.args.extend(["--ro-bind", str(top), str(target)])
                     self.made.add(target)
             return
-        python_roots = {
-            Path(sys.prefix),
-            Path(sys.base_prefix),
-            Path(os.path.realpath(sys.executable)).parents[1],
-        }
-        for system in (*SYSTEM_PATHS, *sorted(map(str, python_roots))):
+        for system in (*SYSTEM_PATHS, *sorted(map(str, _python_roots()))):
             self.expose(Path(system))
+
+    def python_over_mounts(self, covering: set[PurePosixPath]) -> None:
+        """Show this Python again where a later mount (``/tmp``, a volume) hides it.
+
+        Why: a checkout under ``/tmp`` (a CI clone) has its venv there, and the pod's ``/tmp``
+        (an emptyDir or the writable scratch folder) is mounted over it; bwrap applies mounts
+        in order, so binding the venv again afterwards puts it back at its own path.
+        """
+        for root in sorted(_python_roots()):
+            p = PurePosixPath(root)
+            over = [c for c in covering if c == p or c in p.parents]
+            if not over:
+                continue
+            # the folders on the way are made in the covering mount: readable for the pod's uid
+            for parent in reversed([q for q in p.parents if any(c in q.parents for c in over)]):
+                self.args.extend(["--perms", "0755", "--dir", str(parent)])
+            self.args.extend(["--ro-bind", str(root), str(p)])
 
     def users(self, image: Image, etc: Path) -> None:
         """``/etc/passwd`` and ``/etc/group``: the host's system entries plus the image's."""
@@ -1295,6 +1316,7 @@ class PodRun:
         if PurePosixPath("/etc/hosts") not in dests and "/etc/hosts" not in image.files:
             box.hosts(self.root / "containers" / container / "hosts", self.pod_ip, self.name[:63])
         box.volumes(mounts)
+        box.python_over_mounts(dests | ({PurePosixPath("/tmp")} if writable_tmp else set()))
         if sc.get("readOnlyRootFilesystem"):
             box.args.extend(["--remount-ro", "/"])
         return box.args

@@ -23,9 +23,7 @@ minute to show; the other steps run while it is pending.
 
 from __future__ import annotations
 
-import datetime
 import http.server
-import ipaddress
 import json
 import os
 import re
@@ -50,6 +48,7 @@ from tests.live.harness import (
     require_program,
     wait_for,
 )
+from tests.support.tls import make_tls
 
 ORIGIN = ("127.0.0.1", 1095)  # on the allow-list (the site's static origin)
 UNLISTED = ("127.0.0.1", 1096)  # not on it until the refresh job adds it from CRIC
@@ -123,58 +122,6 @@ def origin_pod(port: int, folder: Path) -> tuple[dict[str, Any], dict[str, Path]
         },
     }
     return pod, {"/origin-conf": conf, "/origin-srv": data}, data / "data"
-
-
-def make_tls(folder: Path) -> tuple[str, Path, Path]:
-    """A test CA and a certificate for 127.0.0.1 signed by it: (CA PEM, cert file, key file)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    folder.mkdir(parents=True)
-    now = datetime.datetime.now(datetime.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "xcache live test CA")])
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (folder / "key.pem").write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return (
-        ca.public_bytes(serialization.Encoding.PEM).decode(),
-        folder / "cert.pem",
-        folder / "key.pem",
-    )
 
 
 class FakeApi:
@@ -400,7 +347,8 @@ def test_cache_starts_empty_serves_from_disk_refuses_unlisted_and_reloads_the_al
 
             # 5. The refresh job (rendered CronJob pod and script) adds it from CRIC; what it
             #    PATCHes is what the kubelet swaps into the mounted authdb (..data).
-            ca_pem, cert, key = make_tls(tmp_path / "tls")
+            ca_path, cert, key = make_tls(tmp_path / "tls")
+            ca_pem = ca_path.read_text()
             catalogue = cric_catalogue()
             serve_tls(
                 ns,

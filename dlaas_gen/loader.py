@@ -238,21 +238,20 @@ _FAILED = object()
 
 
 def _parse_fast(text: str) -> Any:
-    """Parse with the C parser after the hazard scan; `_FAILED` on any hazard or error.
+    """Parse plain YAML with the C parser; `_FAILED` on anything else or any error.
 
     Why: the round-trip parser (positions, exact messages) is pure Python and was most of the
     time of a render; a valid file needs no positions, so the careful parse runs only when the
     fast one fails or a problem has to be located.
     """
+    if yamlsafety.tab_hazard(text) is not None:
+        return _FAILED
     try:
-        if yamlsafety.scan(text, fast=True) is not None:
-            return _FAILED
-        docs = [d for d in yamlio.load_fast_all(text) if d is not None]
+        # Plain YAML only (no aliases, merge keys, duplicate keys, second document, deep
+        # nesting): anything `yamlsafety.scan` could object to goes to the careful path.
+        return yamlio.load_simple(text)
     except Exception:  # noqa: BLE001 - any failure: redo it carefully for the exact message
         return _FAILED
-    if len(docs) > 1:
-        return _FAILED
-    return docs[0] if docs else None
 
 
 def _read_text(path: Path, label: str) -> str:

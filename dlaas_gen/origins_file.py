@@ -73,7 +73,7 @@ def read_origins_file(path: Path, shown: str | None = None) -> OriginsFile:
     except (OSError, UnicodeDecodeError) as exc:
         raise fail(f"cannot read: {exc}") from None
     try:
-        doc = yamlio.plain(yamlio.load_roundtrip(text))
+        doc = _parse(text)
     except YAMLError as exc:
         raise fail(f"invalid YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("origins"), dict):
@@ -92,3 +92,11 @@ def read_origins_file(path: Path, shown: str | None = None) -> OriginsFile:
         exclude_rses=tuple(doc.get("exclude_rses") or ()),
         origins=origins,
     )
+
+
+def _parse(text: str) -> object:
+    """The file's data: the fast reader, else the round-trip parser for its error message."""
+    try:
+        return yamlio.load_rendered(text)
+    except YAMLError:
+        return yamlio.plain(yamlio.load_roundtrip(text))

@@ -15,6 +15,10 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.representer import SafeRepresenter
+from ruamel.yaml.tag import Tag
+
+from dlaas_gen.yamlio.safety import MAX_DEPTH
 
 __all__ = [
     "CommentedMap",
@@ -25,6 +29,8 @@ __all__ = [
     "load_fast_all",
     "load_roundtrip",
     "load_roundtrip_all",
+    "load_simple",
+    "NotSimple",
     "make_roundtrip",
     "plain",
     "position_of",
@@ -64,11 +70,41 @@ def load_fast_all(text: str) -> list[Any]:
     return list(_make_fast().load_all(text))
 
 
+def _events(text: str) -> Iterable[Any]:
+    """The parse events of `text` from libyaml: PyYAML's binding when it has libyaml.
+
+    Why: both parsers are libyaml, so the events are the same; ruamel.yaml wraps each event
+    in Python code (version checks, its own event objects), which cost about 40% of reading a
+    rendered object. Only events are taken from PyYAML; resolving plain scalars stays with
+    ruamel.yaml (YAML 1.2, `_plain_scalar`).
+    """
+    parser_class = _libyaml_parser()
+    if parser_class is None:
+        yield from _make_fast().parse(text)
+        return
+    get_event = parser_class(text).get_event
+    event = get_event()
+    while event is not None:
+        yield event
+        event = get_event()
+
+
+@functools.lru_cache(maxsize=1)
+def _libyaml_parser() -> Any:
+    try:
+        from yaml._yaml import CParser  # optional; imported on first read
+    except ImportError:
+        return None
+    return CParser
+
+
 class _Fallback(Exception):
     """The event stream holds something `load_rendered` leaves to the full loader."""
 
 
 _NO_KEY = object()
+#: The merge key (``<<: {...}``), which the full loader merges instead of keeping.
+_MERGE = "<<"
 #: Plain scalar text → the value ruamel resolves it to (only immutable results are kept).
 _PLAIN: dict[str, Any] = {}
 _IMMUTABLE = (str, int, float, bool, type(None))
@@ -86,6 +122,30 @@ def _plain_scalar(text: str) -> Any:
     return value
 
 
+class NotSimple(Exception):
+    """`load_simple` met more than plain YAML (see there)."""
+
+
+def load_simple(text: str) -> Any:
+    """Parse one document of plain YAML fast, or raise `NotSimple`.
+
+    Plain YAML has no anchors, aliases, tags, merge keys, duplicate or complex keys, no
+    second document and no nesting deeper than `safety.MAX_DEPTH`, so nothing in it can
+    expand or surprise; a caller sends anything else to its careful path.
+
+    Raises:
+        NotSimple: the text is not plain YAML.
+        ruamel.yaml.error.YAMLError: the text is not YAML.
+    """
+    try:
+        return _from_events(_events(text))
+    except _Fallback:
+        raise NotSimple from None
+    except Exception:  # noqa: BLE001 - PyYAML's errors are not ruamel's: the full loader's
+        load_fast(text)
+        raise NotSimple from None
+
+
 def load_rendered(text: str) -> Any:
     """Parse one rendered document fast: C parser events, plain scalars resolved once each.
 
@@ -95,7 +155,7 @@ def load_rendered(text: str) -> Any:
     `load_fast`, and a test checks both give identical data.
     """
     try:
-        return _from_events(_make_fast().parse(text))
+        return _from_events(_events(text))
     except _Fallback:
         return load_fast(text)
     except Exception:  # noqa: BLE001 - the full loader raises the proper error
@@ -123,7 +183,7 @@ class _Builder:
         if type(top) is list:
             top.append(value)
         elif self.keys[-1] is _NO_KEY:
-            if not isinstance(value, _IMMUTABLE) or value in top:
+            if not isinstance(value, _IMMUTABLE) or value in top or value == _MERGE:
                 raise _Fallback
             self.keys[-1] = value
         else:
@@ -139,7 +199,7 @@ class _Builder:
 
     def start(self, event: Any) -> None:
         """A mapping or a sequence opens."""
-        if event.anchor or event.tag is not None:
+        if event.anchor or event.tag is not None or len(self.stack) >= MAX_DEPTH:
             raise _Fallback
         self.stack.append({} if type(event).__name__ == "MappingStartEvent" else [])
         self.keys.append(_NO_KEY)
@@ -216,12 +276,48 @@ def _make_dumper() -> YAML:
     indentless, ``key:\n- item``, as kubectl does).
     """
     yaml = YAML(typ="safe", pure=False)
+    yaml.Representer = _Representer
     yaml.default_flow_style = False
     yaml.width = 4096
     yaml.allow_unicode = True
     yaml.representer.sort_base_mapping_type_on_output = False
-    yaml.representer.add_representer(str, _represent_str)
     return yaml
+
+
+class _Representer(SafeRepresenter):
+    """ruamel.yaml's safe representer with one `Tag` per tag name, and our `str` rule.
+
+    Why: the base class makes a new `Tag` for every node, and each one decodes its name
+    character by character when the emitter reads it: 40% of a dump. A tag is only read
+    while dumping, so one shared, already-decoded `Tag` per name gives the same output.
+    """
+
+    def represent_scalar(self, tag: Any, value: Any, style: Any = None,
+                         anchor: Any = None) -> Any:
+        """As the base class, with the shared tag."""
+        return super().represent_scalar(_tag(tag), value, style=style, anchor=anchor)
+
+    def represent_sequence(self, tag: Any, sequence: Any, flow_style: Any = None) -> Any:
+        """As the base class, with the shared tag."""
+        return super().represent_sequence(_tag(tag), sequence, flow_style=flow_style)
+
+    def represent_mapping(self, tag: Any, mapping: Any, flow_style: Any = None) -> Any:
+        """As the base class, with the shared tag."""
+        return super().represent_mapping(_tag(tag), mapping, flow_style=flow_style)
+
+
+_Representer.add_representer(str, _represent_str)
+
+
+@functools.lru_cache(maxsize=64)
+def _shared_tag(name: str) -> Tag:
+    tag = Tag(suffix=name)
+    tag.trval  # noqa: B018 - decoded once, here
+    return tag
+
+
+def _tag(tag: Any) -> Any:
+    return _shared_tag(tag) if isinstance(tag, str) else tag
 
 
 def dump_doc(doc: Any) -> str:

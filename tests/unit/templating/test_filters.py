@@ -69,3 +69,32 @@ def test_to_yaml_writes_a_scalar_as_a_map_value_is_written(value: object, writte
     assert filters.to_yaml(value) == written
     assert yamlio.dump_doc({"key": value}) == f"key: {written}\n"
     assert yamlio.load_fast(f"key: {filters.to_yaml(value)}\n") == {"key": value}
+
+
+@pytest.mark.parametrize("values", [
+    [1, "1", True, 1.0, None, "null"],
+    [{"a": 1, "b": 2}, {"b": 2, "a": 1}],
+    [{"k": [1]}, {"k": (1,)}, {"k": ["1"]}],
+])
+def test_to_yaml_memo_keeps_values_of_other_types_or_order_apart(values: list[object]) -> None:
+    # Why: `to_yaml` remembers its results by the pickle of the value; values that are equal
+    # in Python (1 == 1.0 == True) but are written differently must not share a result.
+    first = [filters.to_yaml(v) for v in values]
+    again = [filters.to_yaml(v) for v in values]
+    assert first == again == [filters._to_yaml(v) for v in values]
+
+
+def test_to_yaml_memo_sees_a_mutated_value() -> None:
+    value = {"a": [1, 2]}
+    before = filters.to_yaml(value)
+    value["a"].append(3)
+    assert filters.to_yaml(value) != before
+    assert filters.to_yaml(value) == filters._to_yaml({"a": [1, 2, 3]})
+
+
+def test_to_yaml_of_an_unpicklable_value_is_still_dumped() -> None:
+    class Text(str):
+        def __reduce__(self) -> object:
+            raise TypeError("no pickle")
+
+    assert filters.to_yaml(Text("x")) == "x"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from ruamel.yaml.error import YAMLError
 
 from dlaas_gen import yamlio
 from dlaas_gen.pipeline import build_site
@@ -49,6 +50,9 @@ def test_load_rendered_equals_full_loader_on_every_rendered_object() -> None:
         "",
         "just text\n",
         "x: |\n  multi\n  line\n",
+        "a: 1\n<<: {b: 2}\n",  # a merge key without an alias: merged by the full loader
+        "%YAML 1.2\n---\na: 1\n",
+        "a: 'x'\nb: \"y\"\nc: >\n  folded\n  text\nd: null\ne: [1, '2', yes, no, on]\n",
     ],
 )
 def test_load_rendered_matches_on_edge_cases(text: str) -> None:
@@ -59,3 +63,27 @@ def test_load_rendered_matches_on_edge_cases(text: str) -> None:
             yamlio.load_rendered(text)
         return
     assert same(yamlio.load_rendered(text), expected)
+
+
+@pytest.mark.parametrize("text", [
+    "a: &x 1\nb: *x\n",  # anchors and aliases
+    "a: !!str 1\n",  # tags
+    "a: 1\n<<: {b: 2}\n",  # merge keys
+    "a: 1\na: 2\n",  # duplicate keys
+    "a: 1\n---\nb: 2\n",  # a second document
+    "? [a, b]\n: 1\n",  # complex keys
+    "a: " + "[" * 70 + "]" * 70 + "\n",  # deeper than the safety scan allows
+])
+def test_load_simple_refuses_everything_but_plain_yaml(text: str) -> None:
+    with pytest.raises(yamlio.NotSimple):
+        yamlio.load_simple(text)
+
+
+def test_load_simple_raises_the_full_loaders_error_on_bad_yaml() -> None:
+    with pytest.raises(YAMLError):
+        yamlio.load_simple("a: [1, 2\n")
+
+
+def test_load_simple_reads_plain_yaml_as_the_full_loader() -> None:
+    text = "a: 1\nb: [x, 'y', 1.5, true, ~]\nc:\n  d: |\n    text\n"
+    assert same(yamlio.load_simple(text), yamlio.load_fast(text))

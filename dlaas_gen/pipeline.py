@@ -7,12 +7,13 @@ and the benchmark all run exactly the same code. ``validate`` of rendered folder
 
 from __future__ import annotations
 
+import gc
 import itertools
 import multiprocessing
 import os
 import posixpath
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,16 @@ from dlaas_gen.validate import validate_tree
 from dlaas_gen.validate.dockerfiles import DOCKERFILE, check_context_folders, check_dockerfile
 from dlaas_gen.validate.dockerfiles import RULE as DOCKERFILE_RULE
 from dlaas_gen.validate.policy import PolicySettings
-from dlaas_gen.writer import INDEX_FILE, Plan, check_sites, finalize_plan, write_sites
+from dlaas_gen.writer import (
+    INDEX_FILE,
+    Plan,
+    check_sites,
+    discard_staged,
+    finalize_plan,
+    publish,
+    stage_site,
+    writing,
+)
 
 
 @dataclass
@@ -42,6 +52,9 @@ class BuiltSite:
     manifests: list[Manifest]
     plan: Plan
     problems: list[Problem]
+    #: With `build_sites(stage=True)`: whether the plan was staged (False: the site folder
+    #: already holds it); None when not staged by the build.
+    staged: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -247,13 +260,22 @@ PARALLEL_MIN_SITES = 8
 Outcome = tuple[BuiltSite | None, list[Problem], list[ImageCheck]]
 
 
-def _build_one(job: tuple[Path, Path]) -> Outcome:
-    """Build one site; a site error is returned as data (it must cross a process boundary)."""
-    path, out_dir = job
+def _build_one(job: tuple[Path, Path, bool]) -> Outcome:
+    """Build one site; a site error is returned as data (it must cross a process boundary).
+
+    With staging (`build_sites`), a site without errors is staged here, in the process that
+    built it, and only what `render_sites` needs goes back: not the objects, not the chart.
+    """
+    path, out_dir, stage = job
     try:
         result, images = _build_unchecked(path, out_dir, follow_out=True)
     except ConfigError as exc:
         return None, exc.problems, []
+    if stage:
+        if not any(p.is_error for p in result.problems):
+            result.staged = stage_site(out_dir, result.site.name, result.plan)
+        result.manifests = []
+        result.site = replace(result.site, chart=None)
     return result, result.problems, images
 
 
@@ -269,9 +291,14 @@ def _workers(count: int) -> int:
 
 
 def build_sites(
-    sites_dir: Path, names: Sequence[str], out_dir: Path, progress: Progress | None = None
+    sites_dir: Path, names: Sequence[str], out_dir: Path, progress: Progress | None = None,
+    *, stage: bool = False,
 ) -> tuple[list[BuiltSite], list[Problem]]:
     """Build every selected site; collect every problem of every site, in site order.
+
+    With `stage` (the caller holds `writer.writing`), each site without errors is staged for
+    `writer.publish` by the process that built it, and the results carry no objects
+    (`BuiltSite.manifests` is empty) and no chart files.
 
     Why: `progress` lets a terminal show how far a long run is without the library printing.
     Many sites are built in forked worker processes (one per CPU): each site is independent
@@ -283,15 +310,20 @@ def build_sites(
     built: list[BuiltSite] = []
     problems: list[Problem] = []
     paths = select_sites(sites_dir, names)
-    jobs = [(path, out_dir) for path in paths]
+    jobs = [(path, out_dir, stage) for path in paths]
     workers = _workers(len(jobs))
     if workers > 1:
         # The first site is built here, so the forked workers inherit its compiled validators,
         # parsed chart defaults and loaded templates instead of each building them again.
         first = _build_one(jobs[0])
+        # Objects made so far live as long as the workers: kept out of the collector, the
+        # workers neither scan them nor copy the memory pages the scans would touch.
+        gc.freeze()
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            rest = pool.imap(_build_one, jobs[1:], chunksize=max(1, len(jobs) // (workers * 4)))
+            # Small chunks: the last chunk of one worker is not left to run alone.
+            rest = pool.imap(_build_one, jobs[1:], chunksize=max(1, len(jobs) // (workers * 16)))
             outcomes = _collect(itertools.chain([first], rest), paths, progress)
+        gc.unfreeze()
     else:
         outcomes = _collect(map(_build_one, jobs), paths, progress)
     for result, found, images in outcomes:
@@ -378,13 +410,13 @@ def render_sites(
     Raises:
         ProblemsError: errors in a site, foreign files, or drift under `check`.
     """
-    built, problems = build_sites(sites_dir, names, out_dir, progress)
-    if any(p.is_error for p in problems):
-        raise ProblemsError(problems)
-    report = RenderReport(sites=[b.site.name for b in built], problems=problems)
-    plans = {b.site.name: b.plan for b in built}
-    orphans = [] if names else orphaned_sites(out_dir, set(plans))
     if check:
+        built, problems = build_sites(sites_dir, names, out_dir, progress)
+        if any(p.is_error for p in problems):
+            raise ProblemsError(problems)
+        report = RenderReport(sites=[b.site.name for b in built], problems=problems)
+        plans = {b.site.name: b.plan for b in built}
+        orphans = [] if names else orphaned_sites(out_dir, set(plans))
         drift = check_sites(out_dir, plans)
         drift += [Problem(str(out_dir / o), rule="drift",
                           message="site folder without a site file: run `dlaas-gen render`")
@@ -392,9 +424,19 @@ def render_sites(
         if drift:
             raise ProblemsError(problems + drift)
         return report
-    outcome = write_sites(out_dir, plans, force=force, remove=orphans)
+    selected = [site_name(path) for path in select_sites(sites_dir, names)]
+    with writing(out_dir, selected) as recovered:
+        built, problems = build_sites(sites_dir, names, out_dir, progress, stage=True)
+        staged = {b.site.name: bool(b.staged) for b in built}
+        if any(p.is_error for p in problems):
+            discard_staged(out_dir, [site for site, done in staged.items() if done])
+            raise ProblemsError(problems)
+        plans = {b.site.name: b.plan for b in built}
+        orphans = [] if names else orphaned_sites(out_dir, set(plans))
+        outcome = publish(out_dir, plans, staged, force=force, remove=orphans)
+    report = RenderReport(sites=list(plans), problems=problems)
     report.written, report.unchanged = outcome.written, outcome.unchanged
-    report.recovered, report.removed = outcome.recovered, outcome.removed
+    report.recovered, report.removed = recovered, outcome.removed
     return report
 
 

@@ -9,15 +9,17 @@ deleted silently.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
-from collections.abc import Mapping, Sequence
+import sys
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dlaas_gen.errors import ProblemsError, UsageError
 from dlaas_gen.problem import Problem
-from dlaas_gen.render_lock import render_lock
+from dlaas_gen.render_lock import render_lock, render_lock_path
 
 INDEX_FILE = ".dlaas-gen-files"
 Plan = dict[str, bytes]
@@ -156,55 +158,177 @@ def write_sites(
         ProblemsError: a site folder holds foreign files and `force` is false (nothing written).
         LockedError: another run holds the render lock.
     """
-    out_dir.mkdir(parents=True, exist_ok=True)
-    result = WriteResult()
-    with render_lock(out_dir):
-        for site in plans:
-            if recover(out_dir, site):
-                result.recovered.append(site)
-        problems = []
-        for site, plan in plans.items():
-            for rel in foreign_files(out_dir, site, plan):
-                problems.append(Problem(
-                    str(out_dir / site / rel), 0, 0, rule="foreign-file",
-                    message="not written by dlaas-gen; move it out of the rendered folder "
-                    "or re-run with --force to delete it"))
-        if problems and not force:
-            raise ProblemsError(problems)
-        for site, plan in plans.items():
-            if read_existing(out_dir / site) == plan and not (out_dir / site).is_symlink():
-                result.unchanged.append(site)
-                continue
-            _swap_in(out_dir, site, plan)
-            result.written.append(site)
-        for site in remove:
-            recover(out_dir, site)
-            if not foreign_files(out_dir, site, {}) or force:
-                _remove_tree(out_dir / site)
-                result.removed.append(site)
+    with writing(out_dir, plans) as recovered:
+        staged = {site: stage_site(out_dir, site, plan) for site, plan in plans.items()}
+        result = publish(out_dir, plans, staged, force=force, remove=remove)
+    result.recovered = recovered
     return result
 
 
-def _swap_in(out_dir: Path, site: str, plan: Plan) -> None:
-    final, new, old = _site_paths(out_dir, site)
-    staging = out_dir / f".{site}.staging-{os.getpid()}"
+@contextlib.contextmanager
+def writing(out_dir: Path, sites: Iterable[str]) -> Iterator[list[str]]:
+    """Hold the render lock of `out_dir` with `sites` recovered; yields the repaired sites.
+
+    Why: ``render`` stages each site as soon as it is built (`stage_site`, in the worker that
+    built it), so the lock is held from before the first site is staged until `publish`.
+    """
+    made = _first_missing(out_dir)
+    try:
+        with render_lock(out_dir):
+            yield [site for site in sites if recover(out_dir, site)]
+    except BaseException:
+        if made is not None:
+            _remove_if_only(made, render_lock_path(out_dir))  # a failed first render: no trace
+        raise
+
+
+def _first_missing(path: Path) -> Path | None:
+    """The outermost folder of `path` (itself included) that does not exist yet, if any."""
+    missing = None
+    for candidate in (path.resolve(), *path.resolve().parents):
+        if candidate.exists():
+            break
+        missing = candidate
+    return missing
+
+
+def _remove_if_only(top: Path, lock: Path) -> None:
+    """Delete `top` when it holds nothing but folders and the `lock` file."""
+    if not top.is_dir():
+        return
+    for root, _dirs, files in os.walk(top):
+        if any(Path(root) / name != lock for name in files):
+            return
+    shutil.rmtree(top)
+
+
+def stage_site(out_dir: Path, site: str, plan: Plan) -> bool:
+    """Write `plan` into the site's staging folder, unless the site folder already holds it.
+
+    The caller holds the render lock (`writing`); any process may stage (files are not
+    flushed here: `publish` flushes them all at once).
+
+    Returns:
+        False when the site folder is unchanged (nothing staged).
+    """
+    final = out_dir / site
+    if not final.is_symlink() and read_existing(final) == plan:
+        return False
+    staging = _staging_path(out_dir, site)
     _remove_tree(staging)
     for rel, data in sorted(plan.items()):
         path = staging / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-    staging.replace(new)  # the new tree is complete from here on
+        path.write_bytes(data)
+    return True
+
+
+def discard_staged(out_dir: Path, sites: Iterable[str]) -> None:
+    """Delete the staging folders of `sites` (a run that will not publish them)."""
+    for site in sites:
+        _remove_tree(_staging_path(out_dir, site))
+
+
+def publish(out_dir: Path, plans: Mapping[str, Plan], staged: Mapping[str, bool], *,
+            force: bool = False, remove: Sequence[str] = ()) -> WriteResult:
+    """Swap the staged sites in, after the foreign-file check; the caller holds `writing`.
+
+    `staged` says for each site of `plans` whether `stage_site` staged it (False: unchanged).
+
+    Raises:
+        ProblemsError: a site folder holds foreign files and `force` is false; the staging
+            folders are deleted and nothing is written.
+    """
+    problems = [Problem(str(out_dir / site / rel), 0, 0, rule="foreign-file",
+                        message="not written by dlaas-gen; move it out of the rendered folder "
+                        "or re-run with --force to delete it")
+                for site, plan in plans.items() for rel in foreign_files(out_dir, site, plan)]
+    if problems and not force:
+        discard_staged(out_dir, [site for site in plans if staged.get(site)])
+        raise ProblemsError(problems)
+    result = WriteResult()
+    changed = {site: plan for site, plan in plans.items() if staged.get(site)}
+    result.unchanged = [site for site in plans if site not in changed]
+    _swap_in(out_dir, changed)
+    result.written = list(changed)
+    for site in remove:
+        recover(out_dir, site)
+        if not foreign_files(out_dir, site, {}) or force:
+            _remove_tree(out_dir / site)
+            result.removed.append(site)
+    return result
+
+
+def _staging_path(out_dir: Path, site: str) -> Path:
+    return out_dir / f".{site}.staging-{_STAGING_TAG}"
+
+
+#: The staging folder's suffix; `recover` deletes every ``.<site>.staging-*`` left over.
+_STAGING_TAG = "new"
+
+
+def _swap_in(out_dir: Path, plans: Mapping[str, Plan]) -> None:
+    """Replace each site folder of `plans` by its staged tree: flush once, then rename.
+
+    Why: the renames must not reach the disk before the files they publish, or a power cut
+    could leave an empty file in ``rendered/``. One flush of the file system after every
+    staging tree is written gives that order for the whole fleet; an ``fsync`` per file
+    (3,400 for 100 sites) cost more than rendering them. Where ``syncfs`` is missing, each
+    file is flushed on its own.
+    """
+    if not plans:
+        return
+    _flush(out_dir, [_staging_path(out_dir, site) / rel
+                     for site, plan in plans.items() for rel in plan])
+    for site in plans:
+        _staging_path(out_dir, site).replace(_site_paths(out_dir, site)[1])  # complete from here
     _fsync_dir(out_dir)
-    if final.is_symlink():
-        final.unlink()
-    elif final.exists():
-        final.replace(old)
-    new.replace(final)
+    for site in plans:
+        final, new, old = _site_paths(out_dir, site)
+        if final.is_symlink():
+            final.unlink()
+        elif final.exists():
+            final.replace(old)
+        new.replace(final)
     _fsync_dir(out_dir)
-    _remove_tree(old)
+    for site in plans:
+        _remove_tree(_site_paths(out_dir, site)[2])
+
+
+def _flush(out_dir: Path, files: Sequence[Path]) -> None:
+    """Make `files` (all under `out_dir`) durable: one ``syncfs`` on Linux, else an fsync each."""
+    if _syncfs(out_dir):
+        return
+    for path in files:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _syncfs(folder: Path) -> bool:
+    """``syncfs(2)`` of the file system holding `folder`; False where it is not available.
+
+    Why: Python has no binding; since Linux 5.8 ``syncfs`` reports write-back errors of the
+    file system, so a failed write is not taken for a durable one.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes  # noqa: PLC0415 - only a write needs it (start-up cost)
+
+    try:
+        call = ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return False
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        if call(fd) != 0:
+            errno = ctypes.get_errno()
+            raise OSError(errno, os.strerror(errno), str(folder))
+    finally:
+        os.close(fd)
+    return True
 
 
 def check_sites(out_dir: Path, plans: Mapping[str, Plan]) -> list[Problem]:

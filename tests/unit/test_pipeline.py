@@ -122,3 +122,31 @@ def test_a_broken_dockerfile_is_still_reported_at_the_site_line_from_a_worker(
         assert lines[p.line - 1].strip() == f"{name}:", (p.line, name)
     assert "rendered" not in site1[0].message and "out/site0001/images/" in site1[0].message
     assert serial_built[0].problems == serial
+
+
+def test_render_stages_in_the_workers_and_a_failed_run_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Why: the workers write each site's staging folder as soon as it is built; one site with
+    # an error must still mean nothing written, no staging folder left, no folder created.
+    make_sites(tmp_path / "sites", 12)
+    out = tmp_path / "new" / "rendered"
+    pids = tmp_path / "staged-by"
+    real_stage = pipeline.stage_site
+
+    def stage(out_dir: Path, site: str, plan: dict[str, bytes]) -> bool:
+        with pids.open("a") as handle:  # a worker's memory is its own: write it down
+            handle.write(f"{os.getpid()}\n")
+        return real_stage(out_dir, site, plan)
+
+    monkeypatch.setattr(pipeline, "stage_site", stage)
+    with pytest.raises(pipeline.ProblemsError):
+        pipeline.render_sites(tmp_path / "sites", (), out)
+    assert not (tmp_path / "new").exists()
+    assert set(pids.read_text().split()) - {str(os.getpid())}, "no worker staged a site"
+    (tmp_path / "sites" / "site03.yaml").unlink()
+    report = pipeline.render_sites(tmp_path / "sites", (), out)
+    assert len(report.written) == 11 and sorted(p.name for p in out.iterdir()) == sorted(
+        f"site{i:02d}" for i in range(12) if i != 3)
+    again = pipeline.render_sites(tmp_path / "sites", (), out)
+    assert again.written == [] and len(again.unchanged) == 11

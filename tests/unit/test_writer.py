@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from dlaas_gen import writer
 from dlaas_gen.errors import LockedError, ProblemsError, UsageError
 from dlaas_gen.render_lock import RENDER_LOCK_FILE, render_lock, render_lock_path
 from dlaas_gen.writer import (
@@ -147,3 +148,49 @@ def test_check_reports_stale_missing_extra_and_writes_nothing(tmp_path: Path) ->
     assert messages["b"].startswith("missing")
     assert messages["c"].startswith("extra")
     assert read_existing(out / "s") == before
+
+
+def test_one_file_system_flush_for_all_sites_before_any_rename(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Why: the renames publish the files, so the files must be durable first; one syncfs
+    # replaces an fsync per file (3,400 for 100 sites).
+    out = tmp_path / "rendered"
+    events: list[str] = []
+    real_syncfs = writer._syncfs
+
+    def syncfs(folder: Path) -> bool:
+        staged = sorted(p.name for p in out.iterdir() if ".staging-" in p.name)
+        published = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
+        events.append(f"syncfs {staged} published={published}")
+        return real_syncfs(folder)
+
+    monkeypatch.setattr(writer, "_syncfs", syncfs)
+    monkeypatch.setattr(os, "fsync", lambda _fd: events.append("fsync"))
+    write_sites(out, {"a": plan(x="1\n"), "b": plan(y="2\n")})
+    assert events[0] == "syncfs ['.a.staging-new', '.b.staging-new'] published=[]"
+    assert events[1:] == ["fsync", "fsync"]  # the folder, after each round of renames
+    assert (out / "a" / "x").read_text() == "1\n" and (out / "b" / "y").read_text() == "2\n"
+
+
+def test_without_syncfs_every_file_is_flushed(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "rendered"
+    flushed: list[str] = []
+    real = os.fsync
+
+    def fsync(fd: int) -> None:
+        flushed.append(str(Path(f"/proc/self/fd/{fd}").readlink()))
+        real(fd)
+
+    monkeypatch.setattr(writer, "_syncfs", lambda _folder: False)
+    monkeypatch.setattr(os, "fsync", fsync)
+    write_sites(out, {"a": plan(x="1\n", d__y="2\n")})
+    files = [name for name in flushed if ".staging-" in name]
+    assert sorted(Path(name).name for name in files) == [INDEX_FILE, "x", "y"]
+
+
+def test_syncfs_failure_is_an_error_not_a_silent_success(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere"
+    with pytest.raises(OSError):
+        writer._syncfs(missing)

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import itertools
 import os
 import platform
 import resource
@@ -265,16 +266,27 @@ def make_fleet(root: Path, count: int) -> Path:
     return root
 
 
+#: Output folders rendered so far; each run writes a new one (see `render_fleet`).
+RUNS_RENDERED = itertools.count(1)
+
+
 def render_fleet(root: Path, count: int, *, one_core: bool = False, timeout: float) -> Run:
-    """Time one ``dlaas-gen render`` of the fleet in `root` into an empty ``rendered/``.
+    """Time one ``dlaas-gen render`` of the fleet in `root` into a new, empty folder.
 
     Checks that every site rendered (exit 0 and one folder per site); the output is left in
-    place (for the floor and kubernetes-validate). Raises `Hung` after `timeout` seconds.
+    place (the floor and kubernetes-validate read the first one); the run's temporary folder
+    is deleted only when the benchmark ends. Raises `Hung` after `timeout` seconds.
+
+    Why not delete the previous output first: on ext4 without a journal (this project's
+    2-core machines), a file created within a minute or more of many deletions costs up to
+    1 ms of kernel time, as the inode allocator skips each recently deleted inode
+    (``recently_deleted()`` in ``fs/ext4/ialloc.c``); 3,400 deletions before each run made
+    the render of 100 sites measure the previous run's ``rm -rf`` (0.3 to 3 s of system time).
     """
-    out = root / "rendered"
-    if out.exists():
-        shutil.rmtree(out)
-    cmd = [*dlaas_gen(), "render", "--sites-dir", "sites", "--out", "rendered"]
+    out = root / f"rendered-{next(RUNS_RENDERED)}"
+    root.joinpath("rendered").unlink(missing_ok=True)
+    root.joinpath("rendered").symlink_to(out.name)  # the newest output, for the floor
+    cmd = [*dlaas_gen(), "render", "--sites-dir", "sites", "--out", out.name]
     run = run_once(cmd, root, one_core=one_core, timeout=timeout)
     folders = [p for p in out.iterdir() if p.is_dir()]
     if len(folders) != count:
@@ -348,8 +360,7 @@ def bench_fleet(bench: Bench) -> bool:
     print("3. render of 100 escape-like sites against the C YAML load+dump floor", flush=True)
     fleet = make_fleet(bench.tmp / "fleet100", 100)
     render_fleet(fleet, 100, one_core=True, timeout=HANG_SECONDS)  # warm-up; output for the floor
-    output = bench.tmp / "fleet100-output"
-    shutil.copytree(fleet / "rendered", output)
+    output = (fleet / "rendered").resolve()  # the warm-up's output: later runs write others
     files = sorted(output.rglob("*.yaml"))
     floor_job, inside, floor_note = floor_of(bench, files)
     floor_runs: list[Run] = []
@@ -383,8 +394,6 @@ def bench_fleet(bench: Bench) -> bool:
                       f"(CPU time: x{cpu(one_core) / cpu(floor_one):.2f})", None)
     ours = all_cpus if hung is None else one_core
     bench_kubernetes_validate(bench, files, wall(ours), "" if hung is None else " (one-core run)")
-    shutil.rmtree(fleet / "rendered", ignore_errors=True)
-    shutil.rmtree(output)
     return hung is not None
 
 
@@ -435,8 +444,6 @@ def bench_per_site(bench: Bench, one_core: bool, big: bool) -> None:
     except Hung as exc:
         bench.results.add(what, f"HUNG: {exc}", "", f"<= {FLAT_RATIO_TARGET}x", False)
         return
-    for count in sizes:
-        shutil.rmtree(fleets[count] / "rendered", ignore_errors=True)
     one = runs.pop(1)
     per_site = {count: (wall(r) - wall(one)) / (count - 1) for count, r in runs.items()}
     per_cpu = {count: (cpu(r) - cpu(one)) / (count - 1) for count, r in runs.items()}

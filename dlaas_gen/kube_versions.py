@@ -48,6 +48,7 @@ def bundled_versions() -> tuple[str, ...]:
     return tuple(sorted(names, key=Version))
 
 
+@functools.lru_cache(maxsize=64)
 def _minor(version: str) -> Version:
     return Version(".".join(version.split(".")[:2]))
 

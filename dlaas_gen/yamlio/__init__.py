@@ -10,8 +10,8 @@ from __future__ import annotations
 import functools
 import io
 import re
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, cast
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -70,23 +70,18 @@ def load_fast_all(text: str) -> list[Any]:
     return list(_make_fast().load_all(text))
 
 
-def _events(text: str) -> Iterable[Any]:
-    """The parse events of `text` from libyaml: PyYAML's binding when it has libyaml.
+def _events(text: str) -> Callable[[], Any]:
+    """A function giving the next parse event of `text` (None at the end), from libyaml.
 
     Why: both parsers are libyaml, so the events are the same; ruamel.yaml wraps each event
     in Python code (version checks, its own event objects), which cost about 40% of reading a
-    rendered object. Only events are taken from PyYAML; resolving plain scalars stays with
-    ruamel.yaml (YAML 1.2, `_plain_scalar`).
+    rendered object, so PyYAML's binding is used when it has libyaml. Only events are taken
+    from PyYAML; resolving plain scalars stays with ruamel.yaml (YAML 1.2, `_plain_scalar`).
     """
     parser_class = _libyaml_parser()
     if parser_class is None:
-        yield from _make_fast().parse(text)
-        return
-    get_event = parser_class(text).get_event
-    event = get_event()
-    while event is not None:
-        yield event
-        event = get_event()
+        return functools.partial(next, iter(_make_fast().parse(text)), None)
+    return cast(Callable[[], Any], parser_class(text).get_event)
 
 
 @functools.lru_cache(maxsize=1)
@@ -232,12 +227,15 @@ _HANDLERS: dict[str, Any] = {
 }
 
 
-def _from_events(events: Iterable[Any]) -> Any:
+def _from_events(next_event: Callable[[], Any]) -> Any:
     builder = _Builder()
-    for event in events:
-        handler = _HANDLERS.get(type(event).__name__)
+    handlers = _HANDLERS
+    event = next_event()
+    while event is not None:
+        handler = handlers.get(type(event).__name__)
         if handler is not None:
             handler(builder, event)
+        event = next_event()
     return None if builder.root is _NO_KEY else builder.root
 
 

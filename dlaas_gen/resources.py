@@ -39,6 +39,15 @@ def examples_dir() -> Path:
     return _package_dir("dlaas_gen.sites", "sites")
 
 
+#: Set to anything but ``""`` or ``0`` to turn every cache of dlaas-gen off.
+NO_CACHE_ENV = "DLAAS_GEN_NO_CACHE"
+
+
+def caches_enabled() -> bool:
+    """False when `NO_CACHE_ENV` is set (to anything but ``0``): no cache is read or written."""
+    return os.environ.get(NO_CACHE_ENV, "") in ("", "0")
+
+
 def user_cache_dir() -> Path:
     """``$XDG_CACHE_HOME/dlaas-gen``; ``~/.cache`` when it is unset or relative (XDG spec).
 

@@ -37,10 +37,8 @@ from typing import Any
 
 import dlaas_gen
 from dlaas_gen.problem import Problem
-from dlaas_gen.resources import templates_dir, user_cache_dir
+from dlaas_gen.resources import NO_CACHE_ENV, caches_enabled, templates_dir, user_cache_dir
 
-#: Set to anything but ``""`` or ``0`` to turn the cache off.
-NO_CACHE_ENV = "DLAAS_GEN_NO_CACHE"
 #: Changes whenever the entry format or the meaning of the key changes.
 FORMAT = "dlaas-gen-check-cache-1"
 #: The chart locks' folder beside ``sites/`` (`dlaas_gen.chart_lock.CHARTS_FOLDER`; not
@@ -63,7 +61,7 @@ class CheckOutcome:
 
 def cache_enabled(no_cache: bool = False) -> bool:
     """False with ``--no-cache`` or when `NO_CACHE_ENV` is set (to anything but ``0``)."""
-    return not no_cache and os.environ.get(NO_CACHE_ENV, "") in ("", "0")
+    return not no_cache and caches_enabled()
 
 
 def cache_dir() -> Path:

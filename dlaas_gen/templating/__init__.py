@@ -20,7 +20,8 @@ import jinja2
 import jinja2.bccache
 
 from dlaas_gen.errors import DlaasGenError
-from dlaas_gen.resources import templates_dir, user_cache_dir
+from dlaas_gen.resources import NO_CACHE_ENV as NO_CACHE_ENV  # the variable, named here too
+from dlaas_gen.resources import caches_enabled, templates_dir, user_cache_dir
 from dlaas_gen.templating import filters
 
 __all__ = ["TemplateError", "make_environment", "render_text"]
@@ -33,7 +34,6 @@ class TemplateError(DlaasGenError):
 #: The options that shape the compiled templates (part of the bytecode cache's folder name).
 _OPTIONS = {"autoescape": False, "keep_trailing_newline": True, "trim_blocks": True,
             "lstrip_blocks": True}
-NO_CACHE_ENV = "DLAAS_GEN_NO_CACHE"
 
 
 class AtomicBytecodeCache(jinja2.BytecodeCache):
@@ -80,7 +80,7 @@ class AtomicBytecodeCache(jinja2.BytecodeCache):
 
 def bytecode_cache() -> AtomicBytecodeCache | None:
     """The compiled-template cache, or None when ``DLAAS_GEN_NO_CACHE`` is set."""
-    if os.environ.get(NO_CACHE_ENV, "") not in ("", "0"):
+    if not caches_enabled():
         return None
     tag = hashlib.sha256(repr((jinja2.__version__, sys.version, sorted(_OPTIONS.items())))
                          .encode()).hexdigest()[:16]

@@ -5,6 +5,8 @@ Why: kubernetes-validate has no CRD schemas. The Flux GA schemas are vendored in
 the root, as kubeconform does), so a misspelt field fails offline instead of in the cluster.
 ``dlaas-gen validate`` (any tree) and ``dlaas-gen migrate`` (each migrated object) both check
 through this module, so they agree on which kinds have a schema and on the CEL rules.
+`schema_errors` gives an object to the kind's compiled check first (`dlaas_gen.schemacode`);
+only an object it does not accept goes through jsonschema, which reports the errors.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 import jsonschema
 
+from dlaas_gen import schemacode
 from dlaas_gen.resources import schemas_dir
 
 #: The group suffix every Flux v2 API shares (GA or not).
@@ -50,14 +53,28 @@ def has_schema(api_version: str, kind: str) -> bool:
 
 
 @functools.lru_cache(maxsize=16)
+def _schema_file(rel: str) -> tuple[bytes, str]:
+    """The bytes of a vendored schema and their digest."""
+    data = (schemas_dir() / rel).read_bytes()
+    return data, schemacode.content_digest(data)
+
+
+@functools.lru_cache(maxsize=16)
 def validator(api_version: str, kind: str) -> jsonschema.protocols.Validator | None:
     """The compiled validator of a Flux kind, or None when no schema is vendored."""
     rel = SCHEMAS.get((api_version, kind))
     if rel is None:
         return None
-    with (schemas_dir() / rel).open(encoding="utf-8") as handle:
-        schema = json.load(handle)
-    return jsonschema.Draft7Validator(schema)
+    return jsonschema.Draft7Validator(json.loads(_schema_file(rel)[0]))
+
+
+def fast_check(api_version: str, kind: str) -> schemacode.Check | None:
+    """The compiled check of a Flux kind (`dlaas_gen.schemacode`), or None."""
+    rel = SCHEMAS.get((api_version, kind))
+    if rel is None:
+        return None
+    data, digest = _schema_file(rel)
+    return schemacode.checker(digest, schemacode.DRAFT7, lambda: (json.loads(data), {}))
 
 
 def cel_errors(doc: Mapping[str, Any]) -> list[jsonschema.ValidationError]:
@@ -90,7 +107,11 @@ def cel_errors(doc: Mapping[str, Any]) -> list[jsonschema.ValidationError]:
 
 def schema_errors(doc: Mapping[str, Any]) -> list[jsonschema.ValidationError] | None:
     """Schema and CEL errors of a Flux object (unsorted), or None when no schema is vendored."""
-    checker = validator(str(doc.get("apiVersion", "")), str(doc.get("kind", "")))
-    if checker is None:
+    api_version, kind = str(doc.get("apiVersion", "")), str(doc.get("kind", ""))
+    if not has_schema(api_version, kind):
         return None
-    return [*checker.iter_errors(doc), *cel_errors(doc)]
+    check = fast_check(api_version, kind)
+    if check is not None and check(doc):
+        return cel_errors(doc)
+    checker = validator(api_version, kind)
+    return None if checker is None else [*checker.iter_errors(doc), *cel_errors(doc)]

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from dlaas_gen import origin, yamlio
+from dlaas_gen import origin, schemacode, yamlio
 from dlaas_gen.chart_lock import charts_dir_for
 from dlaas_gen.config import SiteConfig
 from dlaas_gen.context import SiteContext, SiteInput, build_context
@@ -306,10 +306,18 @@ def build_sites(
     workers inherit the loaded modules and compiled validators. The Dockerfile checks run here
     after the workers are gone (the Go parser does not survive ``fork``; a worker that calls it
     can hang), each distinct Dockerfile once (`check_dockerfile` is memoised by content).
+    A fleet compiles the schema checks it lacks (`schemacode.compiling`) while the first site
+    is built, before the workers are forked.
     """
+    paths = select_sites(sites_dir, names)
+    with schemacode.compiling(len(paths) >= PARALLEL_MIN_SITES):
+        return _build_paths(paths, sites_dir, out_dir, progress, stage)
+
+
+def _build_paths(paths: list[Path], sites_dir: Path, out_dir: Path, progress: Progress | None,
+                 stage: bool) -> tuple[list[BuiltSite], list[Problem]]:
     built: list[BuiltSite] = []
     problems: list[Problem] = []
-    paths = select_sites(sites_dir, names)
     jobs = [(path, out_dir, stage) for path in paths]
     workers = _workers(len(jobs))
     if workers > 1:

@@ -2,7 +2,9 @@
 
 Why: the chart only ever sees the merged document (valuesFrom in order, inline values, then
 targetPath entries, over the chart defaults); validating the inline values alone would miss a
-profile list in the wrong place or a typo in a ConfigMap.
+profile list in the wrong place or a typo in a ConfigMap. The merged values go to the chart
+schema's compiled check first (`dlaas_gen.schemacode`, keyed by the schema's content: a chart
+lock may bring any schema); only values it does not accept go through jsonschema.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 import jsonschema
 
+from dlaas_gen import schemacode
 from dlaas_gen.chart_lock import VENDORED_CHARTS, ChartFiles, ChartLockError, load_chart
 from dlaas_gen.helmvalues import BAD_YAML, NO_KEY, NO_SOURCE, coalesce, resolve_values
 from dlaas_gen.manifest import ChartValues, Manifest
@@ -40,6 +43,23 @@ def _compiled(files: ChartFiles) -> jsonschema.protocols.Validator:
 
 
 _COMPILED: dict[int, tuple[ChartFiles, jsonschema.protocols.Validator]] = {}
+
+
+def _fast_check(files: ChartFiles) -> schemacode.Check | None:
+    """The chart schema's compiled check, or None (its content digest cached on `files`)."""
+    cached = _DIGESTS.get(id(files))
+    if cached is None or cached[0] is not files:
+        try:
+            digest: str | None = schemacode.json_digest(files.schema)
+        except (TypeError, ValueError):  # not JSON data: jsonschema alone checks it
+            digest = None
+        cached = _DIGESTS[id(files)] = (files, digest)
+    if cached[1] is None:
+        return None
+    return schemacode.checker(cached[1], schemacode.DRAFT7, lambda: (files.schema, {}))
+
+
+_DIGESTS: dict[int, tuple[ChartFiles, str | None]] = {}
 
 
 def chart_of(release: Mapping[str, Any]) -> tuple[str, str]:
@@ -134,8 +154,11 @@ def check_release_values(
             f"{why}; without the chart's defaults and schema its values and the security "
             "policy are not checked"))
         return
-    validator = _compiled(files)
-    errors = sorted(validator.iter_errors(final), key=lambda e: list(map(str, e.absolute_path)))
+    check = _fast_check(files)
+    if check is not None and check(final):
+        return
+    errors = sorted(_compiled(files).iter_errors(final),
+                    key=lambda e: list(map(str, e.absolute_path)))
     for error in errors:
         path = list(error.absolute_path)
         line, col = release.locate(["spec", "values", *error_path(error)],

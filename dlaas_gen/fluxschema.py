@@ -14,12 +14,13 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Mapping
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from dlaas_gen import schemacode
 from dlaas_gen.resources import schemas_dir
+
+if TYPE_CHECKING:  # jsonschema is imported only when a document is rejected (~60 ms)
+    import jsonschema
 
 #: The group suffix every Flux v2 API shares (GA or not).
 FLUX_GROUP_SUFFIX = ".toolkit.fluxcd.io/"
@@ -65,7 +66,9 @@ def validator(api_version: str, kind: str) -> jsonschema.protocols.Validator | N
     rel = SCHEMAS.get((api_version, kind))
     if rel is None:
         return None
-    return jsonschema.Draft7Validator(json.loads(_schema_file(rel)[0]))
+    from jsonschema import Draft7Validator  # noqa: PLC0415 - see TYPE_CHECKING above
+
+    return Draft7Validator(json.loads(_schema_file(rel)[0]))
 
 
 def fast_check(api_version: str, kind: str) -> schemacode.Check | None:
@@ -101,8 +104,11 @@ def cel_errors(doc: Mapping[str, Any]) -> list[jsonschema.ValidationError]:
             "azure", "aws"):
         found.append((["spec", "serviceAccountName"],
                       "serviceAccountName can only be set when provider is 'azure' or 'aws'"))
-    return [jsonschema.ValidationError(message, validator=CEL, path=path)
-            for path, message in found]
+    if not found:
+        return []
+    from jsonschema import ValidationError  # noqa: PLC0415 - see TYPE_CHECKING above
+
+    return [ValidationError(message, validator=CEL, path=path) for path, message in found]
 
 
 def schema_errors(doc: Mapping[str, Any]) -> list[jsonschema.ValidationError] | None:

@@ -7,9 +7,7 @@ checks over any tree on disk, including one written by hand.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from dlaas_gen import fluxschema, yamlio
 from dlaas_gen.defaults import DEFAULT_KUBE_VERSION
@@ -21,6 +19,9 @@ from dlaas_gen.validate.positions import error_path
 from dlaas_gen.validate.tree_rules import objects, run_rules
 from dlaas_gen.validate.values import check_release_values
 
+if TYPE_CHECKING:  # jsonschema is imported only when a document has an error (~60 ms)
+    from jsonschema import ValidationError
+
 
 def _schema_problem(m: Manifest, error: Any, rule: str) -> Problem:
     path = error_path(error)
@@ -30,13 +31,15 @@ def _schema_problem(m: Manifest, error: Any, rule: str) -> Problem:
     return Problem(m.path, line, col, rule=rule, message=f"{m.kind} {where}: {error.message}")
 
 
-def _relative_path_errors(doc: dict[str, Any]) -> list[jsonschema.ValidationError]:
+def _relative_path_errors(doc: dict[str, Any]) -> list[ValidationError]:
     """The project rule that a Kustomization's ``spec.path`` is relative (``./``)."""
     spec = doc.get("spec") or {}
     path = spec.get("path") if doc.get("kind") == "Kustomization" else None
     if path is not None and not str(path).startswith("./") and path != "":
         message = "spec.path should start with './' (relative to the source root)"
-        return [jsonschema.ValidationError(message, path=["spec", "path"])]
+        from jsonschema import ValidationError  # noqa: PLC0415 - only for an error (slow import)
+
+        return [ValidationError(message, path=["spec", "path"])]
     return []
 
 

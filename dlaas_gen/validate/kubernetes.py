@@ -12,13 +12,14 @@ from __future__ import annotations
 import functools
 import json
 import re
-from typing import Any
-
-import jsonschema
-from referencing import Registry, Resource
+from typing import TYPE_CHECKING, Any
 
 from dlaas_gen import schemacode
 from dlaas_gen.kube_versions import resolve_version, schema_root
+
+if TYPE_CHECKING:  # jsonschema is imported only when a document is rejected (~60 ms)
+    import jsonschema
+    from referencing import Registry
 
 
 class UnknownKind(Exception):
@@ -43,6 +44,8 @@ def _definitions_digest(version: str) -> str:
 
 @functools.lru_cache(maxsize=4)
 def _registry(version: str) -> Registry:
+    from referencing import Registry, Resource  # noqa: PLC0415 - see TYPE_CHECKING above
+
     return Resource.from_contents(_definitions(version)) @ Registry()
 
 
@@ -68,9 +71,12 @@ def validator_for(version: str, api_version: str, kind: str) -> jsonschema.proto
     Raises:
         UnknownKind: no schema is bundled for this kind and apiVersion.
     """
+    from jsonschema import Draft202012Validator  # noqa: PLC0415 - see TYPE_CHECKING above
+    from referencing import Resource  # noqa: PLC0415
+
     schema = json.loads(_kind_file(version, api_version, kind)[0])
     registry = Resource.from_contents(schema) @ _registry(version)
-    return jsonschema.Draft202012Validator(schema, registry=registry)
+    return Draft202012Validator(schema, registry=registry)
 
 
 def fast_check(version: str, api_version: str, kind: str) -> schemacode.Check | None:

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from dlaas_gen import schemacode
 from dlaas_gen.chart_lock import VENDORED_CHARTS, ChartFiles, ChartLockError, load_chart
@@ -21,6 +19,9 @@ from dlaas_gen.helmvalues import BAD_YAML, NO_KEY, NO_SOURCE, coalesce, resolve_
 from dlaas_gen.manifest import ChartValues, Manifest
 from dlaas_gen.problem import WARNING, Problem
 from dlaas_gen.validate.positions import error_path
+
+if TYPE_CHECKING:  # jsonschema is imported only when values are rejected (~60 ms)
+    import jsonschema
 
 __all__ = ["VENDORED_CHARTS", "chart_files", "chart_of", "chart_values", "check_release_values",
            "release_values"]
@@ -38,7 +39,9 @@ def _compiled(files: ChartFiles) -> jsonschema.protocols.Validator:
     """One compiled validator per chart schema (cached on the frozen `ChartFiles`)."""
     cached = _COMPILED.get(id(files))
     if cached is None or cached[0] is not files:
-        cached = _COMPILED[id(files)] = (files, jsonschema.Draft7Validator(files.schema))
+        from jsonschema import Draft7Validator  # noqa: PLC0415 - see TYPE_CHECKING above
+
+        cached = _COMPILED[id(files)] = (files, Draft7Validator(files.schema))
     return cached[1]
 
 

@@ -50,7 +50,8 @@ class ResourceKey:
     @classmethod
     def of(cls, doc: dict[str, Any]) -> ResourceKey:
         """Build the key of a parsed object (missing fields become empty strings)."""
-        meta = doc.get("metadata") or {}
+        meta = doc.get("metadata")
+        meta = meta if isinstance(meta, dict) else {}
         return cls(
             group=api_group(str(doc.get("apiVersion", ""))),
             kind=str(doc.get("kind", "")),

@@ -41,6 +41,11 @@ def as_list(node: Any) -> list[Any]:
     return node if isinstance(node, list) else []
 
 
+def as_map(node: Any) -> dict[Any, Any]:
+    """`node` if it is a mapping, else an empty one (chart values are free-form text)."""
+    return node if isinstance(node, dict) else {}
+
+
 def pod_spec(m: Manifest) -> tuple[Path, dict[str, Any]] | None:
     """The pod spec of a workload and its path, or None for other kinds."""
     path = POD_PATHS.get(m.kind)
@@ -118,7 +123,7 @@ def image_problem(image: str) -> str | None:
 
 def extra_env(singleuser: dict[str, Any]) -> dict[str, str]:
     """``singleuser.extraEnv`` as name -> value (z2jh takes a map or a list of EnvVars)."""
-    raw = singleuser.get("extraEnv")
+    raw = get(singleuser, "extraEnv")
     if isinstance(raw, dict):
         return {str(k): v if isinstance(v, str) else str(get(v, "value") or "")
                 for k, v in raw.items()}

@@ -15,6 +15,7 @@ from dlaas_gen.manifest import Manifest
 from dlaas_gen.validate.policy.settings import PolicySettings
 from dlaas_gen.validate.workloads import (
     as_list,
+    as_map,
     containers,
     get,
     image_problem,
@@ -117,7 +118,7 @@ def escalation_and_capabilities(
 def singleuser_identity(tree: list[Manifest], settings: PolicySettings) -> Iterator[Finding]:
     """USER001, USER002, RES002 on the merged single-user values."""
     for m, values in z2jh_releases(tree, settings.charts_dir):
-        su = get(values, "singleuser") or {}
+        su = as_map(get(values, "singleuser"))
         where = ("spec", "values", "singleuser")
         run_as = get(su, "extraPodConfig", "securityContext", "runAsUser")
         if su.get("uid") == 0 or run_as == 0:
@@ -129,7 +130,7 @@ def singleuser_identity(tree: list[Manifest], settings: PolicySettings) -> Itera
             yield m, (*where, "allowPrivilegeEscalation"), "USER002", \
                 "singleuser.allowPrivilegeEscalation must be false"
         for kind in ("cpu", "memory"):
-            block = su.get(kind) or {}
+            block = as_map(su.get(kind))
             missing = [k for k in ("limit", "guarantee") if block.get(k) in (None, "")]
             if missing:
                 yield m, (*where, kind), "RES002", \
@@ -153,7 +154,7 @@ def resources(tree: list[Manifest], _settings: PolicySettings) -> Iterator[Findi
 def chart_images(tree: list[Manifest], settings: PolicySettings) -> Iterator[Finding]:
     """IMG001: images in the merged chart values (profile overrides included)."""
     for m, values in z2jh_releases(tree, settings.charts_dir):
-        su = get(values, "singleuser") or {}
+        su = as_map(get(values, "singleuser"))
         image = su.get("image") or {}
         unpinned = str(get(image, "tag") or "") in ("", "latest")
         if isinstance(image, dict) and image.get("name") and unpinned:
@@ -205,7 +206,7 @@ def network_policies(tree: list[Manifest], settings: PolicySettings) -> Iterator
             if get(values, *part, "networkPolicy", "enabled") is not True:
                 yield m, ("spec", "values", *part, "networkPolicy"), "NET001", \
                     f"{'.'.join(part)}.networkPolicy is disabled"
-        rules = get(values, "singleuser", "networkPolicy", "egressAllowRules") or {}
+        rules = as_map(get(values, "singleuser", "networkPolicy", "egressAllowRules"))
         open_rules = [k for k in ("nonPrivateIPs", "privateIPs") if rules.get(k) is not False]
         wide = [r for r in as_list(get(values, "singleuser", "networkPolicy", "egress"))
                 if not get(r, "to") or any(get(t, "ipBlock", "cidr") in ("0.0.0.0/0", "::/0")

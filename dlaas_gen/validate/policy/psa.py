@@ -15,6 +15,7 @@ from dlaas_gen.validate.policy.checks import BASELINE_CAPS, Finding, check
 from dlaas_gen.validate.policy.settings import PolicySettings
 from dlaas_gen.validate.workloads import (
     as_list,
+    as_map,
     containers,
     get,
     release_namespace,
@@ -62,7 +63,7 @@ def singleuser_level(values: dict[str, Any]) -> str:
     Baseline (the chart's pods), privileged with hostPath volumes or a privileged container in
     user pods.
     """
-    su = get(values, "singleuser") or {}
+    su = as_map(get(values, "singleuser"))
     volumes = as_list(get(su, "storage", "extraVolumes"))
     if any("hostPath" in v for v in volumes if isinstance(v, dict)):
         return "privileged"

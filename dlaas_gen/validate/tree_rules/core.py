@@ -14,7 +14,7 @@ from dlaas_gen.manifest import CLUSTER_SCOPED_KINDS, Manifest
 from dlaas_gen.names import is_dns1123_subdomain
 from dlaas_gen.problem import Problem
 from dlaas_gen.validate.tree_rules.registry import at, objects, rule
-from dlaas_gen.validate.workloads import image_problem
+from dlaas_gen.validate.workloads import as_list, get, image_problem
 
 
 @rule("unique-resource")
@@ -61,8 +61,9 @@ def _containers(doc: Any) -> Iterator[tuple[list[Any], dict[str, Any]]]:
     if not isinstance(node, dict) or not spec:
         return
     for field in ("initContainers", "containers"):
-        for index, container in enumerate(node.get(field) or []):
-            yield [*pod_paths, field, index], container
+        for index, container in enumerate(as_list(node.get(field))):
+            if isinstance(container, dict):
+                yield [*pod_paths, field, index], container
 
 
 @rule("image-pinned")
@@ -74,8 +75,7 @@ def check_images(tree: list[Manifest]) -> Iterator[Problem]:
             if why:
                 yield at(m, [*path, "image"], "image-pinned", why)
         if m.kind == "HelmRelease":
-            values = (m.doc.get("spec") or {}).get("values") or {}
-            yield from _values_images(m, yamlio.plain(values), [])
+            yield from _values_images(m, yamlio.plain(get(m.doc, "spec", "values") or {}), [])
 
 
 def _values_images(m: Manifest, node: Any, path: list[Any]) -> Iterator[Problem]:
@@ -101,13 +101,16 @@ def check_profile_list(tree: list[Manifest]) -> Iterator[Problem]:
     for m in objects(tree):
         if m.kind != "HelmRelease":
             continue
-        values = (m.doc.get("spec") or {}).get("values") or {}
+        values = get(m.doc, "spec", "values")
+        values = values if isinstance(values, dict) else {}
         if "profileList" in values:
             yield at(m, ["spec", "values", "profileList"], "profile-list-single-source",
                      "profileList at the root of values is ignored by the chart; it belongs "
                      "under singleuser")
-        inline = "profileList" in (values.get("singleuser") or {})
-        from_cm = any(e.get("kind") == "ConfigMap" for e in (m.doc["spec"].get("valuesFrom") or []))
+        singleuser = values.get("singleuser")
+        inline = isinstance(singleuser, dict) and "profileList" in singleuser
+        sources = as_list(get(m.doc, "spec", "valuesFrom"))
+        from_cm = any(get(e, "kind") == "ConfigMap" for e in sources)
         if inline and from_cm:
             cms = _configmaps_with_profiles(tree, m)
             if cms:
@@ -118,8 +121,8 @@ def check_profile_list(tree: list[Manifest]) -> Iterator[Problem]:
 
 
 def _configmaps_with_profiles(tree: list[Manifest], release: Manifest) -> list[str]:
-    names = {e.get("name") for e in release.doc["spec"].get("valuesFrom") or []
-             if e.get("kind") == "ConfigMap"}
+    names = {get(e, "name") for e in as_list(get(release.doc, "spec", "valuesFrom"))
+             if get(e, "kind") == "ConfigMap"}
     found = []
     for m in objects(tree):
         if m.kind == "ConfigMap" and m.key.name in names:
@@ -139,12 +142,12 @@ def check_singleuser_mounts(tree: list[Manifest]) -> Iterator[Problem]:
     for m in objects(tree):
         if m.kind != "HelmRelease":
             continue
-        values = (m.doc.get("spec") or {}).get("values") or {}
-        storage = (values.get("singleuser") or {}).get("storage") or {}
-        volumes = {v.get("name") for v in storage.get("extraVolumes") or [] if isinstance(v, dict)}
+        storage = get(m.doc, "spec", "values", "singleuser", "storage")
+        storage = storage if isinstance(storage, dict) else {}
+        volumes = {get(v, "name") for v in as_list(storage.get("extraVolumes"))}
         seen: set[str] = set()
         base = ["spec", "values", "singleuser", "storage", "extraVolumeMounts"]
-        for index, mount in enumerate(storage.get("extraVolumeMounts") or []):
+        for index, mount in enumerate(as_list(storage.get("extraVolumeMounts"))):
             if not isinstance(mount, dict):
                 continue
             if mount.get("name") not in volumes:

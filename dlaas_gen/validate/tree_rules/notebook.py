@@ -30,7 +30,14 @@ from typing import Any
 from dlaas_gen.manifest import Manifest
 from dlaas_gen.problem import Problem
 from dlaas_gen.validate.tree_rules.registry import at, rule
-from dlaas_gen.validate.workloads import as_list, extra_env, get, release_namespace, z2jh_releases
+from dlaas_gen.validate.workloads import (
+    as_list,
+    as_map,
+    extra_env,
+    get,
+    release_namespace,
+    z2jh_releases,
+)
 
 RULE = "jupyter-config-path"
 #: docker-stacks' ``sys.prefix`` (``CONDA_DIR``).
@@ -107,7 +114,8 @@ def mounted_files(singleuser: dict[str, Any], configmaps: dict[str, dict[str, An
 
     The value is None when the ConfigMap has no such key, and not text in a tree written by hand.
     """
-    storage = singleuser.get("storage") or {}
+    storage = get(singleuser, "storage")
+    storage = storage if isinstance(storage, dict) else {}
     volumes = {get(v, "name"): get(v, "configMap") for v in as_list(storage.get("extraVolumes"))
                if isinstance(get(v, "configMap"), dict)}
     for index, mount in enumerate(as_list(storage.get("extraVolumeMounts"))):
@@ -142,7 +150,7 @@ def _locate(m: Manifest, mount_path: str) -> list[Any]:
 def check_jupyter_config_path(tree: list[Manifest]) -> Iterator[Problem]:
     """The Rucio server config and kernel config are mounted where Jupyter reads config."""
     for m, values in z2jh_releases(tree):
-        singleuser = values.get("singleuser") or {}
+        singleuser = as_map(values.get("singleuser"))
         namespace = release_namespace(m)
         configmaps = {
             str(get(c.doc, "metadata", "name")): get(c.doc, "data") or {}

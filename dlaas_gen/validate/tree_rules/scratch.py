@@ -21,7 +21,7 @@ from typing import Any
 from dlaas_gen.manifest import Manifest
 from dlaas_gen.problem import Problem
 from dlaas_gen.validate.tree_rules.registry import at, rule
-from dlaas_gen.validate.workloads import as_list, extra_env, get, z2jh_releases
+from dlaas_gen.validate.workloads import as_list, as_map, extra_env, get, z2jh_releases
 
 RULE = "poststart-scratch-after-tokens"
 RENEWER = "token_renewer.py"
@@ -36,7 +36,8 @@ def _under(path: str, root: str) -> bool:
 
 def scratch_vars(singleuser: dict[str, Any]) -> list[str]:
     """Env vars naming a folder on a writable hostPath mount of the user pod (``$SCRATCH``)."""
-    storage = singleuser.get("storage") or {}
+    storage = get(singleuser, "storage")
+    storage = storage if isinstance(storage, dict) else {}
     host = {get(v, "name") for v in as_list(storage.get("extraVolumes")) if get(v, "hostPath")}
     roots = [str(get(m, "mountPath")) for m in as_list(storage.get("extraVolumeMounts"))
              if get(m, "name") in host and not get(m, "readOnly") and get(m, "mountPath")]
@@ -113,7 +114,7 @@ def hook_problems(singleuser: dict[str, Any]) -> Iterator[tuple[str, str]]:
 def check_poststart_scratch(tree: list[Manifest]) -> Iterator[Problem]:
     """The postStart hook creates each scratch folder through the token renewer, nowhere else."""
     for m, values in z2jh_releases(tree):
-        singleuser = values.get("singleuser") or {}
+        singleuser = as_map(values.get("singleuser"))
         for var, message in hook_problems(singleuser):
             inline = get(m.doc, *HOOK)
             if inline is not None:

@@ -35,7 +35,7 @@ def _check_quantity(value: str | int | float) -> str:
 
 
 def _check_duration(value: str) -> str:
-    if not DURATION.match(value):
+    if not DURATION.fullmatch(value):
         raise ValueError(f"{value!r} is not a Go duration (e.g. 30s, 5m, 1h)")
     return value
 
@@ -47,7 +47,7 @@ def _check_abs_path(value: str) -> str:
 
 
 def _check_https_url(value: str) -> str:
-    if not re.match(r"^https://[^\s/]+(/\S*)?$", value):
+    if not re.fullmatch(r"^https://[^\s/]+(/\S*)?$", value):
         raise ValueError(f"{value!r} must be an https:// URL")
     return value
 
@@ -92,7 +92,7 @@ def _check_tag(tag: str) -> str:
     if tag.startswith("sha256:"):
         raise ValueError("a bare digest cannot be used as a tag (the chart writes name:tag); "
                          "write it as '<tag>@sha256:...'")
-    if not (TAG.match(tag) or TAG_AT_DIGEST.match(tag)):
+    if not (TAG.fullmatch(tag) or TAG_AT_DIGEST.fullmatch(tag)):
         raise ValueError(f"{tag!r} is not a valid image tag (or '<tag>@sha256:<64 hex>')")
     return tag
 

@@ -56,7 +56,7 @@ def normalize_name(name: str) -> str:
 def _check_base(value: str) -> str:
     if value.startswith("latest") or ":latest@" in value or value.endswith(":latest"):
         raise ValueError("base image tag 'latest' is not pinned; use a version tag and @sha256:...")
-    if not BASE_REF.match(value):
+    if not BASE_REF.fullmatch(value):
         raise ValueError(
             f"{value!r} is not '<repository>:<tag>@sha256:<64 hex>' (or '<repository>:<tag>')"
         )
@@ -64,19 +64,19 @@ def _check_base(value: str) -> str:
 
 
 def _check_pip(value: str) -> str:
-    if not PIP_PIN.match(value):
+    if not PIP_PIN.fullmatch(value):
         raise ValueError(f"{value!r} is not a pinned Python package ('name==version')")
     return value
 
 
 def _check_conda(value: str) -> str:
-    if not CONDA_PIN.match(value):
+    if not CONDA_PIN.fullmatch(value):
         raise ValueError(f"{value!r} is not a pinned conda-forge package ('name=version')")
     return value
 
 
 def _check_registry(value: str) -> str:
-    if not REGISTRY.match(value):
+    if not REGISTRY.fullmatch(value):
         raise ValueError(f"{value!r} is not a registry path (e.g. registry.example.org/dlaas)")
     return value
 
@@ -204,7 +204,7 @@ def pip_names(pins: Iterable[str]) -> dict[str, str]:
     """``{normalized name: version}`` of pinned Python packages."""
     out = {}
     for pin in pins:
-        match = PIP_PIN.match(pin)
+        match = PIP_PIN.fullmatch(pin)
         if match:
             out[normalize_name(match["name"])] = match["version"]
     return out

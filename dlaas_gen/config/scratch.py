@@ -33,7 +33,7 @@ class ScratchCleanup(StrictModel):
     @field_validator("schedule")
     @classmethod
     def _check_cron(cls, value: str) -> str:
-        if not CRON.match(value.strip()):
+        if not CRON.fullmatch(value.strip()):
             raise ValueError(f"{value!r} is not a 5-field cron schedule")
         return value
 

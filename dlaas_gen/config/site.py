@@ -101,7 +101,7 @@ class ChartConfig(StrictModel):
     @field_validator("version")
     @classmethod
     def _check_version(cls, value: str) -> str:
-        if not SEMVER.match(value):
+        if not SEMVER.fullmatch(value):
             raise ValueError(f"{value!r} is not an exact chart version (e.g. 4.4.0)")
         return value
 
@@ -189,13 +189,13 @@ class StaticStorage(StrictModel):
 def _check_resource_name(value: str) -> str:
     if value in ("cpu", "memory"):
         raise ValueError(f"{value!r} has its own field: use the profile's cpu/memory instead")
-    if not RESOURCE_NAME.match(value):
+    if not RESOURCE_NAME.fullmatch(value):
         raise ValueError(f"{value!r} is not a resource name (e.g. nvidia.com/gpu)")
     return value
 
 
 def _check_env_name(value: str) -> str:
-    if not ENV_NAME.match(value):
+    if not ENV_NAME.fullmatch(value):
         raise ValueError(f"{value!r} is not an environment variable name "
                          "(letters, digits, '_', '-', '.', not starting with a digit)")
     if value == "PATH":

@@ -36,6 +36,6 @@ class UploadConfig(StrictModel):
     @field_validator("default_lifetime", "max_lifetime")
     @classmethod
     def _check_lifetime(cls, value: str) -> str:
-        if not LIFETIME.match(value):
+        if not LIFETIME.fullmatch(value):
             raise ValueError(f"{value!r} is not a lifetime (e.g. 3600, 12h, 30d)")
         return value

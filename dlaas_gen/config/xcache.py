@@ -54,7 +54,7 @@ def xrd_size_bytes(text: str) -> int:
     Raises:
         ValueError: not a size.
     """
-    match = XRD_SIZE.match(str(text))
+    match = XRD_SIZE.fullmatch(str(text))
     if not match:
         raise ValueError(f"{text!r} is not a size (e.g. 512k, 1M, 16g)")
     power = " kmgt".index(match.group(2).lower() or " ")
@@ -130,7 +130,7 @@ class CricOrigins(StrictModel):
     @field_validator("refresh_schedule")
     @classmethod
     def _check_schedule(cls, value: str) -> str:
-        if not CRON.match(value.strip()):
+        if not CRON.fullmatch(value.strip()):
             raise ValueError(f"{value!r} is not a 5-field cron schedule")
         return value.strip()
 
@@ -149,7 +149,7 @@ class XCacheOrigins(StrictModel):
     @classmethod
     def _check_static(cls, values: list[str]) -> list[str]:
         for value in values:
-            if not ORIGIN_URL.match(value):
+            if not ORIGIN_URL.fullmatch(value):
                 raise ValueError(f"{value!r} is not scheme://host[:port] (root, xroot, davs, "
                                  "https, http; lower-case host)")
         return values
@@ -160,7 +160,7 @@ class XCacheOrigins(StrictModel):
 
         out: dict[str, list[str]] = {}
         for value in self.static:
-            match = ORIGIN_URL.match(value)
+            match = ORIGIN_URL.fullmatch(value)
             assert match is not None  # validated
             scheme, host, port = match["scheme"], match["host"], match["port"]
             endpoint = f"{host}:{int(port) if port else DEFAULT_PORTS[scheme]}"

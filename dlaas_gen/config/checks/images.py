@@ -59,7 +59,7 @@ def _pins(pins: Iterable[str]) -> list[tuple[str, str]]:
     """(normalized name, version) of each pin, in order."""
     out = []
     for pin in pins:
-        match = PIP_PIN.match(pin)
+        match = PIP_PIN.fullmatch(pin)
         if match:
             out.append((normalize_name(match["name"]), match["version"]))
     return out
@@ -78,7 +78,7 @@ def _definition(name: str, image: BuildImage, images: dict[str, BuildImage]) -> 
                f"({', '.join(sorted(images))})")
     elif image.from_ is not None and chain(images, name) is None:
         yield ((*loc, "from"), "error", f"image {name!r} is built on itself (a `from` loop)")
-    match = BASE_REF.match(image.base or "")
+    match = BASE_REF.fullmatch(image.base or "")
     if match and match["digest"] is None:
         yield ((*loc, "base"), "warning", f"base {image.base} is pinned to a tag only; the tag "
                "can move under the same context: add @sha256:<digest>")
@@ -117,7 +117,7 @@ def _family(image: ResolvedImage, own: BuildImage) -> Iterator[Finding]:
             where = (*loc, "python") if own.python else (*loc, "family")
             yield (where, "error", f"AlmaLinux 9 AppStream ships Python "
                    f"{' and '.join(ALMA9_PYTHONS)}, not {image.python}")
-    match = BASE_REF.match(own.base or "")
+    match = BASE_REF.fullmatch(own.base or "")
     if (image.family == "docker-stacks" and match and "rucio-extension" in image.provides
             and NOTEBOOK7_STACKS.search(match["repository"])):
         yield ((*loc, "base"), "warning", f"{match['repository']} ships Notebook 7 from conda "

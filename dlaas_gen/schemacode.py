@@ -38,16 +38,15 @@ import functools
 import hashlib
 import json
 import marshal
-import os
 import re
 import sys
-import tempfile
 import types
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urldefrag, urljoin
 
+from dlaas_gen.atomicfile import store_entry
 from dlaas_gen.resources import caches_enabled, user_cache_dir
 
 __all__ = ["DRAFT7", "DRAFT202012", "RECIPE", "Check", "Unsupported", "cache_dir", "cache_key",
@@ -353,19 +352,7 @@ def _write(key: str, code: types.CodeType) -> None:
     payload = marshal.dumps(code)
     data = (_MAGIC + key.encode() + b"\n" + hashlib.sha256(payload).hexdigest().encode()
             + b"\n" + payload)
-    folder = cache_dir()
-    try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, temp = tempfile.mkstemp(dir=folder, prefix=".entry-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            Path(temp).replace(_entry(key))
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
-    except OSError:
-        return  # a read-only or full cache folder only costs speed
+    store_entry(_entry(key), data)  # a read-only or full cache folder only costs speed
 
 
 # --- when to compile, and the functions of this process --------------------------------------

@@ -29,13 +29,13 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import dlaas_gen
+from dlaas_gen.atomicfile import store_entry
 from dlaas_gen.problem import Problem
 from dlaas_gen.resources import NO_CACHE_ENV, caches_enabled, templates_dir, user_cache_dir
 
@@ -183,19 +183,8 @@ def _store(key: str, out_tree: str, outcome: CheckOutcome) -> None:
                              "sites": outcome.sites,
                              "problems": [asdict(p) for p in outcome.problems]}
     entry["sum"] = _checksum(entry)
-    folder = cache_dir()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=folder, prefix=".entry-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(entry, handle)
-            Path(temp).replace(_entry_path(key))
-        except BaseException:
-            Path(temp).unlink()
-            raise
-    except OSError:
-        return  # a read-only or full cache folder only costs speed
+    # A read-only or full cache folder only costs speed.
+    store_entry(_entry_path(key), json.dumps(entry).encode("utf-8"))
 
 
 #: Called before each site is built with (1-based index, number of sites, site name).

@@ -10,15 +10,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
-import os
 import sys
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import jinja2
 import jinja2.bccache
 
+from dlaas_gen.atomicfile import store_entry
 from dlaas_gen.errors import DlaasGenError
 from dlaas_gen.resources import NO_CACHE_ENV as NO_CACHE_ENV  # the variable, named here too
 from dlaas_gen.resources import caches_enabled, templates_dir, user_cache_dir
@@ -64,18 +63,9 @@ class AtomicBytecodeCache(jinja2.BytecodeCache):
             bucket.reset()
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(dir=self.folder, prefix=".entry-", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    bucket.write_bytecode(handle)
-                Path(temp).replace(self._path(bucket))
-            except BaseException:
-                Path(temp).unlink()
-                raise
-        except OSError:
-            return  # a read-only or full cache folder only costs speed
+        data = io.BytesIO()
+        bucket.write_bytecode(data)
+        store_entry(self._path(bucket), data.getvalue())  # a failure only costs a compile
 
 
 def bytecode_cache() -> AtomicBytecodeCache | None:

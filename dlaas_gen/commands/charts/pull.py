@@ -14,9 +14,7 @@ import hashlib
 import io
 import ipaddress
 import json
-import os
 import tarfile
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +26,7 @@ import requests
 from ruamel.yaml.error import YAMLError
 
 from dlaas_gen import yamlio
+from dlaas_gen.atomicfile import replace_file
 from dlaas_gen.chart_lock import (
     SCHEMA_FILE,
     VALUES_FILE,
@@ -287,22 +286,7 @@ def _write_folder(folder: Path, files: dict[str, bytes]) -> bool:
         return False
     folder.mkdir(parents=True, exist_ok=True)
     for name, data in sorted(changed.items()):
-        _write_atomic(folder / name, data)
+        replace_file(folder / name, data)
     return True
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Replace `path` atomically, readable like any file the user creates (mkstemp is 0600)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

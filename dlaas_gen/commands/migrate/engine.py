@@ -12,10 +12,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from dlaas_gen.atomicfile import replace_file
 from dlaas_gen.commands.migrate.convert import Converter, Item
 from dlaas_gen.commands.migrate.docs import YamlFile, YamlFileError, looks_like_template, parse_file
 from dlaas_gen.commands.migrate.kustomize import KUSTOMIZATION_NAMES, patch_files
@@ -155,12 +155,7 @@ class _Run:
 
 def _write_text(target: Path, text: str, like: Path | None) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(text.encode("utf-8"))
-    if like is not None and like.exists():
-        shutil.copymode(like, tmp)
-    Path(tmp).replace(target)
+    replace_file(target, text.encode("utf-8"), like=like)
 
 
 def migrate(paths: Sequence[str | os.PathLike[str]], options: Options | None = None, *,

@@ -108,13 +108,46 @@ _IMMUTABLE = (str, int, float, bool, type(None))
 def _plain_scalar(text: str) -> Any:
     value = _PLAIN.get(text, _NO_KEY)
     if value is _NO_KEY:
-        value = load_fast(text) if text else None
+        if text and _is_text(text):
+            value = text  # no YAML 1.2 type matches: ruamel gives the text itself
+        else:
+            value = load_fast(text) if text else None
         if not isinstance(value, _IMMUTABLE):
             raise _Fallback
         if len(_PLAIN) > 100_000:
             _PLAIN.clear()
         _PLAIN[text] = value
     return value
+
+
+def _is_text(plain: str) -> bool:
+    """True when ruamel.yaml resolves the plain scalar `plain` to a string (YAML 1.2).
+
+    Why: resolving each new plain scalar with a whole load cost 0.1 ms, most of the reading of
+    a two-site render; ruamel.yaml's resolver (``resolver.VersionedResolver.resolve``) tries
+    the patterns registered for a scalar's first character and takes it for a string when none
+    matches. The same patterns, from ruamel.yaml's own table, decide here; a scalar that
+    matches one (a number, a boolean, a date) is still loaded by ruamel.yaml.
+    """
+    patterns = _implicit_patterns()
+    if patterns is None:
+        return False
+    return not any(pattern.match(plain) for pattern in patterns.get(plain[0], ()))
+
+
+@functools.lru_cache(maxsize=1)
+def _implicit_patterns() -> dict[str, list[Any]] | None:
+    """ruamel.yaml's YAML 1.2 implicit-type patterns by first character; None if any has none."""
+    from ruamel.yaml.resolver import implicit_resolvers  # noqa: PLC0415 - its table, read once
+
+    table: dict[str, list[Any]] = {}
+    for versions, _tag, pattern, characters in implicit_resolvers:
+        if (1, 2) in versions:
+            if characters is None:
+                return None
+            for character in characters:
+                table.setdefault(character, []).append(pattern)
+    return table
 
 
 class NotSimple(Exception):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import math
 from typing import Any
 
 import pytest
@@ -87,3 +89,33 @@ def test_load_simple_raises_the_full_loaders_error_on_bad_yaml() -> None:
 def test_load_simple_reads_plain_yaml_as_the_full_loader() -> None:
     text = "a: 1\nb: [x, 'y', 1.5, true, ~]\nc:\n  d: |\n    text\n"
     assert same(yamlio.load_simple(text), yamlio.load_fast(text))
+
+
+@pytest.mark.parametrize("text", [
+    "4.4.0", "100m", "5Gi", "0x", "0x1F", "1_000", "017", "0o17", "+1", "-1", "-.5", ".5",
+    ".inf", "-.Inf", ".NaN", "1e3", "1E3", "true", "True", "TRUE", "tRue", "false", "no", "yes",
+    "on", "null", "Null", "NULL", "nULL", "~", "2024-01-01", "2024-01-01T10:00:00Z",
+    "2024-1-1", "=", "<<", "a#b", "x y", "ünï", "N/A", "f", "t",
+])
+def test_a_plain_scalar_resolves_as_the_full_loader_resolves_it(text: str) -> None:
+    # Why: plain scalars whose first character starts no YAML 1.2 type, or that match none of
+    # the types starting with it, are taken as text without a load (`yamlio._is_text`).
+    document = f"k: {text}\n"
+    try:
+        expected = yamlio.load_fast(document)["k"]
+    except Exception as exc:  # noqa: BLE001 - "=" and "<<" have no constructor in ruamel.yaml
+        with pytest.raises(type(exc)):
+            yamlio.load_rendered(document)
+        with pytest.raises((type(exc), yamlio.NotSimple)):
+            yamlio.load_simple(document)
+        return
+    got = yamlio.load_rendered(document)["k"]
+    if isinstance(expected, float) and math.isnan(expected):
+        assert isinstance(got, float) and math.isnan(got)
+        return
+    assert same(got, expected)
+    if isinstance(expected, datetime.date):  # not plain data: the careful path reads it
+        with pytest.raises(yamlio.NotSimple):
+            yamlio.load_simple(document)
+    else:
+        assert same(yamlio.load_simple(document)["k"], expected)

@@ -309,13 +309,17 @@ def build_sites(
     A fleet compiles the schema checks it lacks (`schemacode.compiling`) while the first site
     is built, before the workers are forked.
     """
-    paths = select_sites(sites_dir, names)
-    with schemacode.compiling(len(paths) >= PARALLEL_MIN_SITES):
-        return _build_paths(paths, sites_dir, out_dir, progress, stage)
+    return _build_paths(select_sites(sites_dir, names), sites_dir, out_dir, progress, stage)
 
 
 def _build_paths(paths: list[Path], sites_dir: Path, out_dir: Path, progress: Progress | None,
                  stage: bool) -> tuple[list[BuiltSite], list[Problem]]:
+    with schemacode.compiling(len(paths) >= PARALLEL_MIN_SITES):
+        return _build_each(paths, sites_dir, out_dir, progress, stage)
+
+
+def _build_each(paths: list[Path], sites_dir: Path, out_dir: Path, progress: Progress | None,
+                stage: bool) -> tuple[list[BuiltSite], list[Problem]]:
     built: list[BuiltSite] = []
     problems: list[Problem] = []
     jobs = [(path, out_dir, stage) for path in paths]
@@ -327,11 +331,14 @@ def _build_paths(paths: list[Path], sites_dir: Path, out_dir: Path, progress: Pr
         # Objects made so far live as long as the workers: kept out of the collector, the
         # workers neither scan them nor copy the memory pages the scans would touch.
         gc.freeze()
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            # Small chunks: the last chunk of one worker is not left to run alone.
-            rest = pool.imap(_build_one, jobs[1:], chunksize=max(1, len(jobs) // (workers * 16)))
-            outcomes = _collect(itertools.chain([first], rest), paths, progress)
-        gc.unfreeze()
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                # Small chunks: the last chunk of one worker is not left to run alone.
+                chunk = max(1, len(jobs) // (workers * 16))
+                rest = pool.imap(_build_one, jobs[1:], chunksize=chunk)
+                outcomes = _collect(itertools.chain([first], rest), paths, progress)
+        finally:
+            gc.unfreeze()
     else:
         outcomes = _collect(map(_build_one, jobs), paths, progress)
     for result, found, images in outcomes:
@@ -418,11 +425,11 @@ def render_sites(
     Raises:
         ProblemsError: errors in a site, foreign files, or drift under `check`.
     """
+    paths = select_sites(sites_dir, names)
     if check:
-        built, problems = build_sites(sites_dir, names, out_dir, progress)
+        built, problems = _build_paths(paths, sites_dir, out_dir, progress, stage=False)
         if any(p.is_error for p in problems):
             raise ProblemsError(problems)
-        report = RenderReport(sites=[b.site.name for b in built], problems=problems)
         plans = {b.site.name: b.plan for b in built}
         orphans = [] if names else orphaned_sites(out_dir, set(plans))
         drift = check_sites(out_dir, plans)
@@ -431,10 +438,9 @@ def render_sites(
                   for o in orphans]
         if drift:
             raise ProblemsError(problems + drift)
-        return report
-    selected = [site_name(path) for path in select_sites(sites_dir, names)]
-    with writing(out_dir, selected) as recovered:
-        built, problems = build_sites(sites_dir, names, out_dir, progress, stage=True)
+        return RenderReport(sites=list(plans), problems=problems)
+    with writing(out_dir, [site_name(path) for path in paths]) as recovered:
+        built, problems = _build_paths(paths, sites_dir, out_dir, progress, stage=True)
         staged = {b.site.name: bool(b.staged) for b in built}
         if any(p.is_error for p in problems):
             discard_staged(out_dir, [site for site, done in staged.items() if done])

@@ -278,8 +278,7 @@ def _swap_in(out_dir: Path, plans: Mapping[str, Plan]) -> None:
     """
     if not plans:
         return
-    _flush(out_dir, [_staging_path(out_dir, site) / rel
-                     for site, plan in plans.items() for rel in plan])
+    _flush(out_dir, plans)
     for site in plans:
         _staging_path(out_dir, site).replace(_site_paths(out_dir, site)[1])  # complete from here
     _fsync_dir(out_dir)
@@ -295,11 +294,12 @@ def _swap_in(out_dir: Path, plans: Mapping[str, Plan]) -> None:
         _remove_tree(_site_paths(out_dir, site)[2])
 
 
-def _flush(out_dir: Path, files: Sequence[Path]) -> None:
-    """Make `files` (all under `out_dir`) durable: one ``syncfs`` on Linux, else an fsync each."""
+def _flush(out_dir: Path, plans: Mapping[str, Plan]) -> None:
+    """Make the staged files durable: one ``syncfs`` on Linux, else an fsync of each."""
     if _syncfs(out_dir):
         return
-    for path in files:
+    for path in (_staging_path(out_dir, site) / rel for site, plan in plans.items()
+                 for rel in plan):
         fd = os.open(path, os.O_RDONLY)
         try:
             os.fsync(fd)

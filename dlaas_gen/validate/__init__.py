@@ -6,7 +6,6 @@ checks over any tree on disk, including one written by hand.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from dlaas_gen import fluxschema, yamlio
@@ -42,11 +41,6 @@ def _relative_path_errors(doc: dict[str, Any]) -> list[ValidationError]:
 
         return [ValidationError(message, path=["spec", "path"])]
     return []
-
-
-def check_schemas(tree: Iterable[Manifest], kube_version: str) -> list[Problem]:
-    """Schema-check every object: Flux kinds with the vendored schemas, core kinds strictly."""
-    return [p for m in tree for p in check_schema(m, kube_version)]
 
 
 def check_schema(m: Manifest, kube_version: str) -> list[Problem]:

@@ -183,10 +183,8 @@ def load_rendered(text: str) -> Any:
     `load_fast`, and a test checks both give identical data.
     """
     try:
-        return _from_events(_events(text))
-    except _Fallback:
-        return load_fast(text)
-    except Exception:  # noqa: BLE001 - the full loader raises the proper error
+        return load_simple(text)  # on bad YAML it raises the full loader's error
+    except NotSimple:
         return load_fast(text)
 
 

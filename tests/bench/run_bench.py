@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import itertools
 import os
 import platform
 import resource
@@ -266,10 +265,6 @@ def make_fleet(root: Path, count: int) -> Path:
     return root
 
 
-#: Output folders rendered so far; each run writes a new one (see `render_fleet`).
-RUNS_RENDERED = itertools.count(1)
-
-
 def render_fleet(root: Path, count: int, *, one_core: bool = False, timeout: float) -> Run:
     """Time one ``dlaas-gen render`` of the fleet in `root` into a new, empty folder.
 
@@ -283,9 +278,7 @@ def render_fleet(root: Path, count: int, *, one_core: bool = False, timeout: flo
     (``recently_deleted()`` in ``fs/ext4/ialloc.c``); 3,400 deletions before each run made
     the render of 100 sites measure the previous run's ``rm -rf`` (0.3 to 3 s of system time).
     """
-    out = root / f"rendered-{next(RUNS_RENDERED)}"
-    root.joinpath("rendered").unlink(missing_ok=True)
-    root.joinpath("rendered").symlink_to(out.name)  # the newest output, for the floor
+    out = root / f"rendered-{len(list(root.glob('rendered-*'))) + 1}"  # the first: rendered-1
     cmd = [*dlaas_gen(), "render", "--sites-dir", "sites", "--out", out.name]
     run = run_once(cmd, root, one_core=one_core, timeout=timeout)
     folders = [p for p in out.iterdir() if p.is_dir()]
@@ -360,7 +353,7 @@ def bench_fleet(bench: Bench) -> bool:
     print("3. render of 100 escape-like sites against the C YAML load+dump floor", flush=True)
     fleet = make_fleet(bench.tmp / "fleet100", 100)
     render_fleet(fleet, 100, one_core=True, timeout=HANG_SECONDS)  # warm-up; output for the floor
-    output = (fleet / "rendered").resolve()  # the warm-up's output: later runs write others
+    output = fleet / "rendered-1"  # the warm-up's output: later runs write others
     files = sorted(output.rglob("*.yaml"))
     floor_job, inside, floor_note = floor_of(bench, files)
     floor_runs: list[Run] = []

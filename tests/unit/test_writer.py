@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import multiprocessing
 import os
 from pathlib import Path
@@ -190,7 +192,19 @@ def test_without_syncfs_every_file_is_flushed(tmp_path: Path,
     assert sorted(Path(name).name for name in files) == [INDEX_FILE, "x", "y"]
 
 
-def test_syncfs_failure_is_an_error_not_a_silent_success(tmp_path: Path) -> None:
-    missing = tmp_path / "nowhere"
-    with pytest.raises(OSError):
-        writer._syncfs(missing)
+def test_syncfs_failure_is_an_error_not_a_silent_success(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Why: since Linux 5.8 syncfs reports write-back errors; a -1 must not read as "durable".
+    assert writer._syncfs(tmp_path) is True  # the real call, on this Linux machine
+
+    class FailingLibc:
+        @staticmethod
+        def syncfs(_fd: int) -> int:
+            ctypes.set_errno(errno.EIO)
+            return -1
+
+    monkeypatch.setattr(ctypes, "CDLL", lambda *_args, **_kwargs: FailingLibc())
+    with pytest.raises(OSError) as info:
+        writer._syncfs(tmp_path)
+    assert info.value.errno == errno.EIO

@@ -12,7 +12,7 @@ import re
 
 from dlaas_gen.commands.diff.charts import ChartDiff
 from dlaas_gen.commands.diff.format_text import chart_rendered_for, chart_summary, summary_line
-from dlaas_gen.commands.diff.limit import Block, fit
+from dlaas_gen.commands.diff.limit import Block, fit, what_was_cut
 from dlaas_gen.commands.diff.model import (
     ADDED,
     CHANGED,
@@ -80,12 +80,7 @@ def render_markdown(result: DiffResult, *, limit_bytes: int | None = None) -> st
         blocks += [_block(c) for c in changes if c.status in (CHANGED, ADDED)]
 
     def note(omitted: int, cut: int) -> str:
-        parts = []
-        if omitted:
-            parts.append(f"{omitted} resource section(s) omitted")
-        if cut:
-            parts.append("1 section cut short")
-        what = ", ".join(parts) or "report cut"
+        what = what_was_cut(omitted, cut, cut_text="1 section cut short", nothing="report cut")
         return (
             f"\n> [!WARNING]\n> **Truncated to {limit_bytes} bytes**: {what}. Run "
             "`dlaas-gen diff` locally or read the job log for the full diff.\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from dlaas_gen.commands.diff.charts import ChartDiff
-from dlaas_gen.commands.diff.limit import Block, fit
+from dlaas_gen.commands.diff.limit import Block, fit, what_was_cut
 from dlaas_gen.commands.diff.model import (
     ADDED,
     CHANGED,
@@ -78,12 +78,7 @@ def render_text(
         blocks += [_block(change, paint, indent="  ") for change in changes]
 
     def note(omitted: int, cut: int) -> str:
-        parts = []
-        if omitted:
-            parts.append(f"{omitted} resource section(s) omitted")
-        if cut:
-            parts.append("1 cut short")
-        what = ", ".join(parts) or "output cut"
+        what = what_was_cut(omitted, cut, cut_text="1 cut short", nothing="output cut")
         return (
             f"\n[truncated to {limit_bytes} bytes: {what}; run dlaas-gen diff without "
             "--limit-bytes for everything]\n"

@@ -57,6 +57,14 @@ def _cut_lines(text: str, limit: int) -> str:
     return "".join(out)
 
 
+def what_was_cut(omitted: int, cut: int, *, cut_text: str, nothing: str) -> str:
+    """What a truncation note says was left out: whole sections, one cut short, else `nothing`."""
+    parts = [f"{omitted} resource section(s) omitted"] if omitted else []
+    if cut:
+        parts.append(cut_text)
+    return ", ".join(parts) or nothing
+
+
 def fit(
     head: str,
     blocks: list[Block],
